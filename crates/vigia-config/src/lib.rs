@@ -1,0 +1,2 @@
+//! Vigia's configuration engine.
+pub mod timeperiod;

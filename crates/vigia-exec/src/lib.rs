@@ -1,0 +1,1 @@
+//! Plugin execution (see issue: plugin execution).

@@ -1,6 +1,7 @@
 //! `vigia`: one binary for every Vigia role and tool.
 use clap::{Parser, Subcommand};
 
+mod cmd_check_config;
 mod cmd_exec;
 
 #[derive(Parser)]
@@ -12,6 +13,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Load, resolve and validate a configuration; print what it holds and every problem.
+    CheckConfig(cmd_check_config::CheckConfigArgs),
     /// Run one command line exactly as a poller would and print the result.
     Exec(cmd_exec::ExecArgs),
 }
@@ -19,6 +22,7 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
+        Command::CheckConfig(args) => cmd_check_config::run(args),
         Command::Exec(args) => cmd_exec::run(args),
     };
     match code {
@@ -28,4 +32,21 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(2)
         }
     }
+}
+
+/// The embedded default configuration: `etc/vigia` beside the binary's source tree, or the one
+/// installed next to the binary (`../etc/vigia`), or `./etc/vigia`.
+pub fn default_config_dir() -> std::path::PathBuf {
+    let candidates = [
+        std::path::PathBuf::from("etc/vigia"),
+        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../etc/vigia")),
+    ];
+    let beside_binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("../etc/vigia")));
+    candidates
+        .into_iter()
+        .chain(beside_binary)
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| std::path::PathBuf::from("etc/vigia"))
 }

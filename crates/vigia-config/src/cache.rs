@@ -1,0 +1,131 @@
+//! The resolved configuration in Nagios's object-cache format (`define TYPE {` / `\tkey\tvalue` /
+//! `\t}`), as Nagios 4 writes `objects.cache` and `objects.precache`: the user's way to see what
+//! inheritance produced, and the test suite's way to compare Vigia's resolution with Nagios's.
+use std::fmt::Write;
+
+use crate::model::*;
+
+pub fn write(config: &Config) -> String {
+    let mut out = String::with_capacity(256 * (config.hosts.len() + config.services.len()) + 4096);
+    let tp = |id: Option<TimeperiodId>| id.and_then(|i| config.timeperiods.periods.get(i.index())).map(|p| p.name.as_str());
+    let contacts = |ids: &[ContactId]| join(ids.iter().map(|c| config.contacts[c.index()].name.as_str()));
+    let groups = |ids: &[ContactgroupId]| join(ids.iter().map(|g| config.contactgroups[g.index()].name.as_str()));
+    for p in &config.timeperiods.periods {
+        block(&mut out, "timeperiod", &[("timeperiod_name", p.name.clone()), ("alias", p.alias.clone())], None);
+    }
+    for c in &config.commands {
+        block(&mut out, "command", &[("command_name", c.name.clone()), ("command_line", c.line.clone())], None);
+    }
+    for g in &config.contactgroups {
+        let members = join(g.members.iter().map(|c| config.contacts[c.index()].name.as_str()));
+        block(&mut out, "contactgroup", &[("contactgroup_name", g.name.clone()), ("alias", g.alias.clone()), ("members", members)], None);
+    }
+    for g in &config.hostgroups {
+        let members = join(g.members.iter().map(|h| config.hosts[h.index()].name.as_str()));
+        block(&mut out, "hostgroup", &[("hostgroup_name", g.name.clone()), ("alias", g.alias.clone()), ("members", members)], None);
+    }
+    for g in &config.servicegroups {
+        let members = join(g.members.iter().flat_map(|s| {
+            let svc = &config.services[s.index()];
+            [config.hosts[svc.host.index()].name.as_str(), svc.description.as_str()]
+        }));
+        block(&mut out, "servicegroup", &[("servicegroup_name", g.name.clone()), ("alias", g.alias.clone()), ("members", members)], None);
+    }
+    for c in &config.contacts {
+        let cmds = |calls: &[CommandCall]| join(calls.iter().map(|c| c.raw.as_str()));
+        let props = [
+            ("contact_name", c.name.clone()),
+            ("alias", c.alias.clone()),
+            ("email", c.email.clone()),
+            ("pager", c.pager.clone()),
+            ("host_notification_period", tp(c.host_notification_period).unwrap_or("").to_string()),
+            ("service_notification_period", tp(c.service_notification_period).unwrap_or("").to_string()),
+            ("host_notification_commands", cmds(&c.host_notification_commands)),
+            ("service_notification_commands", cmds(&c.service_notification_commands)),
+            ("host_notification_options", letters(&c.host_notification_options)),
+            ("service_notification_options", letters(&c.service_notification_options)),
+            ("host_notifications_enabled", flag(c.host_notifications_enabled)),
+            ("service_notifications_enabled", flag(c.service_notifications_enabled)),
+            ("can_submit_commands", flag(c.can_submit_commands)),
+        ];
+        block(&mut out, "contact", &props, Some(&c.customs));
+    }
+    let common = |m: &Monitored| -> Vec<(&'static str, String)> {
+        vec![
+            ("check_period", tp(m.check_period).unwrap_or("").to_string()),
+            ("check_command", m.check_command.as_ref().map(|c| c.raw.clone()).unwrap_or_default()),
+            ("event_handler", m.event_handler.as_ref().map(|c| c.raw.clone()).unwrap_or_default()),
+            ("contacts", contacts(&m.contacts)),
+            ("contact_groups", groups(&m.contact_groups)),
+            ("notification_period", tp(m.notification_period).unwrap_or("").to_string()),
+            ("initial_state", m.initial_state.to_string()),
+            ("check_interval", format!("{:.6}", m.check_interval)),
+            ("retry_interval", format!("{:.6}", m.retry_interval)),
+            ("max_check_attempts", m.max_check_attempts.to_string()),
+            ("active_checks_enabled", flag(m.active_checks_enabled)),
+            ("passive_checks_enabled", flag(m.passive_checks_enabled)),
+            ("event_handler_enabled", flag(m.event_handler_enabled)),
+            ("flap_detection_enabled", flag(m.flap_detection_enabled)),
+            ("freshness_threshold", m.freshness_threshold.to_string()),
+            ("check_freshness", flag(m.check_freshness)),
+            ("notification_options", letters(&m.notification_options)),
+            ("notifications_enabled", flag(m.notifications_enabled)),
+            ("notification_interval", format!("{:.6}", m.notification_interval)),
+            ("first_notification_delay", format!("{:.6}", m.first_notification_delay)),
+            ("stalking_options", letters(&m.stalking_options)),
+            ("process_perf_data", flag(m.process_perf_data)),
+        ]
+    };
+    for h in &config.hosts {
+        let mut props = vec![
+            ("host_name", h.name.clone()),
+            ("alias", h.alias.clone()),
+            ("address", h.address.clone()),
+            ("parents", join(h.parents.iter().map(|p| config.hosts[p.index()].name.as_str()))),
+            ("hostgroups", join(h.hostgroups.iter().map(|g| config.hostgroups[g.index()].name.as_str()))),
+        ];
+        props.extend(common(&h.common));
+        block(&mut out, "host", &props, Some(&h.common.customs));
+    }
+    for s in &config.services {
+        let mut props = vec![
+            ("host_name", config.hosts[s.host.index()].name.clone()),
+            ("service_description", s.description.clone()),
+            ("servicegroups", join(s.servicegroups.iter().map(|g| config.servicegroups[g.index()].name.as_str()))),
+            ("is_volatile", flag(s.is_volatile)),
+        ];
+        props.extend(common(&s.common));
+        block(&mut out, "service", &props, Some(&s.common.customs));
+    }
+    out
+}
+
+fn block(
+    out: &mut String,
+    kind: &str,
+    props: &[(&str, String)],
+    customs: Option<&std::collections::BTreeMap<String, String>>,
+) {
+    let _ = writeln!(out, "define {kind} {{");
+    for (k, v) in props {
+        if !v.is_empty() {
+            let _ = writeln!(out, "\t{k}\t{v}");
+        }
+    }
+    for (k, v) in customs.into_iter().flatten() {
+        let _ = writeln!(out, "\t_{k}\t{v}");
+    }
+    out.push_str("\t}\n\n");
+}
+
+fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    items.collect::<Vec<_>>().join(",")
+}
+
+fn letters(l: &[char]) -> String {
+    l.iter().map(char::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn flag(b: bool) -> String {
+    if b { "1" } else { "0" }.to_string()
+}

@@ -1,0 +1,319 @@
+//! Templates: `name`, `use a,b,c`, `register 0`, additive `+value` and `null`.
+//!
+//! Rules (Nagios "Object Inheritance", Alignak `Item.get_property_by_inheritance`): an object's own
+//! value wins; otherwise the first template of `use` (depth first through its own `use` chain)
+//! that defines the property gives it, then the next one. A value starting with `+` is appended to
+//! what the templates give, and the search goes on while the collected value is still additive.
+//! `null` cancels an inherited value. `register`, `name` and `use` are never inherited.
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use crate::diag::Diagnostics;
+use crate::kind::ObjectKind;
+use crate::source::SourceTree;
+
+/// A property after inheritance, with where its value was written.
+#[derive(Clone, Debug)]
+pub struct FlatProp<'a> {
+    pub key: &'a str,
+    pub value: Cow<'a, str>,
+    pub file: u32,
+    pub line: u32,
+}
+
+/// A definition with its templates applied.
+#[derive(Clone, Debug)]
+pub struct FlatObject<'a> {
+    pub kind: ObjectKind,
+    pub file: u32,
+    pub line: u32,
+    /// `register 0`: a template only (still kept: Alignak applies service templates to hosts).
+    pub template_only: bool,
+    /// The names of every template this object inherits from, nearest first, depth first.
+    pub ancestry: Vec<&'a str>,
+    pub props: Vec<FlatProp<'a>>,
+}
+
+impl<'a> FlatObject<'a> {
+    pub fn get(&self, key: &str) -> Option<&FlatProp<'a>> {
+        self.props.iter().find(|p| p.key == key)
+    }
+
+    pub fn value(&self, key: &str) -> Option<&str> {
+        self.get(key).map(|p| p.value.as_ref())
+    }
+}
+
+/// Where a template is defined.
+#[derive(Clone, Copy)]
+struct ObjRef {
+    file: u32,
+    index: u32,
+}
+
+/// Resolved template: its flattened properties and ancestry, or `None` when it failed (reported).
+type Memo<'a> = HashMap<(ObjectKind, &'a str), Option<(Vec<FlatProp<'a>>, Vec<&'a str>)>>;
+
+/// Applies templates to every definition of the tree. Returns the flattened objects per kind,
+/// in definition order (file order, then position in file).
+pub fn flatten<'a>(tree: &'a SourceTree, diags: &mut Diagnostics) -> HashMap<ObjectKind, Vec<FlatObject<'a>>> {
+    let mut templates: HashMap<(ObjectKind, &'a str), ObjRef> = HashMap::new();
+    for (f, file) in tree.files.iter().enumerate() {
+        for (i, obj) in file.parsed.objects.iter().enumerate() {
+            for p in &obj.props {
+                if file.parsed.text(p.key) == "name" {
+                    let name = file.parsed.text(p.value);
+                    let here = ObjRef { file: f as u32, index: i as u32 };
+                    if let Some(prev) = templates.insert((obj.kind, name), here) {
+                        let prev_obj = &tree.files[prev.file as usize].parsed.objects[prev.index as usize];
+                        diags.error(
+                            Some(tree.location(f as u32, p.line)),
+                            format!(
+                                "{} template '{name}' is defined twice (also at {})",
+                                obj.kind.keyword(),
+                                tree.location(prev.file, prev_obj.line)
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let mut resolver = Resolver { tree, templates, memo: HashMap::new(), stack: Vec::new() };
+    let mut out: HashMap<ObjectKind, Vec<FlatObject<'a>>> = HashMap::new();
+    for (f, file) in tree.files.iter().enumerate() {
+        for obj in &file.parsed.objects {
+            let mut register = true;
+            let mut own = Vec::with_capacity(obj.props.len());
+            let mut uses: Option<(&'a str, u32)> = None;
+            for p in &obj.props {
+                let key = file.parsed.text(p.key);
+                let value = file.parsed.text(p.value);
+                match key {
+                    "register" => register = value.trim() != "0",
+                    "use" => uses = Some((value, p.line)),
+                    "name" => {}
+                    _ => push_own(&mut own, key, value, f as u32, p.line),
+                }
+            }
+            let (props, ancestry) = match uses {
+                Some((list, line)) => {
+                    match resolver.apply_templates(obj.kind, own, list, f as u32, line, diags) {
+                        Some(r) => r,
+                        None => continue,
+                    }
+                }
+                None => (own, Vec::new()),
+            };
+            out.entry(obj.kind).or_default().push(FlatObject {
+                kind: obj.kind,
+                file: f as u32,
+                line: obj.line,
+                template_only: !register,
+                ancestry,
+                props,
+            });
+        }
+    }
+    for objects in out.values_mut() {
+        for obj in objects.iter_mut().filter(|o| !o.template_only) {
+            finish(&mut obj.props);
+        }
+    }
+    out
+}
+
+/// A property written twice in one definition: the last one counts (as Nagios), both are kept
+/// out of the flattened result.
+fn push_own<'a>(own: &mut Vec<FlatProp<'a>>, key: &'a str, value: &'a str, file: u32, line: u32) {
+    match own.iter_mut().find(|p| p.key == key) {
+        Some(p) => {
+            p.value = Cow::Borrowed(value);
+            p.line = line;
+        }
+        None => own.push(FlatProp { key, value: Cow::Borrowed(value), file, line }),
+    }
+}
+
+/// What a real object keeps: no `+` marker, no `null`.
+fn finish(props: &mut Vec<FlatProp<'_>>) {
+    props.retain(|p| p.value != "null");
+    for p in props.iter_mut() {
+        if let Some(rest) = p.value.strip_prefix('+') {
+            p.value = Cow::Owned(rest.to_string());
+        }
+    }
+}
+
+struct Resolver<'a> {
+    tree: &'a SourceTree,
+    templates: HashMap<(ObjectKind, &'a str), ObjRef>,
+    memo: Memo<'a>,
+    stack: Vec<&'a str>,
+}
+
+impl<'a> Resolver<'a> {
+    fn apply_templates(
+        &mut self,
+        kind: ObjectKind,
+        mut props: Vec<FlatProp<'a>>,
+        use_list: &'a str,
+        file: u32,
+        line: u32,
+        diags: &mut Diagnostics,
+    ) -> Option<(Vec<FlatProp<'a>>, Vec<&'a str>)> {
+        let mut ancestry = Vec::new();
+        let mut ok = true;
+        for name in use_list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let Some((tprops, tancestry)) = self.template(kind, name, file, line, diags) else {
+                ok = false;
+                continue;
+            };
+            ancestry.push(name);
+            ancestry.extend(tancestry.iter().copied());
+            for tp in tprops.iter() {
+                match props.iter_mut().find(|p| p.key == tp.key) {
+                    None => props.push(tp.clone()),
+                    Some(p) => {
+                        if let Some(rest) = p.value.strip_prefix('+') {
+                            p.value = Cow::Owned(merge_additive(&tp.value, rest));
+                        }
+                    }
+                }
+            }
+        }
+        ok.then_some((props, ancestry))
+    }
+
+    fn template(
+        &mut self,
+        kind: ObjectKind,
+        name: &'a str,
+        file: u32,
+        line: u32,
+        diags: &mut Diagnostics,
+    ) -> Option<(Vec<FlatProp<'a>>, Vec<&'a str>)> {
+        if let Some(done) = self.memo.get(&(kind, name)) {
+            return done.clone();
+        }
+        let Some(at) = self.templates.get(&(kind, name)).copied() else {
+            diags.error(
+                Some(self.tree.location(file, line)),
+                format!("{} template '{name}' is not defined", kind.keyword()),
+            );
+            return None;
+        };
+        if self.stack.contains(&name) {
+            let mut path: Vec<&str> = self.stack.clone();
+            path.push(name);
+            diags.error(
+                Some(self.tree.location(file, line)),
+                format!("template loop: {}", path.join(" -> ")),
+            );
+            self.memo.insert((kind, name), None);
+            return None;
+        }
+        self.stack.push(name);
+        let source = &self.tree.files[at.file as usize].parsed;
+        let obj = &source.objects[at.index as usize];
+        let mut own = Vec::with_capacity(obj.props.len());
+        let mut uses = None;
+        for p in &obj.props {
+            let key = source.text(p.key);
+            let value = source.text(p.value);
+            match key {
+                "register" | "name" => {}
+                "use" => uses = Some((value, p.line)),
+                _ => push_own(&mut own, key, value, at.file, p.line),
+            }
+        }
+        let result = match uses {
+            Some((list, l)) => self.apply_templates(kind, own, list, at.file, l, diags),
+            None => Some((own, Vec::new())),
+        };
+        self.stack.pop();
+        self.memo.insert((kind, name), result.clone());
+        result
+    }
+}
+
+/// `inherited` + `,` + `own` (without its `+`); stays additive while `inherited` is.
+fn merge_additive(inherited: &str, own: &str) -> String {
+    if inherited == "null" || inherited.is_empty() || inherited == "+" {
+        return format!("+{own}");
+    }
+    format!("{inherited},{own}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grammar;
+    use crate::source::SourceFile;
+
+    fn tree(text: &str) -> SourceTree {
+        SourceTree {
+            files: vec![SourceFile { path: "t.cfg".into(), parsed: grammar::parse(text.to_string()) }],
+            ..Default::default()
+        }
+    }
+
+    fn host<'a>(objs: &'a HashMap<ObjectKind, Vec<FlatObject<'a>>>, name: &str) -> &'a FlatObject<'a> {
+        objs[&ObjectKind::Host]
+            .iter()
+            .find(|o| o.value("host_name") == Some(name))
+            .unwrap_or_else(|| panic!("no host {name}"))
+    }
+
+    #[test]
+    fn multiple_templates_depth_first_precedence() {
+        let t = tree(
+            "define host { name a\n use a_parent\n register 0\n}\n\
+             define host { name a_parent\n check_interval 7\n retry_interval 7\n register 0\n}\n\
+             define host { name b\n check_interval 2\n max_check_attempts 2\n notes from_b\n register 0\n}\n\
+             define host { host_name h\n use a,b\n notes own\n}\n",
+        );
+        let mut d = Diagnostics::default();
+        let objs = flatten(&t, &mut d);
+        assert!(d.items.is_empty(), "{:?}", d.items);
+        let h = host(&objs, "h");
+        assert_eq!(h.value("check_interval"), Some("7"), "a's parent comes before b");
+        assert_eq!(h.value("max_check_attempts"), Some("2"));
+        assert_eq!(h.value("notes"), Some("own"));
+        assert_eq!(h.ancestry, ["a", "a_parent", "b"]);
+        assert!(h.get("register").is_none() && h.get("name").is_none());
+        assert_eq!(objs[&ObjectKind::Host].iter().filter(|o| !o.template_only).count(), 1);
+    }
+
+    #[test]
+    fn additive_and_null() {
+        let t = tree(
+            "define host { name base\n hostgroups web\n notes n\n register 0\n}\n\
+             define host { name mid\n use base\n hostgroups +db\n register 0\n}\n\
+             define host { host_name h\n use mid\n hostgroups +mail\n notes null\n}\n\
+             define host { name lone\n parents +r1\n register 0\n}\n\
+             define host { host_name h2\n use lone\n parents +r2\n}\n",
+        );
+        let mut d = Diagnostics::default();
+        let objs = flatten(&t, &mut d);
+        assert!(d.items.is_empty(), "{:?}", d.items);
+        assert_eq!(host(&objs, "h").value("hostgroups"), Some("web,db,mail"));
+        assert_eq!(host(&objs, "h").value("notes"), None);
+        assert_eq!(host(&objs, "h2").value("parents"), Some("r1,r2"));
+    }
+
+    #[test]
+    fn loops_and_unknown_templates_are_errors_with_lines() {
+        let t = tree(
+            "define host { name x\n use y\n register 0\n}\n\
+             define host { name y\n use x\n register 0\n}\n\
+             define host { host_name h\n use x\n}\n\
+             define host { host_name g\n use nope\n}\n",
+        );
+        let mut d = Diagnostics::default();
+        let _ = flatten(&t, &mut d);
+        let msgs: Vec<String> = d.items.iter().map(|e| e.to_string()).collect();
+        assert!(msgs.iter().any(|m| m.contains("template loop")), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.starts_with("t.cfg:14:") && m.contains("'nope' is not defined")), "{msgs:?}");
+    }
+}

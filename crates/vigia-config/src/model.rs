@@ -1,0 +1,372 @@
+//! The resolved configuration: typed objects that refer to each other by index.
+//!
+//! Names are kept for display and for the wire, but every reference is a typed id into the
+//! owning `Vec` of [`Config`], so the engine never looks a name up on its hot path and a dangling
+//! reference cannot exist once loading succeeded.
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diag::{Diagnostic, Location};
+use crate::kind::ObjectKind;
+use crate::timeperiod::Timeperiods;
+
+macro_rules! id_type {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub struct $name(pub u32);
+        impl $name {
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    )*};
+}
+
+id_type!(
+    /// Index into [`Config::hosts`].
+    HostId,
+    /// Index into [`Config::services`].
+    ServiceId,
+    /// Index into [`Config::commands`].
+    CommandId,
+    /// Index into [`Config::timeperiods`].
+    TimeperiodId,
+    /// Index into [`Config::contacts`].
+    ContactId,
+    /// Index into [`Config::contactgroups`].
+    ContactgroupId,
+    /// Index into [`Config::hostgroups`].
+    HostgroupId,
+    /// Index into [`Config::servicegroups`].
+    ServicegroupId,
+    /// Index into [`Config::notificationways`].
+    NotificationwayId,
+    /// Index into [`Config::realms`].
+    RealmId,
+    /// Index into [`Config::daemons`].
+    DaemonId,
+);
+
+/// `command_name!arg1!arg2` resolved: the command and its `$ARGn$` values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CommandCall {
+    pub command: CommandId,
+    pub args: Vec<String>,
+    /// As written, for display and the object cache.
+    pub raw: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Command {
+    pub name: String,
+    pub line: String,
+    pub poller_tag: String,
+    pub reactionner_tag: String,
+    pub module_type: String,
+    /// Seconds; `None` uses the daemon's default.
+    pub timeout: Option<u32>,
+    pub location: Location,
+}
+
+/// What hosts and services share: Alignak's `SchedulingItem`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Monitored {
+    pub display_name: String,
+    pub check_command: Option<CommandCall>,
+    pub check_period: Option<TimeperiodId>,
+    pub initial_state: char,
+    pub max_check_attempts: u32,
+    /// In units of `interval_length` seconds.
+    pub check_interval: f64,
+    pub retry_interval: f64,
+    pub active_checks_enabled: bool,
+    pub passive_checks_enabled: bool,
+    pub check_freshness: bool,
+    pub freshness_threshold: i64,
+    pub freshness_state: char,
+    pub event_handler: Option<CommandCall>,
+    pub event_handler_enabled: bool,
+    pub flap_detection_enabled: bool,
+    pub flap_detection_options: Vec<char>,
+    pub low_flap_threshold: f64,
+    pub high_flap_threshold: f64,
+    pub process_perf_data: bool,
+    pub retain_status_information: bool,
+    pub retain_nonstatus_information: bool,
+    pub contacts: Vec<ContactId>,
+    pub contact_groups: Vec<ContactgroupId>,
+    pub notification_interval: f64,
+    pub first_notification_delay: f64,
+    pub notification_period: Option<TimeperiodId>,
+    pub notification_options: Vec<char>,
+    pub notifications_enabled: bool,
+    pub stalking_options: Vec<char>,
+    pub poller_tag: String,
+    pub reactionner_tag: String,
+    pub business_impact: i64,
+    pub maintenance_period: Option<TimeperiodId>,
+    pub time_to_orphanage: i64,
+    /// Names of Alignak `escalation` objects (see [`Config::escalations`] for the resolved ones).
+    pub escalation_names: Vec<String>,
+    /// `_NAME value`, names upper-cased without the underscore.
+    pub customs: BTreeMap<String, String>,
+    /// Known properties the engine does not interpret (notes, icons, …), kept for the UI.
+    pub extra: BTreeMap<String, String>,
+    pub location: Location,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Host {
+    pub name: String,
+    pub alias: String,
+    pub address: String,
+    pub parents: Vec<HostId>,
+    pub hostgroups: Vec<HostgroupId>,
+    pub realm: Option<RealmId>,
+    pub services: Vec<ServiceId>,
+    pub common: Monitored,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub host: HostId,
+    pub description: String,
+    pub servicegroups: Vec<ServicegroupId>,
+    pub is_volatile: bool,
+    pub parallelize_check: bool,
+    pub host_dependency_enabled: bool,
+    pub common: Monitored,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub name: String,
+    pub alias: String,
+    pub email: String,
+    pub pager: String,
+    pub addresses: Vec<String>,
+    pub contactgroups: Vec<ContactgroupId>,
+    pub host_notifications_enabled: bool,
+    pub service_notifications_enabled: bool,
+    pub host_notification_period: Option<TimeperiodId>,
+    pub service_notification_period: Option<TimeperiodId>,
+    pub host_notification_options: Vec<char>,
+    pub service_notification_options: Vec<char>,
+    pub host_notification_commands: Vec<CommandCall>,
+    pub service_notification_commands: Vec<CommandCall>,
+    pub notificationways: Vec<NotificationwayId>,
+    pub can_submit_commands: bool,
+    pub is_admin: bool,
+    pub min_business_impact: i64,
+    pub customs: BTreeMap<String, String>,
+    pub extra: BTreeMap<String, String>,
+    pub location: Location,
+}
+
+/// Alignak/Shinken notification ways: one contact, several channels with their own filters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Notificationway {
+    pub name: String,
+    pub host_notification_period: Option<TimeperiodId>,
+    pub service_notification_period: Option<TimeperiodId>,
+    pub host_notification_options: Vec<char>,
+    pub service_notification_options: Vec<char>,
+    pub host_notification_commands: Vec<CommandCall>,
+    pub service_notification_commands: Vec<CommandCall>,
+    pub min_business_impact: i64,
+    pub location: Location,
+}
+
+/// A host, service or contact group, its members from both sides and nested groups flattened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Group<Member> {
+    pub name: String,
+    pub alias: String,
+    pub members: Vec<Member>,
+    pub extra: BTreeMap<String, String>,
+    pub location: Location,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HostDependency {
+    pub master: HostId,
+    pub dependent: HostId,
+    pub inherits_parent: bool,
+    pub execution_failure_criteria: Vec<char>,
+    pub notification_failure_criteria: Vec<char>,
+    pub dependency_period: Option<TimeperiodId>,
+    pub location: Location,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceDependency {
+    pub master: ServiceId,
+    pub dependent: ServiceId,
+    pub inherits_parent: bool,
+    pub execution_failure_criteria: Vec<char>,
+    pub notification_failure_criteria: Vec<char>,
+    pub dependency_period: Option<TimeperiodId>,
+    pub location: Location,
+}
+
+/// What an escalation applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EscalationTarget {
+    Host(HostId),
+    Service(ServiceId),
+}
+
+/// A host, service or Alignak escalation, applied to one object.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub target: EscalationTarget,
+    pub first_notification: Option<u32>,
+    /// 0: no end.
+    pub last_notification: Option<u32>,
+    /// Alignak: by time since the problem started, in `interval_length` units.
+    pub first_notification_time: Option<f64>,
+    pub last_notification_time: Option<f64>,
+    pub notification_interval: f64,
+    pub escalation_period: Option<TimeperiodId>,
+    pub escalation_options: Vec<char>,
+    pub contacts: Vec<ContactId>,
+    pub contact_groups: Vec<ContactgroupId>,
+    pub location: Location,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Realm {
+    pub name: String,
+    pub alias: String,
+    pub members: Vec<RealmId>,
+    pub default: bool,
+    pub location: Option<Location>,
+}
+
+/// The six roles of an installation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Arbiter,
+    Scheduler,
+    Poller,
+    Reactionner,
+    Broker,
+    Receiver,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] =
+        [Role::Arbiter, Role::Scheduler, Role::Poller, Role::Reactionner, Role::Broker, Role::Receiver];
+
+    pub fn kind(self) -> ObjectKind {
+        match self {
+            Role::Arbiter => ObjectKind::Arbiter,
+            Role::Scheduler => ObjectKind::Scheduler,
+            Role::Poller => ObjectKind::Poller,
+            Role::Reactionner => ObjectKind::Reactionner,
+            Role::Broker => ObjectKind::Broker,
+            Role::Receiver => ObjectKind::Receiver,
+        }
+    }
+
+    pub fn from_kind(kind: ObjectKind) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.kind() == kind)
+    }
+
+    pub fn name(self) -> &'static str {
+        self.kind().keyword()
+    }
+
+    /// Alignak's default ports (the receiver's is 7773, not its link's buggy 7772).
+    pub fn default_port(self) -> u16 {
+        match self {
+            Role::Scheduler => 7768,
+            Role::Reactionner => 7769,
+            Role::Arbiter => 7770,
+            Role::Poller => 7771,
+            Role::Broker => 7772,
+            Role::Receiver => 7773,
+        }
+    }
+}
+
+/// A daemon link: where a daemon listens and what it serves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DaemonLink {
+    pub role: Role,
+    pub name: String,
+    pub address: String,
+    pub port: u16,
+    pub spare: bool,
+    pub active: bool,
+    pub realm: RealmId,
+    pub manage_sub_realms: bool,
+    pub manage_arbiters: bool,
+    pub passive: bool,
+    pub weight: u32,
+    /// Poller or reactionner tags served (`None` = untagged work).
+    pub tags: Vec<String>,
+    /// Seconds before a ping fails (legacy `timeout`).
+    pub timeout: u32,
+    pub data_timeout: u32,
+    /// Failed pings before the link is declared dead.
+    pub max_check_attempts: u32,
+    /// Seconds between two health checks.
+    pub check_interval: u32,
+    pub polling_interval: u32,
+    pub modules: Vec<String>,
+    pub extra: BTreeMap<String, String>,
+    /// `None` for the daemons implied when a configuration defines none.
+    pub location: Option<Location>,
+}
+
+/// An object type the engine does not interpret yet (modulations, modules, ext-info), kept whole.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OtherObject {
+    pub kind: ObjectKind,
+    pub name: String,
+    pub props: BTreeMap<String, String>,
+    pub location: Location,
+}
+
+/// One scheduler's share of the configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Part {
+    pub realm: RealmId,
+    pub scheduler: DaemonId,
+    pub hosts: Vec<HostId>,
+    pub services: usize,
+    /// Stable content hash: the same objects always give the same hash.
+    pub hash: String,
+}
+
+/// A whole, valid configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Config {
+    /// Global parameters as written (`interval_length`, …).
+    pub globals: BTreeMap<String, String>,
+    /// `$USERn$` and other `$NAME$` macros, by name without dollars.
+    pub resources: BTreeMap<String, String>,
+    pub interval_length: u32,
+    pub commands: Vec<Command>,
+    pub timeperiods: Timeperiods,
+    pub hosts: Vec<Host>,
+    pub services: Vec<Service>,
+    pub contacts: Vec<Contact>,
+    pub contactgroups: Vec<Group<ContactId>>,
+    pub hostgroups: Vec<Group<HostId>>,
+    pub servicegroups: Vec<Group<ServiceId>>,
+    pub notificationways: Vec<Notificationway>,
+    pub hostdependencies: Vec<HostDependency>,
+    pub servicedependencies: Vec<ServiceDependency>,
+    pub escalations: Vec<Escalation>,
+    pub realms: Vec<Realm>,
+    pub daemons: Vec<DaemonLink>,
+    pub others: Vec<OtherObject>,
+    pub parts: Vec<Part>,
+    #[serde(skip)]
+    pub warnings: Vec<Diagnostic>,
+}

@@ -1,0 +1,1308 @@
+//! From flattened definitions to the typed [`Config`]: names become ids, lists of names with `*`
+//! and `!exclusions` become member sets, services are attached to their hosts, groups get their
+//! members from both sides, and every reference is checked.
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::diag::{Diagnostics, Location};
+use crate::inherit::{FlatObject, FlatProp};
+use crate::kind::ObjectKind;
+use crate::model::*;
+use crate::source::SourceTree;
+use crate::timeperiod::{Timeperiod, Timeperiods};
+use crate::values::{self, Reader};
+
+type Flat<'a> = HashMap<ObjectKind, Vec<FlatObject<'a>>>;
+
+/// Service properties a service takes from its host when neither it nor its templates set them
+/// (Alignak `Services.apply_implicit_inheritance`; Nagios has the first four).
+const IMPLIED_FROM_HOST: &[&str] = &[
+    "contacts",
+    "contact_groups",
+    "notification_interval",
+    "notification_period",
+    "resultmodulations",
+    "business_impact_modulations",
+    "escalations",
+    "poller_tag",
+    "reactionner_tag",
+    "check_period",
+    "business_impact",
+    "maintenance_period",
+];
+
+/// Checks that need no process: Alignak runs them inside the scheduler or poller.
+pub const INTERNAL_COMMANDS: &[&str] = &["_internal_host_up", "_echo", "_internal_host_check", "bp_rule"];
+
+/// Name → index of the real objects of one type.
+#[derive(Default)]
+struct Names<'r> {
+    ids: HashMap<&'r str, u32>,
+    order: Vec<&'r str>,
+}
+
+impl<'r> Names<'r> {
+    fn get(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+}
+
+pub struct Builder<'r, 'a> {
+    tree: &'r SourceTree,
+    flat: &'r Flat<'a>,
+    diags: &'r mut Diagnostics,
+    reported: HashSet<(Location, String)>,
+}
+
+/// A service about to be created: its definition, its host, how it was attached, and what a
+/// `duplicate_foreach` key rewrites in it.
+struct ServiceInstance<'r, 'a> {
+    obj: &'r FlatObject<'a>,
+    host: u32,
+    precedence: u8,
+    overrides: Vec<(&'static str, String)>,
+}
+
+impl ServiceInstance<'_, '_> {
+    fn description(&self) -> &str {
+        match self.overrides.iter().find(|(k, _)| *k == "service_description") {
+            Some((_, v)) => v,
+            None => self.obj.value("service_description").map(str::trim).unwrap_or(""),
+        }
+    }
+}
+
+impl<'r, 'a> Builder<'r, 'a> {
+    pub fn new(tree: &'r SourceTree, flat: &'r Flat<'a>, diags: &'r mut Diagnostics) -> Self {
+        Builder { tree, flat, diags, reported: HashSet::new() }
+    }
+
+    fn loc(&self, file: u32, line: u32) -> Location {
+        self.tree.location(file, line)
+    }
+
+    fn obj_loc(&self, obj: &FlatObject<'_>) -> Location {
+        self.loc(obj.file, obj.line)
+    }
+
+    /// One report per place and message: a bad name in a template used by 10,000 hosts is one
+    /// mistake, not 10,000.
+    fn error_at(&mut self, location: Location, message: String) {
+        if self.reported.insert((location.clone(), message.clone())) {
+            self.diags.error(Some(location), message);
+        }
+    }
+
+    fn warn_at(&mut self, location: Location, message: String) {
+        if self.reported.insert((location.clone(), message.clone())) {
+            self.diags.warning(Some(location), message);
+        }
+    }
+
+    fn prop_loc(&self, obj: &FlatObject<'_>, key: &str) -> Location {
+        match obj.get(key) {
+            Some(p) => self.loc(p.file, p.line),
+            None => self.obj_loc(obj),
+        }
+    }
+
+    fn real(&self, kind: ObjectKind) -> Vec<&'r FlatObject<'a>> {
+        self.flat.get(&kind).map(|v| v.iter().filter(|o| !o.template_only).collect()).unwrap_or_default()
+    }
+
+    /// Indexes real objects by their name property; reports missing and duplicate names.
+    fn names(&mut self, kind: ObjectKind, objs: &[&'r FlatObject<'a>]) -> (Names<'r>, Vec<&'r FlatObject<'a>>) {
+        let key = kind.name_key().unwrap_or("name");
+        let mut names = Names::default();
+        let mut kept = Vec::with_capacity(objs.len());
+        let mut first: HashMap<&'r str, Location> = HashMap::new();
+        for obj in objs {
+            let Some(name) = obj.value(key).map(str::trim).filter(|n| !n.is_empty()) else {
+                let loc = self.obj_loc(obj);
+                self.error_at(loc, format!("{} has no '{key}'", kind.keyword()));
+                continue;
+            };
+            if let Some(prev) = first.get(name) {
+                let loc = self.obj_loc(obj);
+                let msg = format!("{} '{name}' is defined twice (first at {prev})", kind.keyword());
+                self.error_at(loc, msg);
+                continue;
+            }
+            first.insert(name, self.obj_loc(obj));
+            names.ids.insert(name, kept.len() as u32);
+            names.order.push(name);
+            kept.push(*obj);
+        }
+        (names, kept)
+    }
+
+    /// Resolves a list of names (`a,b`, `*`, `!c`) to ids; unknown names are errors at `loc`.
+    fn name_list(&mut self, list: &str, names: &Names<'_>, what: &str, loc: &Location) -> Vec<u32> {
+        let mut out: Vec<u32> = Vec::new();
+        let mut excluded: HashSet<u32> = HashSet::new();
+        for item in values::split_list(list) {
+            if item == "*" {
+                out.extend(0..names.order.len() as u32);
+            } else if let Some(name) = item.strip_prefix('!') {
+                match names.get(name.trim()) {
+                    Some(id) => {
+                        excluded.insert(id);
+                    }
+                    None => self.error_at(loc.clone(), format!("unknown {what} '{}'", name.trim())),
+                }
+            } else {
+                match names.get(item) {
+                    Some(id) => out.push(id),
+                    None => self.error_at(loc.clone(), format!("unknown {what} '{item}'")),
+                }
+            }
+        }
+        let mut seen = HashSet::new();
+        out.retain(|id| !excluded.contains(id) && seen.insert(*id));
+        out
+    }
+
+    fn refs(&mut self, obj: &FlatObject<'_>, key: &str, names: &Names<'_>, what: &str) -> Vec<u32> {
+        let Some(list) = obj.value(key) else { return Vec::new() };
+        let loc = self.prop_loc(obj, key);
+        self.name_list(list, names, what, &loc)
+    }
+
+    fn one_ref(&mut self, obj: &FlatObject<'_>, key: &str, names: &Names<'_>, what: &str) -> Option<u32> {
+        let name = obj.value(key).map(str::trim).filter(|v| !v.is_empty())?;
+        match names.get(name) {
+            Some(id) => Some(id),
+            None => {
+                let loc = self.prop_loc(obj, key);
+                self.error_at(loc, format!("unknown {what} '{name}'"));
+                None
+            }
+        }
+    }
+
+    fn command_call(&mut self, text: &str, loc: &Location, commands: &mut CommandTable) -> Option<CommandCall> {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        let mut parts = text.split('!');
+        let name = parts.next().unwrap_or("").trim();
+        let args: Vec<String> = parts.map(str::to_string).collect();
+        match commands.resolve(name) {
+            Some(id) => Some(CommandCall { command: id, args, raw: text.to_string() }),
+            None => {
+                self.error_at(loc.clone(), format!("unknown command '{name}'"));
+                None
+            }
+        }
+    }
+
+    pub fn build(mut self, tree_globals: BTreeMap<String, String>, resources: BTreeMap<String, String>) -> Config {
+        let interval_length = tree_globals
+            .get("interval_length")
+            .and_then(|v| values::parse_int(v).ok())
+            .filter(|v| *v > 0)
+            .unwrap_or(60) as u32;
+
+        // Timeperiods.
+        let objs = self.real(ObjectKind::Timeperiod);
+        let (tp_names, tp_objs) = self.names(ObjectKind::Timeperiod, &objs);
+        let mut periods = Vec::with_capacity(tp_objs.len());
+        for obj in &tp_objs {
+            let r = Reader::new(obj);
+            let mut tp = Timeperiod::new(r.str("timeperiod_name"));
+            tp.alias = r.string("alias");
+            for p in &obj.props {
+                if Timeperiod::is_rule_key(p.key) {
+                    let line = format!("{} {}", p.key, p.value);
+                    if let Err(msg) = tp.add_rule(&line) {
+                        let loc = self.loc(p.file, p.line);
+                        self.error_at(loc, msg);
+                    }
+                }
+            }
+            tp.excludes = self.refs(obj, "exclude", &tp_names, "timeperiod").into_iter().map(|i| i as usize).collect();
+            periods.push(tp);
+        }
+        self.check_loops(
+            &periods.iter().map(|p| p.excludes.iter().map(|&i| i as u32).collect()).collect::<Vec<_>>(),
+            &tp_objs,
+            "timeperiod exclude",
+            "timeperiod_name",
+        );
+        let timeperiods = Timeperiods { periods };
+
+        // Commands.
+        let objs = self.real(ObjectKind::Command);
+        let (cmd_names, cmd_objs) = self.names(ObjectKind::Command, &objs);
+        let mut commands = CommandTable { names: HashMap::new(), list: Vec::new() };
+        for (i, obj) in cmd_objs.iter().enumerate() {
+            let r = Reader::new(obj);
+            let line = r.string("command_line");
+            if line.trim().is_empty() {
+                let loc = self.obj_loc(obj);
+                self.error_at(loc, format!("command '{}' has no command_line", r.str("command_name")));
+            }
+            let timeout = r.int("timeout");
+            commands.list.push(Command {
+                name: r.string("command_name"),
+                line,
+                poller_tag: r.string("poller_tag"),
+                reactionner_tag: r.string("reactionner_tag"),
+                module_type: r.string("module_type"),
+                timeout: (timeout > 0).then_some(timeout as u32),
+                location: self.obj_loc(obj),
+            });
+            commands.names.insert(cmd_names.order[i].to_string(), CommandId(i as u32));
+        }
+
+        // Realms (the tree is checked by the split).
+        let objs = self.real(ObjectKind::Realm);
+        let (realm_names, realm_objs) = self.names(ObjectKind::Realm, &objs);
+        let mut realms: Vec<Realm> = realm_objs
+            .iter()
+            .map(|obj| {
+                let r = Reader::new(obj);
+                Realm {
+                    name: r.string("realm_name"),
+                    alias: r.string("alias"),
+                    members: Vec::new(),
+                    default: r.bool("default"),
+                    location: Some(self.obj_loc(obj)),
+                }
+            })
+            .collect();
+        for (i, obj) in realm_objs.iter().enumerate() {
+            let mut members = self.refs(obj, "realm_members", &realm_names, "realm");
+            members.extend(self.refs(obj, "members", &realm_names, "realm"));
+            for m in members {
+                realms[i].members.push(RealmId(m));
+            }
+            for higher in self.refs(obj, "higher_realms", &realm_names, "realm") {
+                realms[higher as usize].members.push(RealmId(i as u32));
+            }
+        }
+        for realm in &mut realms {
+            realm.members.sort();
+            realm.members.dedup();
+        }
+        if realms.is_empty() {
+            realms.push(Realm { name: "All".into(), alias: "All".into(), members: Vec::new(), default: true, location: None });
+        }
+        let mut realm_index: HashMap<String, u32> =
+            realms.iter().enumerate().map(|(i, r)| (r.name.clone(), i as u32)).collect();
+        let realm_lookup = Names {
+            ids: realm_index.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
+            order: Vec::new(),
+        };
+
+        // Contacts, contact groups, notification ways.
+        let objs = self.real(ObjectKind::Notificationway);
+        let (nw_names, nw_objs) = self.names(ObjectKind::Notificationway, &objs);
+        let mut notificationways = Vec::with_capacity(nw_objs.len());
+        for obj in &nw_objs {
+            let r = Reader::new(obj);
+            let host_cmds = self.command_list(obj, "host_notification_commands", &mut commands);
+            let svc_cmds = self.command_list(obj, "service_notification_commands", &mut commands);
+            notificationways.push(Notificationway {
+                name: r.string("notificationway_name"),
+                host_notification_period: self.one_ref(obj, "host_notification_period", &tp_names, "timeperiod").map(TimeperiodId),
+                service_notification_period: self
+                    .one_ref(obj, "service_notification_period", &tp_names, "timeperiod")
+                    .map(TimeperiodId),
+                host_notification_options: r.letters("host_notification_options"),
+                service_notification_options: r.letters("service_notification_options"),
+                host_notification_commands: host_cmds,
+                service_notification_commands: svc_cmds,
+                min_business_impact: r.int("min_business_impact"),
+                location: self.obj_loc(obj),
+            });
+        }
+        let objs = self.real(ObjectKind::Contactgroup);
+        let (cg_names, cg_objs) = self.names(ObjectKind::Contactgroup, &objs);
+        let objs = self.real(ObjectKind::Contact);
+        let (contact_names, contact_objs) = self.names(ObjectKind::Contact, &objs);
+        let mut cg_members: Vec<Vec<u32>> = vec![Vec::new(); cg_objs.len()];
+        let mut contacts = Vec::with_capacity(contact_objs.len());
+        for (i, obj) in contact_objs.iter().enumerate() {
+            let r = Reader::new(obj);
+            let groups = self.refs(obj, "contactgroups", &cg_names, "contactgroup");
+            for g in &groups {
+                cg_members[*g as usize].push(i as u32);
+            }
+            let host_cmds = self.command_list(obj, "host_notification_commands", &mut commands);
+            let svc_cmds = self.command_list(obj, "service_notification_commands", &mut commands);
+            contacts.push(Contact {
+                name: r.string("contact_name"),
+                alias: r.string("alias"),
+                email: r.string("email"),
+                pager: r.string("pager"),
+                addresses: (1..=6).map(|n| r.string(&format!("address{n}"))).collect(),
+                contactgroups: Vec::new(),
+                host_notifications_enabled: r.bool("host_notifications_enabled"),
+                service_notifications_enabled: r.bool("service_notifications_enabled"),
+                host_notification_period: self.one_ref(obj, "host_notification_period", &tp_names, "timeperiod").map(TimeperiodId),
+                service_notification_period: self
+                    .one_ref(obj, "service_notification_period", &tp_names, "timeperiod")
+                    .map(TimeperiodId),
+                host_notification_options: r.letters("host_notification_options"),
+                service_notification_options: r.letters("service_notification_options"),
+                host_notification_commands: host_cmds,
+                service_notification_commands: svc_cmds,
+                notificationways: self
+                    .refs(obj, "notificationways", &nw_names, "notificationway")
+                    .into_iter()
+                    .map(NotificationwayId)
+                    .collect(),
+                can_submit_commands: r.bool("can_submit_commands"),
+                is_admin: r.bool("is_admin"),
+                min_business_impact: r.int("min_business_impact"),
+                customs: customs(obj),
+                extra: extra(obj, ObjectKind::Contact, CONTACT_TYPED),
+                location: self.obj_loc(obj),
+            });
+        }
+        let cg_list = self.groups(&cg_objs, &contact_names, cg_members, "contact", "contactgroup_members", &cg_names);
+        for (g, group) in cg_list.iter().enumerate() {
+            for m in &group.members {
+                contacts[*m as usize].contactgroups.push(ContactgroupId(g as u32));
+            }
+        }
+        let contactgroups: Vec<Group<ContactId>> = cg_list.into_iter().map(|g| g.map(ContactId)).collect();
+
+        // Hosts and host groups.
+        let objs = self.real(ObjectKind::Hostgroup);
+        let (hg_names, hg_objs) = self.names(ObjectKind::Hostgroup, &objs);
+        let objs = self.real(ObjectKind::Host);
+        let (host_names, host_objs) = self.names(ObjectKind::Host, &objs);
+        let mut hg_members: Vec<Vec<u32>> = vec![Vec::new(); hg_objs.len()];
+        let mut hosts = Vec::with_capacity(host_objs.len());
+        let mut lookups = Lookups {
+            timeperiods: &tp_names,
+            contacts: &contact_names,
+            contactgroups: &cg_names,
+            realms: &realm_lookup,
+        };
+        for (i, obj) in host_objs.iter().enumerate() {
+            let r = Reader::new(obj);
+            for g in self.refs(obj, "hostgroups", &hg_names, "hostgroup") {
+                hg_members[g as usize].push(i as u32);
+            }
+            let parents: Vec<HostId> = self.refs(obj, "parents", &host_names, "host").into_iter().map(HostId).collect();
+            let name = r.string("host_name");
+            let address = r.opt("address").map_or_else(|| name.clone(), str::to_string);
+            let realm = self.one_ref(obj, "realm", lookups.realms, "realm").map(RealmId);
+            let common = self.monitored(obj, &[], None, &mut commands, &mut lookups);
+            hosts.push(Host {
+                alias: r.opt("alias").map_or_else(|| name.clone(), str::to_string),
+                name,
+                address,
+                parents,
+                hostgroups: Vec::new(),
+                realm,
+                services: Vec::new(),
+                common,
+            });
+        }
+        let parent_edges: Vec<Vec<u32>> = hosts.iter().map(|h| h.parents.iter().map(|p| p.0).collect()).collect();
+        self.check_loops(&parent_edges, &host_objs, "parents", "host_name");
+        let hg_list = self.groups(&hg_objs, &host_names, hg_members, "host", "hostgroup_members", &hg_names);
+        for (g, group) in hg_list.iter().enumerate() {
+            for m in &group.members {
+                hosts[*m as usize].hostgroups.push(HostgroupId(g as u32));
+            }
+        }
+        // A host without a realm takes its hostgroup's (Alignak).
+        for (g, obj) in hg_objs.iter().enumerate() {
+            if let Some(realm) = self.one_ref(obj, "realm", &realm_lookup, "realm") {
+                for m in &hg_list[g].members {
+                    let host = &mut hosts[*m as usize];
+                    host.realm.get_or_insert(RealmId(realm));
+                }
+            }
+        }
+
+        // Services.
+        let instances = self.service_instances(&host_objs, &host_names, &hg_names, &hg_list);
+        let mut services = Vec::with_capacity(instances.len());
+        let objs = self.real(ObjectKind::Servicegroup);
+        let (sg_names, sg_objs) = self.names(ObjectKind::Servicegroup, &objs);
+        let mut sg_members: Vec<Vec<u32>> = vec![Vec::new(); sg_objs.len()];
+        for inst in &instances {
+            let id = services.len() as u32;
+            let host_obj = host_objs[inst.host as usize];
+            for g in self.refs(inst.obj, "servicegroups", &sg_names, "servicegroup") {
+                sg_members[g as usize].push(id);
+            }
+            let common = self.monitored(inst.obj, &inst.overrides, Some(host_obj), &mut commands, &mut lookups);
+            let rd = Reader::new(inst.obj);
+            services.push(Service {
+                host: HostId(inst.host),
+                description: inst.description().to_string(),
+                servicegroups: Vec::new(),
+                is_volatile: rd.bool("is_volatile"),
+                parallelize_check: rd.bool("parallelize_check"),
+                host_dependency_enabled: rd.bool("host_dependency_enabled"),
+                common,
+            });
+            hosts[inst.host as usize].services.push(ServiceId(id));
+        }
+        let service_index: HashMap<(u32, &str), u32> = instances
+            .iter()
+            .enumerate()
+            .map(|(i, inst)| ((inst.host, inst.description()), i as u32))
+            .collect();
+        // Servicegroup `members host1,svc1,host2,svc2`.
+        for (g, obj) in sg_objs.iter().enumerate() {
+            let Some(list) = obj.value("members") else { continue };
+            let loc = self.prop_loc(obj, "members");
+            let items = values::split_list(list);
+            if items.len() % 2 != 0 {
+                self.error_at(loc.clone(), "servicegroup members must be pairs of host,service".into());
+            }
+            for pair in items.chunks(2) {
+                let [h, s] = pair else { continue };
+                let found = host_names.get(h).and_then(|hid| service_index.get(&(hid, *s)).copied());
+                match found {
+                    Some(sid) => sg_members[g].push(sid),
+                    None => self.error_at(loc.clone(), format!("unknown service '{h},{s}'")),
+                }
+            }
+        }
+        let sg_list = self.groups(&sg_objs, &Names::default(), sg_members, "service", "servicegroup_members", &sg_names);
+        for (g, group) in sg_list.iter().enumerate() {
+            for m in &group.members {
+                services[*m as usize].servicegroups.push(ServicegroupId(g as u32));
+            }
+        }
+
+        // Dependencies and escalations.
+        let hostdependencies = self.host_dependencies(&host_names, &hg_names, &hg_list, &tp_names);
+        let servicedependencies =
+            self.service_dependencies(&host_names, &hg_names, &hg_list, &service_index, &tp_names);
+        let escalations = self.escalations(&host_names, &hg_names, &hg_list, &service_index, &hosts, &services, &mut lookups);
+
+        // Daemons: implied masters for roles nobody defined, as Alignak does.
+        let mut daemons = Vec::new();
+        for role in Role::ALL {
+            let objs = self.real(role.kind());
+            let (_, kept) = self.names(role.kind(), &objs);
+            for obj in kept {
+                daemons.push(self.daemon(obj, role, &realm_lookup));
+            }
+        }
+        let default_realm = realms.iter().position(|r| r.default).unwrap_or(0) as u32;
+        for role in Role::ALL {
+            if !daemons.iter().any(|d: &DaemonLink| d.role == role) {
+                daemons.push(implied_daemon(role, RealmId(default_realm), &realms));
+            }
+        }
+        realm_index.clear();
+
+        let hostgroups = hg_list.into_iter().map(|g| g.map(HostId)).collect();
+        let servicegroups = sg_list.into_iter().map(|g| g.map(ServiceId)).collect();
+        let others = self.others();
+        Config {
+            globals: tree_globals,
+            resources,
+            interval_length,
+            commands: commands.list,
+            timeperiods,
+            hosts,
+            services,
+            contacts,
+            contactgroups,
+            hostgroups,
+            servicegroups,
+            notificationways,
+            hostdependencies,
+            servicedependencies,
+            escalations,
+            realms,
+            daemons,
+            others,
+            parts: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn command_list(&mut self, obj: &FlatObject<'_>, key: &str, commands: &mut CommandTable) -> Vec<CommandCall> {
+        let Some(list) = obj.value(key) else { return Vec::new() };
+        let loc = self.prop_loc(obj, key);
+        values::split_list(list).into_iter().filter_map(|c| self.command_call(c, &loc, commands)).collect()
+    }
+
+    /// The part of a host or service definition Alignak calls a scheduling item.
+    fn monitored(
+        &mut self,
+        obj: &FlatObject<'_>,
+        overrides: &[(&'static str, String)],
+        host: Option<&FlatObject<'_>>,
+        commands: &mut CommandTable,
+        lk: &mut Lookups<'_, '_>,
+    ) -> Monitored {
+        // Implied inheritance: the host's value stands in for one the service lacks.
+        let implied: Vec<FlatProp<'_>> = match host {
+            Some(h) => IMPLIED_FROM_HOST
+                .iter()
+                .filter(|k| obj.get(k).is_none_or(|p| p.value.trim().is_empty()))
+                .filter_map(|k| h.get(k).cloned())
+                .collect(),
+            None => Vec::new(),
+        };
+        let merged;
+        let obj = if implied.is_empty() {
+            obj
+        } else {
+            let mut m = obj.clone();
+            m.props.retain(|p| !implied.iter().any(|i| i.key == p.key));
+            m.props.extend(implied);
+            merged = m;
+            &merged
+        };
+        let r = Reader::new(obj);
+        let ov = OverrideReader { obj, overrides };
+        let check_command = match ov.get("check_command") {
+            Some(text) => {
+                let loc = self.prop_loc(obj, "check_command");
+                self.command_call(&text, &loc, commands)
+            }
+            None => None,
+        };
+        let event_handler = match obj.value("event_handler") {
+            Some(text) => {
+                let loc = self.prop_loc(obj, "event_handler");
+                self.command_call(text, &loc, commands)
+            }
+            None => None,
+        };
+        let tp = |s: &mut Self, key: &str| s.one_ref(obj, key, lk.timeperiods, "timeperiod").map(TimeperiodId);
+        let check_period = tp(self, "check_period");
+        let notification_period = tp(self, "notification_period");
+        let maintenance_period = tp(self, "maintenance_period");
+        let contacts = self.refs(obj, "contacts", lk.contacts, "contact").into_iter().map(ContactId).collect();
+        let contact_groups =
+            self.refs(obj, "contact_groups", lk.contactgroups, "contactgroup").into_iter().map(ContactgroupId).collect();
+        let initial_state = r.str("initial_state").chars().next().unwrap_or('o');
+        Monitored {
+            display_name: r.string("display_name"),
+            check_command,
+            check_period,
+            initial_state,
+            max_check_attempts: r.int("max_check_attempts").max(1) as u32,
+            check_interval: r.float("check_interval"),
+            retry_interval: r.float("retry_interval"),
+            active_checks_enabled: r.bool("active_checks_enabled"),
+            passive_checks_enabled: r.bool("passive_checks_enabled"),
+            check_freshness: r.bool("check_freshness"),
+            freshness_threshold: r.int("freshness_threshold"),
+            freshness_state: r.str("freshness_state").chars().next().unwrap_or('x'),
+            event_handler,
+            event_handler_enabled: r.bool("event_handler_enabled"),
+            flap_detection_enabled: r.bool("flap_detection_enabled"),
+            flap_detection_options: r.letters("flap_detection_options"),
+            low_flap_threshold: r.float("low_flap_threshold"),
+            high_flap_threshold: r.float("high_flap_threshold"),
+            process_perf_data: r.bool("process_perf_data"),
+            retain_status_information: r.bool("retain_status_information"),
+            retain_nonstatus_information: r.bool("retain_nonstatus_information"),
+            contacts,
+            contact_groups,
+            notification_interval: r.float("notification_interval"),
+            first_notification_delay: r.float("first_notification_delay"),
+            notification_period,
+            notification_options: r.letters("notification_options"),
+            notifications_enabled: r.bool("notifications_enabled"),
+            stalking_options: r.letters("stalking_options"),
+            poller_tag: r.string("poller_tag"),
+            reactionner_tag: r.string("reactionner_tag"),
+            business_impact: r.int("business_impact"),
+            maintenance_period,
+            time_to_orphanage: r.int("time_to_orphanage"),
+            escalation_names: r.list("escalations").into_iter().map(str::to_string).collect(),
+            customs: customs(obj),
+            extra: extra(obj, obj.kind, MONITORED_TYPED),
+            location: self.obj_loc(obj),
+        }
+    }
+
+    /// Every (host, definition) pair a service definition creates.
+    fn service_instances(
+        &mut self,
+        host_objs: &[&'r FlatObject<'a>],
+        host_names: &Names<'_>,
+        hg_names: &Names<'_>,
+        hostgroups: &[Group<u32>],
+    ) -> Vec<ServiceInstance<'r, 'a>> {
+        const DIRECT: u8 = 3;
+        const HOSTGROUP: u8 = 2;
+        const HOST_TEMPLATE: u8 = 1;
+        let all = self.flat.get(&ObjectKind::Service).map(|v| v.as_slice()).unwrap_or_default();
+        let mut out: Vec<ServiceInstance<'r, 'a>> = Vec::new();
+        let mut by_key: HashMap<(u32, String), usize> = HashMap::new();
+        // Hosts by template name, for services attached to host templates (Alignak/Shinken packs).
+        let mut by_template: HashMap<&str, Vec<u32>> = HashMap::new();
+        if all.iter().any(|s| s.template_only && s.get("host_name").is_some()) {
+            for (i, h) in host_objs.iter().enumerate() {
+                for t in &h.ancestry {
+                    by_template.entry(t).or_default().push(i as u32);
+                }
+            }
+        }
+        for obj in all {
+            let loc = self.obj_loc(obj);
+            let mut targets: Vec<(u32, u8)> = Vec::new();
+            if obj.template_only {
+                let Some(list) = obj.value("host_name") else { continue };
+                for t in values::split_list(list) {
+                    if let Some(hosts) = by_template.get(t) {
+                        targets.extend(hosts.iter().map(|h| (*h, HOST_TEMPLATE)));
+                    }
+                }
+            } else {
+                let host_list = obj.value("host_name").filter(|v| !v.trim().is_empty());
+                let group_list = obj.value("hostgroup_name").filter(|v| !v.trim().is_empty());
+                if host_list.is_none() && group_list.is_none() {
+                    self.error_at(loc.clone(), "service has neither host_name nor hostgroup_name".into());
+                    continue;
+                }
+                let mut excluded = HashSet::new();
+                if let Some(list) = host_list {
+                    let ploc = self.prop_loc(obj, "host_name");
+                    for h in self.name_list(list, host_names, "host", &ploc) {
+                        targets.push((h, DIRECT));
+                    }
+                    for item in values::split_list(list) {
+                        if let Some(n) = item.strip_prefix('!').and_then(|n| host_names.get(n.trim())) {
+                            excluded.insert(n);
+                        }
+                    }
+                }
+                if let Some(list) = group_list {
+                    let ploc = self.prop_loc(obj, "hostgroup_name");
+                    for g in self.name_list(list, hg_names, "hostgroup", &ploc) {
+                        targets.extend(hostgroups[g as usize].members.iter().map(|h| (*h, HOSTGROUP)));
+                    }
+                    for item in values::split_list(list) {
+                        if let Some(g) = item.strip_prefix('!').and_then(|n| hg_names.get(n.trim())) {
+                            excluded.extend(hostgroups[g as usize].members.iter().copied());
+                        }
+                    }
+                }
+                targets.retain(|(h, _)| !excluded.contains(h));
+            }
+            let Some(description) = obj.value("service_description").map(str::trim).filter(|d| !d.is_empty()) else {
+                if !obj.template_only {
+                    self.error_at(loc, "service has no 'service_description'".into());
+                }
+                continue;
+            };
+            for (host, precedence) in targets {
+                let host_obj = host_objs[host as usize];
+                if excluded_by_host(host_obj, description) {
+                    continue;
+                }
+                for overrides in self.duplicates(obj, host_obj, description) {
+                    let desc = overrides
+                        .iter()
+                        .find(|(k, _)| *k == "service_description")
+                        .map_or(description.to_string(), |(_, v)| v.clone());
+                    let key = (host, desc.clone());
+                    let inst = ServiceInstance { obj, host, precedence, overrides };
+                    match by_key.get(&key) {
+                        None => {
+                            by_key.insert(key, out.len());
+                            out.push(inst);
+                        }
+                        Some(&at) if out[at].precedence < precedence => out[at] = inst,
+                        Some(&at) if out[at].precedence == precedence && !std::ptr::eq(out[at].obj, obj) => {
+                            let prev = self.obj_loc(out[at].obj);
+                            let host_name = host_obj.value("host_name").unwrap_or("");
+                            self.error_at(
+                                loc.clone(),
+                                format!("service '{desc}' on host '{host_name}' is defined twice (also at {prev})"),
+                            );
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+        for inst in &out {
+            if inst.obj.get("check_command").is_none() && !inst.overrides.iter().any(|(k, _)| *k == "check_command") {
+                let loc = self.obj_loc(inst.obj);
+                self.error_at(loc, "service has no 'check_command'".into());
+            }
+        }
+        out
+    }
+
+    /// `duplicate_foreach $_HOSTVAR$`: one copy per key of the host's custom variable, with
+    /// `$KEY$` and `$VALUE$`/`$VALUEn$` replaced (Alignak `Service.duplicate`). Without it, one
+    /// copy with no rewrite.
+    fn duplicates(&mut self, obj: &FlatObject<'_>, host: &FlatObject<'_>, description: &str) -> Vec<Vec<(&'static str, String)>> {
+        let Some(var) = obj.value("duplicate_foreach").map(str::trim).filter(|v| !v.is_empty()) else {
+            return vec![Vec::new()];
+        };
+        let var = var.trim_matches('$').to_ascii_uppercase();
+        let var = var.strip_prefix("_HOST").map_or(var.clone(), |v| format!("_{v}"));
+        let value = host.value(&var).map(str::to_string).or_else(|| obj.value("default_value").map(str::to_string));
+        let Some(value) = value else { return Vec::new() };
+        let entries = match crate::duplicate::key_values(&value) {
+            Ok(entries) => entries,
+            Err(msg) => {
+                let loc = self.prop_loc(host, &var);
+                self.error_at(loc, format!("{var}: {msg}"));
+                return Vec::new();
+            }
+        };
+        let command = obj.value("check_command").unwrap_or("").to_string();
+        entries
+            .into_iter()
+            .map(|(key, values)| {
+                let rewrite = |s: &str| crate::duplicate::substitute(s, &key, &values);
+                vec![("service_description", rewrite(description)), ("check_command", rewrite(&command))]
+            })
+            .collect()
+    }
+
+    /// Groups with members from both sides and nested groups flattened (loops reported).
+    fn groups(
+        &mut self,
+        objs: &[&'r FlatObject<'a>],
+        member_names: &Names<'_>,
+        mut members: Vec<Vec<u32>>,
+        member_what: &str,
+        nested_key: &str,
+        group_names: &Names<'_>,
+    ) -> Vec<Group<u32>> {
+        let kind = objs.first().map(|o| o.kind);
+        let name_key = kind.and_then(|k| k.name_key()).unwrap_or("name");
+        let mut nested: Vec<Vec<u32>> = Vec::with_capacity(objs.len());
+        for (g, obj) in objs.iter().enumerate() {
+            if member_what != "service" {
+                members[g].extend(self.refs(obj, "members", member_names, member_what));
+            }
+            nested.push(self.refs(obj, nested_key, group_names, "group"));
+        }
+        self.check_loops(&nested, objs, nested_key, name_key);
+        // Depth-first union of nested groups; loops were reported, `visiting` stops them here.
+        fn collect(g: usize, nested: &[Vec<u32>], members: &[Vec<u32>], seen: &mut Vec<bool>, out: &mut Vec<u32>) {
+            if seen[g] {
+                return;
+            }
+            seen[g] = true;
+            out.extend(&members[g]);
+            for &sub in &nested[g] {
+                collect(sub as usize, nested, members, seen, out);
+            }
+        }
+        let mut out = Vec::with_capacity(objs.len());
+        for (g, obj) in objs.iter().enumerate() {
+            let mut all = Vec::new();
+            let mut seen = vec![false; objs.len()];
+            collect(g, &nested, &members, &mut seen, &mut all);
+            all.sort_unstable();
+            all.dedup();
+            let r = Reader::new(obj);
+            out.push(Group {
+                name: r.string(name_key),
+                alias: r.string("alias"),
+                members: all,
+                extra: extra(obj, obj.kind, GROUP_TYPED),
+                location: self.obj_loc(obj),
+            });
+        }
+        out
+    }
+
+    /// Reports every cycle of `edges` (a graph over `objs`) once, naming its members.
+    fn check_loops(&mut self, edges: &[Vec<u32>], objs: &[&FlatObject<'_>], what: &str, name_key: &str) {
+        let mut state = vec![0u8; edges.len()]; // 0 new, 1 on stack, 2 done
+        for start in 0..edges.len() {
+            if state[start] != 0 {
+                continue;
+            }
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            state[start] = 1;
+            while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+                if let Some(&to) = edges[node].get(*next) {
+                    *next += 1;
+                    let to = to as usize;
+                    match state.get(to) {
+                        Some(0) => {
+                            state[to] = 1;
+                            stack.push((to, 0));
+                        }
+                        Some(1) => {
+                            let from = stack.iter().position(|(n, _)| *n == to).unwrap_or(0);
+                            let names: Vec<&str> = stack[from..]
+                                .iter()
+                                .map(|(n, _)| objs.get(*n).and_then(|o| o.value(name_key)).unwrap_or("?"))
+                                .chain(std::iter::once(objs.get(to).and_then(|o| o.value(name_key)).unwrap_or("?")))
+                                .collect();
+                            if let Some(obj) = objs.get(node) {
+                                let loc = self.obj_loc(obj);
+                                self.error_at(loc, format!("{what} loop: {}", names.join(" -> ")));
+                            }
+                        }
+                        _ => {}
+                    }
+                } else {
+                    state[node] = 2;
+                    stack.pop();
+                }
+            }
+        }
+    }
+
+    /// Hosts named by `host_name`/`hostgroup_name`-style keys of a dependency or escalation.
+    fn target_hosts(
+        &mut self,
+        obj: &FlatObject<'_>,
+        host_key: &str,
+        group_key: &str,
+        host_names: &Names<'_>,
+        hg_names: &Names<'_>,
+        hostgroups: &[Group<u32>],
+    ) -> Vec<u32> {
+        let mut out = self.refs(obj, host_key, host_names, "host");
+        for g in self.refs(obj, group_key, hg_names, "hostgroup") {
+            out.extend(&hostgroups[g as usize].members);
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    fn host_dependencies(
+        &mut self,
+        host_names: &Names<'_>,
+        hg_names: &Names<'_>,
+        hostgroups: &[Group<u32>],
+        tp_names: &Names<'_>,
+    ) -> Vec<HostDependency> {
+        let mut out = Vec::new();
+        for obj in self.real(ObjectKind::Hostdependency) {
+            let r = Reader::new(obj);
+            let masters = self.target_hosts(obj, "host_name", "hostgroup_name", host_names, hg_names, hostgroups);
+            let dependents =
+                self.target_hosts(obj, "dependent_host_name", "dependent_hostgroup_name", host_names, hg_names, hostgroups);
+            let loc = self.obj_loc(obj);
+            if masters.is_empty() || dependents.is_empty() {
+                self.error_at(loc.clone(), "hostdependency names no master or no dependent host".into());
+            }
+            let period = self.one_ref(obj, "dependency_period", tp_names, "timeperiod").map(TimeperiodId);
+            for &m in &masters {
+                for &d in &dependents {
+                    out.push(HostDependency {
+                        master: HostId(m),
+                        dependent: HostId(d),
+                        inherits_parent: r.bool("inherits_parent"),
+                        execution_failure_criteria: r.letters("execution_failure_criteria"),
+                        notification_failure_criteria: r.letters("notification_failure_criteria"),
+                        dependency_period: period,
+                        location: loc.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn service_dependencies(
+        &mut self,
+        host_names: &Names<'_>,
+        hg_names: &Names<'_>,
+        hostgroups: &[Group<u32>],
+        services: &HashMap<(u32, &str), u32>,
+        tp_names: &Names<'_>,
+    ) -> Vec<ServiceDependency> {
+        let mut out = Vec::new();
+        for obj in self.real(ObjectKind::Servicedependency) {
+            let r = Reader::new(obj);
+            let loc = self.obj_loc(obj);
+            let masters_h = self.target_hosts(obj, "host_name", "hostgroup_name", host_names, hg_names, hostgroups);
+            // Nagios: no dependent host means the master's own host.
+            let same_host = obj.value("dependent_host_name").is_none() && obj.value("dependent_hostgroup_name").is_none();
+            let dependents_h = if same_host {
+                masters_h.clone()
+            } else {
+                self.target_hosts(obj, "dependent_host_name", "dependent_hostgroup_name", host_names, hg_names, hostgroups)
+            };
+            let master_descs: Vec<&str> = r.list("service_description");
+            let dep_descs: Vec<&str> = match obj.value("dependent_service_description") {
+                Some(_) => r.list("dependent_service_description"),
+                None => {
+                    self.error_at(loc.clone(), "servicedependency has no 'dependent_service_description'".into());
+                    continue;
+                }
+            };
+            let period = self.one_ref(obj, "dependency_period", tp_names, "timeperiod").map(TimeperiodId);
+            let find = |s: &mut Self, host: u32, desc: &str| -> Option<u32> {
+                let found = services.get(&(host, desc)).copied();
+                if found.is_none() {
+                    let name = host_names.order.get(host as usize).copied().unwrap_or("?");
+                    s.error_at(loc.clone(), format!("unknown service '{desc}' on host '{name}'"));
+                }
+                found
+            };
+            let pairs: Vec<(u32, u32)> = if same_host {
+                masters_h.iter().map(|h| (*h, *h)).collect()
+            } else {
+                masters_h.iter().flat_map(|m| dependents_h.iter().map(move |d| (*m, *d))).collect()
+            };
+            for (mh, dh) in pairs {
+                for md in &master_descs {
+                    let Some(master) = find(self, mh, md) else { continue };
+                    for dd in &dep_descs {
+                        let Some(dependent) = find(self, dh, dd) else { continue };
+                        out.push(ServiceDependency {
+                            master: ServiceId(master),
+                            dependent: ServiceId(dependent),
+                            inherits_parent: r.bool("inherits_parent"),
+                            execution_failure_criteria: r.letters("execution_failure_criteria"),
+                            notification_failure_criteria: r.letters("notification_failure_criteria"),
+                            dependency_period: period,
+                            location: loc.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn escalations(
+        &mut self,
+        host_names: &Names<'_>,
+        hg_names: &Names<'_>,
+        hostgroups: &[Group<u32>],
+        services: &HashMap<(u32, &str), u32>,
+        hosts: &[Host],
+        service_list: &[Service],
+        lk: &mut Lookups<'_, '_>,
+    ) -> Vec<Escalation> {
+        let mut out = Vec::new();
+        let kinds = [ObjectKind::Hostescalation, ObjectKind::Serviceescalation, ObjectKind::Escalation];
+        // Alignak `escalation` objects are applied by name from hosts' and services' `escalations`.
+        let objs = self.real(ObjectKind::Escalation);
+        let (esc_names, _) = self.names(ObjectKind::Escalation, &objs);
+        for kind in kinds {
+            for obj in self.real(kind) {
+                let loc = self.obj_loc(obj);
+                let mut targets: Vec<EscalationTarget> = Vec::new();
+                let host_ids = self.target_hosts(obj, "host_name", "hostgroup_name", host_names, hg_names, hostgroups);
+                match (kind, obj.value("service_description")) {
+                    (ObjectKind::Hostescalation, _) | (ObjectKind::Escalation, None) => {
+                        targets.extend(host_ids.iter().map(|h| EscalationTarget::Host(HostId(*h))));
+                    }
+                    (_, Some(descs)) => {
+                        for h in &host_ids {
+                            for d in values::split_list(descs) {
+                                if d == "*" {
+                                    targets.extend(
+                                        hosts[*h as usize].services.iter().map(|s| EscalationTarget::Service(*s)),
+                                    );
+                                } else {
+                                    match services.get(&(*h, d)) {
+                                        Some(s) => targets.push(EscalationTarget::Service(ServiceId(*s))),
+                                        None => self.error_at(loc.clone(), format!("unknown service '{d}' on host '{}'", hosts[*h as usize].name)),
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    (_, None) => {
+                        self.error_at(loc.clone(), "serviceescalation has no 'service_description'".into());
+                    }
+                }
+                if kind == ObjectKind::Escalation {
+                    let name = obj.value("escalation_name").unwrap_or("");
+                    for (i, h) in hosts.iter().enumerate() {
+                        if h.common.escalation_names.iter().any(|n| n == name) {
+                            targets.push(EscalationTarget::Host(HostId(i as u32)));
+                        }
+                    }
+                    for (i, s) in service_list.iter().enumerate() {
+                        if s.common.escalation_names.iter().any(|n| n == name) {
+                            targets.push(EscalationTarget::Service(ServiceId(i as u32)));
+                        }
+                    }
+                }
+                if targets.is_empty() && kind != ObjectKind::Escalation {
+                    self.warn_at(loc.clone(), format!("{} applies to nothing", kind.keyword()));
+                }
+                let r = Reader::new(obj);
+                let first = obj.value("first_notification").and_then(|v| values::parse_int(v).ok());
+                let first_time = obj.value("first_notification_time").and_then(|v| values::parse_float(v).ok());
+                if first.is_none() && first_time.is_none() {
+                    self.error_at(loc.clone(), format!("{} needs first_notification or first_notification_time", kind.keyword()));
+                }
+                let contacts: Vec<ContactId> = self.refs(obj, "contacts", lk.contacts, "contact").into_iter().map(ContactId).collect();
+                let groups: Vec<ContactgroupId> =
+                    self.refs(obj, "contact_groups", lk.contactgroups, "contactgroup").into_iter().map(ContactgroupId).collect();
+                let period = self.one_ref(obj, "escalation_period", lk.timeperiods, "timeperiod").map(TimeperiodId);
+                for target in targets {
+                    // Escalations take contacts, interval and period from their object (Nagios rule).
+                    let target_common = match target {
+                        EscalationTarget::Host(h) => &hosts[h.index()].common,
+                        EscalationTarget::Service(s) => &service_list[s.index()].common,
+                    };
+                    let (contacts, contact_groups) = if contacts.is_empty() && groups.is_empty() {
+                        (target_common.contacts.clone(), target_common.contact_groups.clone())
+                    } else {
+                        (contacts.clone(), groups.clone())
+                    };
+                    let interval = match obj.value("notification_interval") {
+                        Some(v) => values::parse_float(v).unwrap_or(target_common.notification_interval),
+                        None => target_common.notification_interval,
+                    };
+                    out.push(Escalation {
+                        target,
+                        first_notification: first.map(|v| v.max(0) as u32),
+                        last_notification: obj.value("last_notification").and_then(|v| values::parse_int(v).ok()).map(|v| v.max(0) as u32),
+                        first_notification_time: first_time,
+                        last_notification_time: obj.value("last_notification_time").and_then(|v| values::parse_float(v).ok()),
+                        notification_interval: interval,
+                        escalation_period: period.or(target_common.notification_period),
+                        escalation_options: r.letters("escalation_options"),
+                        contacts,
+                        contact_groups,
+                        location: loc.clone(),
+                    });
+                }
+            }
+        }
+        // Hosts and services naming an undefined `escalations` entry.
+        for (i, h) in hosts.iter().enumerate() {
+            for n in &h.common.escalation_names {
+                if esc_names.get(n).is_none() {
+                    let loc = h.common.location.clone();
+                    self.error_at(loc, format!("host '{}': unknown escalation '{n}'", hosts[i].name));
+                }
+            }
+        }
+        out
+    }
+
+    fn daemon(&mut self, obj: &FlatObject<'_>, role: Role, realms: &Names<'_>) -> DaemonLink {
+        let r = Reader::new(obj);
+        let name_key = role.kind().name_key().unwrap_or("name");
+        let realm = self.one_ref(obj, "realm", realms, "realm").unwrap_or_else(|| {
+            realms.ids.iter().min_by_key(|(_, v)| **v).map(|(_, v)| *v).unwrap_or(0)
+        });
+        let port = r.int("port");
+        let loc = self.prop_loc(obj, "port");
+        let port = match u16::try_from(port) {
+            Ok(p) if p > 0 => p,
+            _ => {
+                self.error_at(loc, format!("port {port} is not a TCP port (1-65535)"));
+                role.default_port()
+            }
+        };
+        let tags_key = match role {
+            Role::Poller => "poller_tags",
+            Role::Reactionner => "reactionner_tags",
+            _ => "",
+        };
+        let tags = if tags_key.is_empty() { Vec::new() } else { r.list(tags_key).into_iter().map(str::to_string).collect() };
+        DaemonLink {
+            role,
+            name: r.string(name_key),
+            address: r.string("address"),
+            port,
+            spare: r.bool("spare"),
+            active: r.bool("active"),
+            realm: RealmId(realm),
+            manage_sub_realms: r.bool("manage_sub_realms"),
+            manage_arbiters: r.bool("manage_arbiters"),
+            passive: r.bool("passive"),
+            weight: r.int("weight").max(0) as u32,
+            tags,
+            timeout: r.int("timeout").max(1) as u32,
+            data_timeout: r.int("data_timeout").max(1) as u32,
+            max_check_attempts: r.int("max_check_attempts").max(1) as u32,
+            check_interval: r.int("check_interval").max(1) as u32,
+            polling_interval: r.int("polling_interval").max(1) as u32,
+            modules: r.list("modules").into_iter().map(str::to_string).collect(),
+            extra: extra(obj, role.kind(), DAEMON_TYPED),
+            location: Some(self.obj_loc(obj)),
+        }
+    }
+
+    /// Types the engine does not interpret yet, kept whole and name-checked.
+    fn others(&mut self) -> Vec<OtherObject> {
+        let kinds = [
+            ObjectKind::Hostextinfo,
+            ObjectKind::Serviceextinfo,
+            ObjectKind::Businessimpactmodulation,
+            ObjectKind::Resultmodulation,
+            ObjectKind::Checkmodulation,
+            ObjectKind::Macromodulation,
+            ObjectKind::Module,
+        ];
+        let mut out = Vec::new();
+        for kind in kinds {
+            let objs = self.real(kind);
+            let kept = if kind.name_key().is_some() { self.names(kind, &objs).1 } else { objs };
+            for obj in kept {
+                let name = kind.name_key().and_then(|k| obj.value(k)).unwrap_or("").to_string();
+                out.push(OtherObject {
+                    kind,
+                    name,
+                    props: obj.props.iter().map(|p| (p.key.to_string(), p.value.to_string())).collect(),
+                    location: self.obj_loc(obj),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Command names to ids, including Alignak's internal commands created when first used.
+struct CommandTable {
+    names: HashMap<String, CommandId>,
+    list: Vec<Command>,
+}
+
+impl CommandTable {
+    fn resolve(&mut self, name: &str) -> Option<CommandId> {
+        if let Some(id) = self.names.get(name) {
+            return Some(*id);
+        }
+        let internal = INTERNAL_COMMANDS.iter().find(|c| **c == name)?;
+        let id = CommandId(self.list.len() as u32);
+        self.list.push(Command {
+            name: internal.to_string(),
+            line: internal.to_string(),
+            poller_tag: "None".into(),
+            reactionner_tag: "None".into(),
+            module_type: "internal".into(),
+            timeout: None,
+            location: Location { file: "<internal>".into(), line: 0 },
+        });
+        self.names.insert(internal.to_string(), id);
+        Some(id)
+    }
+}
+
+struct Lookups<'n, 'r> {
+    timeperiods: &'n Names<'r>,
+    contacts: &'n Names<'r>,
+    contactgroups: &'n Names<'r>,
+    realms: &'n Names<'n>,
+}
+
+/// Reads a property through a service copy's `duplicate_foreach` rewrites.
+struct OverrideReader<'o, 'r, 'a> {
+    obj: &'r FlatObject<'a>,
+    overrides: &'o [(&'static str, String)],
+}
+
+impl OverrideReader<'_, '_, '_> {
+    fn get(&self, key: &str) -> Option<Cow<'_, str>> {
+        match self.overrides.iter().find(|(k, _)| *k == key) {
+            Some((_, v)) => Some(Cow::Borrowed(v.as_str())),
+            None => self.obj.value(key).map(Cow::Borrowed),
+        }
+    }
+}
+
+fn excluded_by_host(host: &FlatObject<'_>, description: &str) -> bool {
+    let listed = |key: &str| host.value(key).map(|v| values::split_list(v).contains(&description));
+    if listed("service_excludes") == Some(true) {
+        return true;
+    }
+    matches!(host.value("service_includes"), Some(v) if !values::split_list(v).contains(&description))
+}
+
+fn customs(obj: &FlatObject<'_>) -> BTreeMap<String, String> {
+    obj.props
+        .iter()
+        .filter_map(|p| p.key.strip_prefix('_').map(|k| (k.to_string(), p.value.to_string())))
+        .collect()
+}
+
+/// Properties read into typed fields; the others (notes, icons, …) go to `extra`.
+const MONITORED_TYPED: &[&str] = &[
+    "host_name", "alias", "address", "parents", "hostgroups", "realm", "service_description", "servicegroups",
+    "is_volatile", "parallelize_check", "host_dependency_enabled", "hostgroup_name", "display_name",
+    "check_command", "check_period", "initial_state", "max_check_attempts", "check_interval", "retry_interval",
+    "active_checks_enabled", "passive_checks_enabled", "check_freshness", "freshness_threshold",
+    "freshness_state", "event_handler", "event_handler_enabled", "flap_detection_enabled",
+    "flap_detection_options", "low_flap_threshold", "high_flap_threshold", "process_perf_data",
+    "retain_status_information", "retain_nonstatus_information", "contacts", "contact_groups",
+    "notification_interval", "first_notification_delay", "notification_period", "notification_options",
+    "notifications_enabled", "stalking_options", "poller_tag", "reactionner_tag", "business_impact",
+    "maintenance_period", "time_to_orphanage", "escalations", "duplicate_foreach", "default_value",
+];
+const CONTACT_TYPED: &[&str] = &[
+    "contact_name", "alias", "email", "pager", "address1", "address2", "address3", "address4", "address5",
+    "address6", "contactgroups", "host_notifications_enabled", "service_notifications_enabled",
+    "host_notification_period", "service_notification_period", "host_notification_options",
+    "service_notification_options", "host_notification_commands", "service_notification_commands",
+    "notificationways", "can_submit_commands", "is_admin", "min_business_impact",
+];
+const GROUP_TYPED: &[&str] = &[
+    "hostgroup_name", "servicegroup_name", "contactgroup_name", "alias", "members", "hostgroup_members",
+    "servicegroup_members", "contactgroup_members", "realm",
+];
+const DAEMON_TYPED: &[&str] = &[
+    "arbiter_name", "scheduler_name", "poller_name", "reactionner_name", "broker_name", "receiver_name",
+    "address", "port", "spare", "active", "realm", "manage_sub_realms", "manage_arbiters", "passive", "weight",
+    "poller_tags", "reactionner_tags", "timeout", "data_timeout", "max_check_attempts", "check_interval",
+    "polling_interval", "modules",
+];
+
+fn extra(obj: &FlatObject<'_>, _kind: ObjectKind, typed: &[&str]) -> BTreeMap<String, String> {
+    obj.props
+        .iter()
+        .filter(|p| !p.key.starts_with('_') && !typed.contains(&p.key))
+        .map(|p| (p.key.to_string(), p.value.to_string()))
+        .collect()
+}
+
+/// The master Alignak creates for a role nobody defined: on localhost, default port.
+fn implied_daemon(role: Role, realm: RealmId, _realms: &[Realm]) -> DaemonLink {
+    let get = |key: &str| crate::schema::lookup(role.kind(), key).and_then(|d| d.default).unwrap_or("");
+    let int = |key: &str| values::parse_int(get(key)).unwrap_or(0).max(1) as u32;
+    DaemonLink {
+        role,
+        name: format!("{}-master", role.name()),
+        address: "127.0.0.1".into(),
+        port: role.default_port(),
+        spare: false,
+        active: true,
+        realm,
+        manage_sub_realms: true,
+        manage_arbiters: false,
+        passive: false,
+        weight: 1,
+        tags: match role {
+            Role::Poller | Role::Reactionner => vec!["None".into()],
+            _ => Vec::new(),
+        },
+        timeout: int("timeout"),
+        data_timeout: int("data_timeout"),
+        max_check_attempts: int("max_check_attempts"),
+        check_interval: int("check_interval"),
+        polling_interval: int("polling_interval"),
+        modules: Vec::new(),
+        extra: BTreeMap::new(),
+        location: None,
+    }
+}
+
+impl Group<u32> {
+    fn map<T>(self, f: impl Fn(u32) -> T) -> Group<T> {
+        Group {
+            name: self.name,
+            alias: self.alias,
+            members: self.members.into_iter().map(f).collect(),
+            extra: self.extra,
+            location: self.location,
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Reading property values by their schema type, and checking every written property once.
+//!
+//! Values are checked where they are written (one report per line, however many objects inherit
+//! it), so the typed readers used afterwards fall back to the default on a value already reported.
+use crate::diag::Diagnostics;
+use crate::inherit::FlatObject;
+use crate::kind::ObjectKind;
+use crate::schema::{self, PropType};
+use crate::source::SourceTree;
+use crate::timeperiod::Timeperiod;
+
+/// Checks every property of every definition of the tree against the schema.
+pub fn check_written(tree: &SourceTree, diags: &mut Diagnostics) {
+    for (f, file) in tree.files.iter().enumerate() {
+        for obj in &file.parsed.objects {
+            for p in &obj.props {
+                let key = file.parsed.text(p.key);
+                let value = file.parsed.text(p.value);
+                if key.starts_with('_') || key == "use" || key == "name" {
+                    continue;
+                }
+                if obj.kind == ObjectKind::Timeperiod && Timeperiod::is_rule_key(key) {
+                    continue;
+                }
+                match schema::lookup(obj.kind, key) {
+                    None => diags.warning(
+                        Some(tree.location(f as u32, p.line)),
+                        format!("unknown property '{key}' for {} (ignored)", obj.kind.keyword()),
+                    ),
+                    Some(def) => {
+                        let bare = value.strip_prefix('+').unwrap_or(value);
+                        if bare == "null" {
+                            continue;
+                        }
+                        if let Err(msg) = check_type(def.ty, bare) {
+                            diags.error(Some(tree.location(f as u32, p.line)), format!("'{key}': {msg}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn check_type(ty: PropType, value: &str) -> Result<(), String> {
+    match ty {
+        PropType::Bool => parse_bool(value).map(|_| ()),
+        PropType::Int => parse_int(value).map(|_| ()),
+        PropType::Float => parse_float(value).map(|_| ()),
+        PropType::Char => match value.chars().count() {
+            1 => Ok(()),
+            _ => Err(format!("'{value}' is not a single letter")),
+        },
+        PropType::IntList => value
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .try_for_each(|v| parse_int(v).map(|_| ())),
+        PropType::Str | PropType::List | PropType::Dict => Ok(()),
+    }
+}
+
+/// Booleans as Alignak reads them (`1`/`0`, and the words Python's config parser knows).
+pub fn parse_bool(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(format!("'{other}' is not a boolean (expected 0 or 1)")),
+    }
+}
+
+pub fn parse_int(value: &str) -> Result<i64, String> {
+    let v = value.trim();
+    v.parse::<i64>().or_else(|_| {
+        // Nagios reads integers with atoi: "5.0" is 5. Alignak does int(float(x)).
+        v.parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(|f| f as i64)
+            .ok_or_else(|| format!("'{v}' is not an integer"))
+    })
+}
+
+pub fn parse_float(value: &str) -> Result<f64, String> {
+    let v = value.trim();
+    v.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .ok_or_else(|| format!("'{v}' is not a number"))
+}
+
+/// Typed access to a flattened object, with the schema's defaults.
+pub struct Reader<'r, 'a> {
+    pub obj: &'r FlatObject<'a>,
+}
+
+impl<'r, 'a> Reader<'r, 'a> {
+    pub fn new(obj: &'r FlatObject<'a>) -> Self {
+        Reader { obj }
+    }
+
+    /// The value, else the schema default, else "".
+    pub fn str(&self, key: &str) -> &str {
+        match self.obj.value(key) {
+            Some(v) => v,
+            None => schema::lookup(self.obj.kind, key).and_then(|d| d.default).unwrap_or(""),
+        }
+    }
+
+    pub fn opt(&self, key: &str) -> Option<&str> {
+        self.obj.value(key).map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    pub fn string(&self, key: &str) -> String {
+        self.str(key).to_string()
+    }
+
+    fn default_of(&self, key: &str) -> &'static str {
+        schema::lookup(self.obj.kind, key).and_then(|d| d.default).unwrap_or("")
+    }
+
+    pub fn bool(&self, key: &str) -> bool {
+        parse_bool(self.str(key)).or_else(|_| parse_bool(self.default_of(key))).unwrap_or(false)
+    }
+
+    pub fn int(&self, key: &str) -> i64 {
+        parse_int(self.str(key)).or_else(|_| parse_int(self.default_of(key))).unwrap_or(0)
+    }
+
+    pub fn float(&self, key: &str) -> f64 {
+        parse_float(self.str(key)).or_else(|_| parse_float(self.default_of(key))).unwrap_or(0.0)
+    }
+
+    /// Option letters (`d,u,r`), lower-cased, `n` (none) removed.
+    pub fn letters(&self, key: &str) -> Vec<char> {
+        letters(self.str(key))
+    }
+
+    /// A comma-separated list, trimmed, empty items dropped.
+    pub fn list(&self, key: &str) -> Vec<&str> {
+        split_list(self.str(key))
+    }
+}
+
+pub fn letters(value: &str) -> Vec<char> {
+    let mut out: Vec<char> = split_list(value)
+        .into_iter()
+        .filter_map(|s| s.chars().next())
+        .map(|c| c.to_ascii_lowercase())
+        .filter(|c| *c != 'n')
+        .collect();
+    out.dedup();
+    out
+}
+
+pub fn split_list(value: &str) -> Vec<&str> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_booleans() {
+        assert_eq!(parse_bool("1"), Ok(true));
+        assert_eq!(parse_bool(" off "), Ok(false));
+        assert!(parse_bool("2").is_err());
+        assert_eq!(parse_int("5"), Ok(5));
+        assert_eq!(parse_int("5.0"), Ok(5));
+        assert!(parse_int("five").unwrap_err().contains("'five' is not an integer"));
+        assert_eq!(parse_float("0.5"), Ok(0.5));
+        assert!(parse_float("nan").is_err());
+    }
+
+    #[test]
+    fn option_letters() {
+        assert_eq!(letters("d, u,r"), vec!['d', 'u', 'r']);
+        assert_eq!(letters("n"), Vec::<char>::new());
+        assert_eq!(letters("w,c,c"), vec!['w', 'c']);
+    }
+}

@@ -122,8 +122,8 @@ fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
     items.collect::<Vec<_>>().join(",")
 }
 
-fn letters(l: &[char]) -> String {
-    l.iter().map(char::to_string).collect::<Vec<_>>().join(",")
+fn letters(l: &Letters) -> String {
+    l.to_string()
 }
 
 fn flag(b: bool) -> String {

@@ -3,7 +3,8 @@
 //! Loading never stops at the first problem: every rule reports into one [`Diagnostics`] so that a
 //! user fixes everything in one pass, as `nagios -v` users expect.
 use std::fmt;
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -18,8 +19,15 @@ pub enum Severity {
 /// Where a definition or property was written.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Location {
-    pub file: PathBuf,
+    /// Shared by every location in the same file: cloning a location never allocates.
+    pub file: Arc<Path>,
     pub line: u32,
+}
+
+impl Location {
+    pub fn new(file: &Path, line: u32) -> Location {
+        Location { file: Arc::from(file), line }
+    }
 }
 
 impl fmt::Display for Location {

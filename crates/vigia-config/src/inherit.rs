@@ -7,6 +7,7 @@
 //! `null` cancels an inherited value. `register`, `name` and `use` are never inherited.
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use crate::diag::Diagnostics;
 use crate::kind::ObjectKind;
@@ -21,7 +22,9 @@ pub struct FlatProp<'a> {
     pub line: u32,
 }
 
-/// A definition with its templates applied.
+/// A definition with its templates applied, in two layers: what it writes itself (additive
+/// values already merged), and what its templates give, shared by every object with the same
+/// `use` list. 100,000 services of one template share one copy of the template's properties.
 #[derive(Clone, Debug)]
 pub struct FlatObject<'a> {
     pub kind: ObjectKind,
@@ -30,18 +33,46 @@ pub struct FlatObject<'a> {
     /// `register 0`: a template only (still kept: Alignak applies service templates to hosts).
     pub template_only: bool,
     /// The names of every template this object inherits from, nearest first, depth first.
-    pub ancestry: Vec<&'a str>,
-    pub props: Vec<FlatProp<'a>>,
+    pub ancestry: Rc<[&'a str]>,
+    own: Vec<FlatProp<'a>>,
+    inherited: Rc<[FlatProp<'a>]>,
 }
 
 impl<'a> FlatObject<'a> {
-    pub fn get(&self, key: &str) -> Option<&FlatProp<'a>> {
-        self.props.iter().find(|p| p.key == key)
+    /// An object with no property: every read gives the schema default.
+    pub fn empty(kind: ObjectKind) -> Self {
+        FlatObject { kind, file: 0, line: 0, template_only: false, ancestry: Rc::from([]), own: Vec::new(), inherited: Rc::from([]) }
     }
 
-    pub fn value(&self, key: &str) -> Option<&str> {
-        self.get(key).map(|p| p.value.as_ref())
+    /// The property as the object ends up with it; `null` reads as unset.
+    pub fn get(&self, key: &str) -> Option<&FlatProp<'a>> {
+        let p = self.own.iter().find(|p| p.key == key).or_else(|| self.inherited.iter().find(|p| p.key == key))?;
+        (p.value != "null").then_some(p)
     }
+
+    /// The value, without the `+` an additive chain may leave at its start.
+    pub fn value(&self, key: &str) -> Option<&str> {
+        self.get(key).map(|p| strip_plus(&p.value))
+    }
+
+    /// Every property the object ends up with, its own first.
+    pub fn props(&self) -> impl Iterator<Item = &FlatProp<'a>> {
+        let own = &self.own;
+        own.iter()
+            .chain(self.inherited.iter().filter(move |p| !own.iter().any(|o| o.key == p.key)))
+            .filter(|p| p.value != "null")
+    }
+}
+
+impl FlatProp<'_> {
+    /// The value as the object ends up with it (no additive `+` marker).
+    pub fn text(&self) -> &str {
+        strip_plus(&self.value)
+    }
+}
+
+fn strip_plus(v: &str) -> &str {
+    v.strip_prefix('+').unwrap_or(v)
 }
 
 /// Where a template is defined.
@@ -79,8 +110,9 @@ pub fn flatten<'a>(tree: &'a SourceTree, diags: &mut Diagnostics) -> HashMap<Obj
             }
         }
     }
-    let mut resolver = Resolver { tree, templates, memo: HashMap::new(), stack: Vec::new() };
+    let mut resolver = Resolver { tree, templates, memo: HashMap::new(), combined: HashMap::new(), stack: Vec::new() };
     let mut out: HashMap<ObjectKind, Vec<FlatObject<'a>>> = HashMap::new();
+    let no_templates: Inherited<'a> = (Rc::from([]), Rc::from([]));
     for (f, file) in tree.files.iter().enumerate() {
         for obj in &file.parsed.objects {
             let mut register = true;
@@ -96,28 +128,29 @@ pub fn flatten<'a>(tree: &'a SourceTree, diags: &mut Diagnostics) -> HashMap<Obj
                     _ => push_own(&mut own, key, value, f as u32, p.line),
                 }
             }
-            let (props, ancestry) = match uses {
-                Some((list, line)) => {
-                    match resolver.apply_templates(obj.kind, own, list, f as u32, line, diags) {
-                        Some(r) => r,
-                        None => continue,
+            let (inherited, ancestry) = match uses {
+                Some((list, line)) => match resolver.combined(obj.kind, list, f as u32, line, diags) {
+                    Some(r) => r,
+                    None => continue,
+                },
+                None => no_templates.clone(),
+            };
+            for p in own.iter_mut() {
+                if let Some(rest) = p.value.strip_prefix('+') {
+                    if let Some(t) = inherited.iter().find(|t| t.key == p.key) {
+                        p.value = Cow::Owned(merge_additive(&t.value, rest));
                     }
                 }
-                None => (own, Vec::new()),
-            };
+            }
             out.entry(obj.kind).or_default().push(FlatObject {
                 kind: obj.kind,
                 file: f as u32,
                 line: obj.line,
                 template_only: !register,
                 ancestry,
-                props,
+                own,
+                inherited,
             });
-        }
-    }
-    for objects in out.values_mut() {
-        for obj in objects.iter_mut().filter(|o| !o.template_only) {
-            finish(&mut obj.props);
         }
     }
     out
@@ -135,24 +168,37 @@ fn push_own<'a>(own: &mut Vec<FlatProp<'a>>, key: &'a str, value: &'a str, file:
     }
 }
 
-/// What a real object keeps: no `+` marker, no `null`.
-fn finish(props: &mut Vec<FlatProp<'_>>) {
-    props.retain(|p| p.value != "null");
-    for p in props.iter_mut() {
-        if let Some(rest) = p.value.strip_prefix('+') {
-            p.value = Cow::Owned(rest.to_string());
-        }
-    }
-}
+/// A `use` list resolved: the merged template properties and the ancestry.
+type Inherited<'a> = (Rc<[FlatProp<'a>]>, Rc<[&'a str]>);
 
 struct Resolver<'a> {
     tree: &'a SourceTree,
     templates: HashMap<(ObjectKind, &'a str), ObjRef>,
     memo: Memo<'a>,
+    /// Per `use` list as written: objects sharing a list share its result.
+    combined: HashMap<(ObjectKind, &'a str), Option<Inherited<'a>>>,
     stack: Vec<&'a str>,
 }
 
 impl<'a> Resolver<'a> {
+    fn combined(
+        &mut self,
+        kind: ObjectKind,
+        use_list: &'a str,
+        file: u32,
+        line: u32,
+        diags: &mut Diagnostics,
+    ) -> Option<Inherited<'a>> {
+        if let Some(done) = self.combined.get(&(kind, use_list)) {
+            return done.clone();
+        }
+        let result = self
+            .apply_templates(kind, Vec::new(), use_list, file, line, diags)
+            .map(|(props, ancestry)| (Rc::from(props), Rc::from(ancestry)));
+        self.combined.insert((kind, use_list), result.clone());
+        result
+    }
+
     fn apply_templates(
         &mut self,
         kind: ObjectKind,
@@ -253,7 +299,7 @@ mod tests {
 
     fn tree(text: &str) -> SourceTree {
         SourceTree {
-            files: vec![SourceFile { path: "t.cfg".into(), parsed: grammar::parse(text.to_string()) }],
+            files: vec![SourceFile { path: std::path::Path::new("t.cfg").into(), parsed: grammar::parse(text.to_string()) }],
             ..Default::default()
         }
     }
@@ -280,7 +326,7 @@ mod tests {
         assert_eq!(h.value("check_interval"), Some("7"), "a's parent comes before b");
         assert_eq!(h.value("max_check_attempts"), Some("2"));
         assert_eq!(h.value("notes"), Some("own"));
-        assert_eq!(h.ancestry, ["a", "a_parent", "b"]);
+        assert_eq!(&*h.ancestry, &["a", "a_parent", "b"]);
         assert!(h.get("register").is_none() && h.get("name").is_none());
         assert_eq!(objs[&ObjectKind::Host].iter().filter(|o| !o.template_only).count(), 1);
     }
@@ -314,6 +360,6 @@ mod tests {
         let _ = flatten(&t, &mut d);
         let msgs: Vec<String> = d.items.iter().map(|e| e.to_string()).collect();
         assert!(msgs.iter().any(|m| m.contains("template loop")), "{msgs:?}");
-        assert!(msgs.iter().any(|m| m.starts_with("t.cfg:14:") && m.contains("'nope' is not defined")), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.starts_with("t.cfg:13:") && m.contains("'nope' is not defined")), "{msgs:?}");
     }
 }

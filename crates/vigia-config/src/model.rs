@@ -49,13 +49,60 @@ id_type!(
     DaemonId,
 );
 
+/// A set of option letters (`d,u,r,f,s`, `w,c`, …): one bit per letter `a`..`z`, so the engine
+/// tests an option without a search and an object carries its options in four bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Letters(pub u32);
+
+impl Letters {
+    pub fn contains(self, c: char) -> bool {
+        c.is_ascii_lowercase() && self.0 & (1 << (c as u32 - 'a' as u32)) != 0
+    }
+
+    pub fn insert(&mut self, c: char) {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() {
+            self.0 |= 1 << (c as u32 - 'a' as u32);
+        }
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The letters in alphabetical order.
+    pub fn iter(self) -> impl Iterator<Item = char> {
+        ('a'..='z').filter(move |c| self.contains(*c))
+    }
+}
+
+impl std::fmt::Display for Letters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut first = true;
+        for c in self.iter() {
+            if !first {
+                f.write_str(",")?;
+            }
+            first = false;
+            write!(f, "{c}")?;
+        }
+        Ok(())
+    }
+}
+
 /// `command_name!arg1!arg2` resolved: the command and its `$ARGn$` values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CommandCall {
     pub command: CommandId,
-    pub args: Vec<String>,
-    /// As written, for display and the object cache.
+    /// As written (`name!arg1!arg2`): the arguments are read from it when a check runs.
     pub raw: String,
+}
+
+impl CommandCall {
+    /// The `$ARGn$` values, `$ARG1$` first.
+    pub fn args(&self) -> impl Iterator<Item = &str> {
+        self.raw.split('!').skip(1)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -89,7 +136,7 @@ pub struct Monitored {
     pub event_handler: Option<CommandCall>,
     pub event_handler_enabled: bool,
     pub flap_detection_enabled: bool,
-    pub flap_detection_options: Vec<char>,
+    pub flap_detection_options: Letters,
     pub low_flap_threshold: f64,
     pub high_flap_threshold: f64,
     pub process_perf_data: bool,
@@ -100,11 +147,12 @@ pub struct Monitored {
     pub notification_interval: f64,
     pub first_notification_delay: f64,
     pub notification_period: Option<TimeperiodId>,
-    pub notification_options: Vec<char>,
+    pub notification_options: Letters,
     pub notifications_enabled: bool,
-    pub stalking_options: Vec<char>,
-    pub poller_tag: String,
-    pub reactionner_tag: String,
+    pub stalking_options: Letters,
+    /// `None`: untagged, run by any poller.
+    pub poller_tag: Option<String>,
+    pub reactionner_tag: Option<String>,
     pub business_impact: i64,
     pub maintenance_period: Option<TimeperiodId>,
     pub time_to_orphanage: i64,
@@ -152,8 +200,8 @@ pub struct Contact {
     pub service_notifications_enabled: bool,
     pub host_notification_period: Option<TimeperiodId>,
     pub service_notification_period: Option<TimeperiodId>,
-    pub host_notification_options: Vec<char>,
-    pub service_notification_options: Vec<char>,
+    pub host_notification_options: Letters,
+    pub service_notification_options: Letters,
     pub host_notification_commands: Vec<CommandCall>,
     pub service_notification_commands: Vec<CommandCall>,
     pub notificationways: Vec<NotificationwayId>,
@@ -171,8 +219,8 @@ pub struct Notificationway {
     pub name: String,
     pub host_notification_period: Option<TimeperiodId>,
     pub service_notification_period: Option<TimeperiodId>,
-    pub host_notification_options: Vec<char>,
-    pub service_notification_options: Vec<char>,
+    pub host_notification_options: Letters,
+    pub service_notification_options: Letters,
     pub host_notification_commands: Vec<CommandCall>,
     pub service_notification_commands: Vec<CommandCall>,
     pub min_business_impact: i64,
@@ -194,8 +242,8 @@ pub struct HostDependency {
     pub master: HostId,
     pub dependent: HostId,
     pub inherits_parent: bool,
-    pub execution_failure_criteria: Vec<char>,
-    pub notification_failure_criteria: Vec<char>,
+    pub execution_failure_criteria: Letters,
+    pub notification_failure_criteria: Letters,
     pub dependency_period: Option<TimeperiodId>,
     pub location: Location,
 }
@@ -205,8 +253,8 @@ pub struct ServiceDependency {
     pub master: ServiceId,
     pub dependent: ServiceId,
     pub inherits_parent: bool,
-    pub execution_failure_criteria: Vec<char>,
-    pub notification_failure_criteria: Vec<char>,
+    pub execution_failure_criteria: Letters,
+    pub notification_failure_criteria: Letters,
     pub dependency_period: Option<TimeperiodId>,
     pub location: Location,
 }
@@ -230,7 +278,7 @@ pub struct Escalation {
     pub last_notification_time: Option<f64>,
     pub notification_interval: f64,
     pub escalation_period: Option<TimeperiodId>,
-    pub escalation_options: Vec<char>,
+    pub escalation_options: Letters,
     pub contacts: Vec<ContactId>,
     pub contact_groups: Vec<ContactgroupId>,
     pub location: Location,

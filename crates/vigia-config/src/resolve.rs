@@ -34,6 +34,19 @@ const IMPLIED_FROM_HOST: &[&str] = &[
 /// Checks that need no process: Alignak runs them inside the scheduler or poller.
 pub const INTERNAL_COMMANDS: &[&str] = &["_internal_host_up", "_echo", "_internal_host_check", "bp_rule"];
 
+/// (file, line) of a property: turned into a [`Location`] only when something is reported.
+type At = (u32, u32);
+
+fn at_of(obj: &FlatObject<'_>, key: &str) -> At {
+    obj.get(key).map_or((obj.file, obj.line), |p| (p.file, p.line))
+}
+
+/// `poller_tag`/`reactionner_tag`: `None` (the word) means untagged.
+fn tag(v: &str) -> Option<String> {
+    let v = v.trim();
+    (!v.is_empty() && v != "None").then(|| v.to_string())
+}
+
 /// Name → index of the real objects of one type.
 #[derive(Default)]
 struct Names<'r> {
@@ -137,7 +150,21 @@ impl<'r, 'a> Builder<'r, 'a> {
     }
 
     /// Resolves a list of names (`a,b`, `*`, `!c`) to ids; unknown names are errors at `loc`.
-    fn name_list(&mut self, list: &str, names: &Names<'_>, what: &str, loc: &Location) -> Vec<u32> {
+    fn name_list(&mut self, list: &str, names: &Names<'_>, what: &str, at: At) -> Vec<u32> {
+        // Most lists name one object: no sets needed.
+        if !list.contains([',', '*', '!']) {
+            let name = list.trim();
+            if name.is_empty() {
+                return Vec::new();
+            }
+            return match names.get(name) {
+                Some(id) => vec![id],
+                None => {
+                    self.error_at(self.loc(at.0, at.1), format!("unknown {what} '{name}'"));
+                    Vec::new()
+                }
+            };
+        }
         let mut out: Vec<u32> = Vec::new();
         let mut excluded: HashSet<u32> = HashSet::new();
         for item in values::split_list(list) {
@@ -148,12 +175,12 @@ impl<'r, 'a> Builder<'r, 'a> {
                     Some(id) => {
                         excluded.insert(id);
                     }
-                    None => self.error_at(loc.clone(), format!("unknown {what} '{}'", name.trim())),
+                    None => self.error_at(self.loc(at.0, at.1), format!("unknown {what} '{}'", name.trim())),
                 }
             } else {
                 match names.get(item) {
                     Some(id) => out.push(id),
-                    None => self.error_at(loc.clone(), format!("unknown {what} '{item}'")),
+                    None => self.error_at(self.loc(at.0, at.1), format!("unknown {what} '{item}'")),
                 }
             }
         }
@@ -164,34 +191,39 @@ impl<'r, 'a> Builder<'r, 'a> {
 
     fn refs(&mut self, obj: &FlatObject<'_>, key: &str, names: &Names<'_>, what: &str) -> Vec<u32> {
         let Some(list) = obj.value(key) else { return Vec::new() };
-        let loc = self.prop_loc(obj, key);
-        self.name_list(list, names, what, &loc)
+        let at = at_of(obj, key);
+        self.name_list(list, names, what, at)
     }
 
     fn one_ref(&mut self, obj: &FlatObject<'_>, key: &str, names: &Names<'_>, what: &str) -> Option<u32> {
-        let name = obj.value(key).map(str::trim).filter(|v| !v.is_empty())?;
+        let name = obj.value(key)?;
+        self.one_name(name, at_of(obj, key), names, what)
+    }
+
+    fn one_name(&mut self, name: &str, at: At, names: &Names<'_>, what: &str) -> Option<u32> {
+        let name = name.trim();
+        if name.is_empty() {
+            return None;
+        }
         match names.get(name) {
             Some(id) => Some(id),
             None => {
-                let loc = self.prop_loc(obj, key);
-                self.error_at(loc, format!("unknown {what} '{name}'"));
+                self.error_at(self.loc(at.0, at.1), format!("unknown {what} '{name}'"));
                 None
             }
         }
     }
 
-    fn command_call(&mut self, text: &str, loc: &Location, commands: &mut CommandTable) -> Option<CommandCall> {
+    fn command_call(&mut self, text: &str, at: At, commands: &mut CommandTable) -> Option<CommandCall> {
         let text = text.trim();
         if text.is_empty() {
             return None;
         }
-        let mut parts = text.split('!');
-        let name = parts.next().unwrap_or("").trim();
-        let args: Vec<String> = parts.map(str::to_string).collect();
+        let name = text.split('!').next().unwrap_or("").trim();
         match commands.resolve(name) {
-            Some(id) => Some(CommandCall { command: id, args, raw: text.to_string() }),
+            Some(id) => Some(CommandCall { command: id, raw: text.to_string() }),
             None => {
-                self.error_at(loc.clone(), format!("unknown command '{name}'"));
+                self.error_at(self.loc(at.0, at.1), format!("unknown command '{name}'"));
                 None
             }
         }
@@ -212,9 +244,9 @@ impl<'r, 'a> Builder<'r, 'a> {
             let r = Reader::new(obj);
             let mut tp = Timeperiod::new(r.str("timeperiod_name"));
             tp.alias = r.string("alias");
-            for p in &obj.props {
+            for p in obj.props() {
                 if Timeperiod::is_rule_key(p.key) {
-                    let line = format!("{} {}", p.key, p.value);
+                    let line = format!("{} {}", p.key, p.text());
                     if let Err(msg) = tp.add_rule(&line) {
                         let loc = self.loc(p.file, p.line);
                         self.error_at(loc, msg);
@@ -383,6 +415,8 @@ impl<'r, 'a> Builder<'r, 'a> {
             contactgroups: &cg_names,
             realms: &realm_lookup,
         };
+        let host_defaults = self.monitored_defaults(ObjectKind::Host, &mut commands, &mut lookups);
+        let service_defaults = self.monitored_defaults(ObjectKind::Service, &mut commands, &mut lookups);
         for (i, obj) in host_objs.iter().enumerate() {
             let r = Reader::new(obj);
             for g in self.refs(obj, "hostgroups", &hg_names, "hostgroup") {
@@ -392,7 +426,7 @@ impl<'r, 'a> Builder<'r, 'a> {
             let name = r.string("host_name");
             let address = r.opt("address").map_or_else(|| name.clone(), str::to_string);
             let realm = self.one_ref(obj, "realm", lookups.realms, "realm").map(RealmId);
-            let common = self.monitored(obj, &[], None, &mut commands, &mut lookups);
+            let common = self.monitored(obj, &[], None, &host_defaults, &mut commands, &mut lookups);
             hosts.push(Host {
                 alias: r.opt("alias").map_or_else(|| name.clone(), str::to_string),
                 name,
@@ -434,7 +468,7 @@ impl<'r, 'a> Builder<'r, 'a> {
             for g in self.refs(inst.obj, "servicegroups", &sg_names, "servicegroup") {
                 sg_members[g as usize].push(id);
             }
-            let common = self.monitored(inst.obj, &inst.overrides, Some(host_obj), &mut commands, &mut lookups);
+            let common = self.monitored(inst.obj, &inst.overrides, Some(host_obj), &service_defaults, &mut commands, &mut lookups);
             let rd = Reader::new(inst.obj);
             services.push(Service {
                 host: HostId(inst.host),
@@ -528,102 +562,169 @@ impl<'r, 'a> Builder<'r, 'a> {
 
     fn command_list(&mut self, obj: &FlatObject<'_>, key: &str, commands: &mut CommandTable) -> Vec<CommandCall> {
         let Some(list) = obj.value(key) else { return Vec::new() };
-        let loc = self.prop_loc(obj, key);
-        values::split_list(list).into_iter().filter_map(|c| self.command_call(c, &loc, commands)).collect()
+        let at = at_of(obj, key);
+        values::split_list(list).into_iter().filter_map(|c| self.command_call(c, at, commands)).collect()
     }
 
-    /// The part of a host or service definition Alignak calls a scheduling item.
+    /// The part of a host or service definition Alignak calls a scheduling item: the type's
+    /// defaults, then one pass over the properties written (the host's for the implied ones).
     fn monitored(
         &mut self,
         obj: &FlatObject<'_>,
         overrides: &[(&'static str, String)],
         host: Option<&FlatObject<'_>>,
+        defaults: &Monitored,
         commands: &mut CommandTable,
         lk: &mut Lookups<'_, '_>,
     ) -> Monitored {
-        // Implied inheritance: the host's value stands in for one the service lacks.
-        let implied: Vec<FlatProp<'_>> = match host {
-            Some(h) => IMPLIED_FROM_HOST
-                .iter()
-                .filter(|k| obj.get(k).is_none_or(|p| p.value.trim().is_empty()))
-                .filter_map(|k| h.get(k).cloned())
-                .collect(),
-            None => Vec::new(),
-        };
-        let merged;
-        let obj = if implied.is_empty() {
-            obj
-        } else {
-            let mut m = obj.clone();
-            m.props.retain(|p| !implied.iter().any(|i| i.key == p.key));
-            m.props.extend(implied);
-            merged = m;
-            &merged
-        };
-        let r = Reader::new(obj);
-        let ov = OverrideReader { obj, overrides };
-        let check_command = match ov.get("check_command") {
-            Some(text) => {
-                let loc = self.prop_loc(obj, "check_command");
-                self.command_call(&text, &loc, commands)
+        let mut m = defaults.clone();
+        m.location = self.obj_loc(obj);
+        if let Some(h) = host {
+            // Implied inheritance: the host's value stands in for one the service lacks.
+            for p in h.props() {
+                if IMPLIED_FROM_HOST.contains(&p.key) && obj.get(p.key).is_none_or(|own| own.value.trim().is_empty()) {
+                    self.monitored_prop(&mut m, p, commands, lk);
+                }
             }
-            None => None,
-        };
-        let event_handler = match obj.value("event_handler") {
-            Some(text) => {
-                let loc = self.prop_loc(obj, "event_handler");
-                self.command_call(text, &loc, commands)
-            }
-            None => None,
-        };
-        let tp = |s: &mut Self, key: &str| s.one_ref(obj, key, lk.timeperiods, "timeperiod").map(TimeperiodId);
-        let check_period = tp(self, "check_period");
-        let notification_period = tp(self, "notification_period");
-        let maintenance_period = tp(self, "maintenance_period");
-        let contacts = self.refs(obj, "contacts", lk.contacts, "contact").into_iter().map(ContactId).collect();
-        let contact_groups =
-            self.refs(obj, "contact_groups", lk.contactgroups, "contactgroup").into_iter().map(ContactgroupId).collect();
-        let initial_state = r.str("initial_state").chars().next().unwrap_or('o');
-        Monitored {
-            display_name: r.string("display_name"),
-            check_command,
-            check_period,
-            initial_state,
-            max_check_attempts: r.int("max_check_attempts").max(1) as u32,
-            check_interval: r.float("check_interval"),
-            retry_interval: r.float("retry_interval"),
-            active_checks_enabled: r.bool("active_checks_enabled"),
-            passive_checks_enabled: r.bool("passive_checks_enabled"),
-            check_freshness: r.bool("check_freshness"),
-            freshness_threshold: r.int("freshness_threshold"),
-            freshness_state: r.str("freshness_state").chars().next().unwrap_or('x'),
-            event_handler,
-            event_handler_enabled: r.bool("event_handler_enabled"),
-            flap_detection_enabled: r.bool("flap_detection_enabled"),
-            flap_detection_options: r.letters("flap_detection_options"),
-            low_flap_threshold: r.float("low_flap_threshold"),
-            high_flap_threshold: r.float("high_flap_threshold"),
-            process_perf_data: r.bool("process_perf_data"),
-            retain_status_information: r.bool("retain_status_information"),
-            retain_nonstatus_information: r.bool("retain_nonstatus_information"),
-            contacts,
-            contact_groups,
-            notification_interval: r.float("notification_interval"),
-            first_notification_delay: r.float("first_notification_delay"),
-            notification_period,
-            notification_options: r.letters("notification_options"),
-            notifications_enabled: r.bool("notifications_enabled"),
-            stalking_options: r.letters("stalking_options"),
-            poller_tag: r.string("poller_tag"),
-            reactionner_tag: r.string("reactionner_tag"),
-            business_impact: r.int("business_impact"),
-            maintenance_period,
-            time_to_orphanage: r.int("time_to_orphanage"),
-            escalation_names: r.list("escalations").into_iter().map(str::to_string).collect(),
-            customs: customs(obj),
-            extra: extra(obj, obj.kind, MONITORED_TYPED),
-            location: self.obj_loc(obj),
         }
+        for p in obj.props() {
+            match overrides.iter().find(|(k, _)| *k == p.key) {
+                Some((_, v)) => {
+                    let rewritten = FlatProp { key: p.key, value: Cow::Borrowed(v.as_str()), file: p.file, line: p.line };
+                    self.monitored_prop(&mut m, &rewritten, commands, lk);
+                }
+                None => self.monitored_prop(&mut m, p, commands, lk),
+            }
+        }
+        m
+    }
+
+    /// Sets the field of `m` that `p` names, if it is one of the typed ones.
+    fn monitored_prop(&mut self, m: &mut Monitored, p: &FlatProp<'_>, commands: &mut CommandTable, lk: &mut Lookups<'_, '_>) {
+        let v: &str = p.text();
+        let at = (p.file, p.line);
+        let set_f = |f: &mut f64| {
+            if let Ok(x) = values::parse_float(v) {
+                *f = x;
+            }
+        };
+        let set_b = |b: &mut bool| {
+            if let Ok(x) = values::parse_bool(v) {
+                *b = x;
+            }
+        };
+        match p.key {
+            "display_name" => m.display_name = v.to_string(),
+            "check_command" => m.check_command = self.command_call(v, at, commands),
+            "event_handler" => m.event_handler = self.command_call(v, at, commands),
+            "check_period" => m.check_period = self.one_name(v, at, lk.timeperiods, "timeperiod").map(TimeperiodId),
+            "notification_period" => {
+                m.notification_period = self.one_name(v, at, lk.timeperiods, "timeperiod").map(TimeperiodId)
+            }
+            "maintenance_period" => {
+                m.maintenance_period = self.one_name(v, at, lk.timeperiods, "timeperiod").map(TimeperiodId)
+            }
+            "contacts" => m.contacts = self.name_list(v, lk.contacts, "contact", at).into_iter().map(ContactId).collect(),
+            "contact_groups" => {
+                m.contact_groups =
+                    self.name_list(v, lk.contactgroups, "contactgroup", at).into_iter().map(ContactgroupId).collect()
+            }
+            "initial_state" => m.initial_state = v.trim().chars().next().unwrap_or('o'),
+            "freshness_state" => m.freshness_state = v.trim().chars().next().unwrap_or('x'),
+            "max_check_attempts" => {
+                if let Ok(x) = values::parse_int(v) {
+                    m.max_check_attempts = x.max(1) as u32;
+                }
+            }
+            "check_interval" => set_f(&mut m.check_interval),
+            "retry_interval" => set_f(&mut m.retry_interval),
+            "notification_interval" => set_f(&mut m.notification_interval),
+            "first_notification_delay" => set_f(&mut m.first_notification_delay),
+            "low_flap_threshold" => set_f(&mut m.low_flap_threshold),
+            "high_flap_threshold" => set_f(&mut m.high_flap_threshold),
+            "active_checks_enabled" => set_b(&mut m.active_checks_enabled),
+            "passive_checks_enabled" => set_b(&mut m.passive_checks_enabled),
+            "check_freshness" => set_b(&mut m.check_freshness),
+            "event_handler_enabled" => set_b(&mut m.event_handler_enabled),
+            "flap_detection_enabled" => set_b(&mut m.flap_detection_enabled),
+            "process_perf_data" => set_b(&mut m.process_perf_data),
+            "retain_status_information" => set_b(&mut m.retain_status_information),
+            "retain_nonstatus_information" => set_b(&mut m.retain_nonstatus_information),
+            "notifications_enabled" => set_b(&mut m.notifications_enabled),
+            "freshness_threshold" => m.freshness_threshold = values::parse_int(v).unwrap_or(m.freshness_threshold),
+            "business_impact" => m.business_impact = values::parse_int(v).unwrap_or(m.business_impact),
+            "time_to_orphanage" => m.time_to_orphanage = values::parse_int(v).unwrap_or(m.time_to_orphanage),
+            "flap_detection_options" => m.flap_detection_options = values::letters(v),
+            "notification_options" => m.notification_options = values::letters(v),
+            "stalking_options" => m.stalking_options = values::letters(v),
+            "poller_tag" => m.poller_tag = tag(v),
+            "reactionner_tag" => m.reactionner_tag = tag(v),
+            "escalations" => m.escalation_names = values::split_list(v).into_iter().map(str::to_string).collect(),
+            key if key.starts_with('_') => {
+                m.customs.insert(key[1..].to_string(), v.to_string());
+            }
+            key if MONITORED_TYPED.contains(&key) || key == "use" => {}
+            key => {
+                m.extra.insert(key.to_string(), v.to_string());
+            }
+        }
+    }
+
+    /// The defaults of a host or service, computed once per load from the schema.
+    fn monitored_defaults(&mut self, kind: ObjectKind, commands: &mut CommandTable, lk: &mut Lookups<'_, '_>) -> Monitored {
+        let empty = FlatObject::empty(kind);
+        let r = Reader::new(&empty);
+        let mut m = Monitored {
+            display_name: String::new(),
+            check_command: None,
+            check_period: None,
+            initial_state: 'o',
+            max_check_attempts: 1,
+            check_interval: 0.0,
+            retry_interval: 0.0,
+            active_checks_enabled: true,
+            passive_checks_enabled: true,
+            check_freshness: false,
+            freshness_threshold: 0,
+            freshness_state: 'x',
+            event_handler: None,
+            event_handler_enabled: false,
+            flap_detection_enabled: true,
+            flap_detection_options: Letters::default(),
+            low_flap_threshold: 0.0,
+            high_flap_threshold: 0.0,
+            process_perf_data: true,
+            retain_status_information: true,
+            retain_nonstatus_information: true,
+            contacts: Vec::new(),
+            contact_groups: Vec::new(),
+            notification_interval: 0.0,
+            first_notification_delay: 0.0,
+            notification_period: None,
+            notification_options: Letters::default(),
+            notifications_enabled: true,
+            stalking_options: Letters::default(),
+            poller_tag: None,
+            reactionner_tag: None,
+            business_impact: 0,
+            maintenance_period: None,
+            time_to_orphanage: 0,
+            escalation_names: Vec::new(),
+            customs: BTreeMap::new(),
+            extra: BTreeMap::new(),
+            location: Location::new(std::path::Path::new(""), 0),
+        };
+        for def in crate::schema::props(kind) {
+            if let Some(default) = def.default.filter(|d| !d.is_empty()) {
+                let p = FlatProp { key: def.name, value: Cow::Borrowed(default), file: 0, line: 0 };
+                if p.key != "use" && p.key != "register" && p.key != "name" {
+                    self.monitored_prop(&mut m, &p, commands, lk);
+                }
+            }
+        }
+        let _ = r;
+        m.extra.clear();
+        m
     }
 
     /// Every (host, definition) pair a service definition creates.
@@ -644,7 +745,7 @@ impl<'r, 'a> Builder<'r, 'a> {
         let mut by_template: HashMap<&str, Vec<u32>> = HashMap::new();
         if all.iter().any(|s| s.template_only && s.get("host_name").is_some()) {
             for (i, h) in host_objs.iter().enumerate() {
-                for t in &h.ancestry {
+                for t in h.ancestry.iter() {
                     by_template.entry(t).or_default().push(i as u32);
                 }
             }
@@ -668,8 +769,7 @@ impl<'r, 'a> Builder<'r, 'a> {
                 }
                 let mut excluded = HashSet::new();
                 if let Some(list) = host_list {
-                    let ploc = self.prop_loc(obj, "host_name");
-                    for h in self.name_list(list, host_names, "host", &ploc) {
+                    for h in self.name_list(list, host_names, "host", at_of(obj, "host_name")) {
                         targets.push((h, DIRECT));
                     }
                     for item in values::split_list(list) {
@@ -679,8 +779,7 @@ impl<'r, 'a> Builder<'r, 'a> {
                     }
                 }
                 if let Some(list) = group_list {
-                    let ploc = self.prop_loc(obj, "hostgroup_name");
-                    for g in self.name_list(list, hg_names, "hostgroup", &ploc) {
+                    for g in self.name_list(list, hg_names, "hostgroup", at_of(obj, "hostgroup_name")) {
                         targets.extend(hostgroups[g as usize].members.iter().map(|h| (*h, HOSTGROUP)));
                     }
                     for item in values::split_list(list) {
@@ -1152,7 +1251,7 @@ impl<'r, 'a> Builder<'r, 'a> {
                 out.push(OtherObject {
                     kind,
                     name,
-                    props: obj.props.iter().map(|p| (p.key.to_string(), p.value.to_string())).collect(),
+                    props: obj.props().map(|p| (p.key.to_string(), p.text().to_string())).collect(),
                     location: self.obj_loc(obj),
                 });
             }
@@ -1181,7 +1280,7 @@ impl CommandTable {
             reactionner_tag: "None".into(),
             module_type: "internal".into(),
             timeout: None,
-            location: Location { file: "<internal>".into(), line: 0 },
+            location: Location::new(std::path::Path::new("<internal>"), 0),
         });
         self.names.insert(internal.to_string(), id);
         Some(id)
@@ -1195,21 +1294,6 @@ struct Lookups<'n, 'r> {
     realms: &'n Names<'n>,
 }
 
-/// Reads a property through a service copy's `duplicate_foreach` rewrites.
-struct OverrideReader<'o, 'r, 'a> {
-    obj: &'r FlatObject<'a>,
-    overrides: &'o [(&'static str, String)],
-}
-
-impl OverrideReader<'_, '_, '_> {
-    fn get(&self, key: &str) -> Option<Cow<'_, str>> {
-        match self.overrides.iter().find(|(k, _)| *k == key) {
-            Some((_, v)) => Some(Cow::Borrowed(v.as_str())),
-            None => self.obj.value(key).map(Cow::Borrowed),
-        }
-    }
-}
-
 fn excluded_by_host(host: &FlatObject<'_>, description: &str) -> bool {
     let listed = |key: &str| host.value(key).map(|v| values::split_list(v).contains(&description));
     if listed("service_excludes") == Some(true) {
@@ -1219,9 +1303,8 @@ fn excluded_by_host(host: &FlatObject<'_>, description: &str) -> bool {
 }
 
 fn customs(obj: &FlatObject<'_>) -> BTreeMap<String, String> {
-    obj.props
-        .iter()
-        .filter_map(|p| p.key.strip_prefix('_').map(|k| (k.to_string(), p.value.to_string())))
+    obj.props()
+        .filter_map(|p| p.key.strip_prefix('_').map(|k| (k.to_string(), p.text().to_string())))
         .collect()
 }
 
@@ -1257,10 +1340,9 @@ const DAEMON_TYPED: &[&str] = &[
 ];
 
 fn extra(obj: &FlatObject<'_>, _kind: ObjectKind, typed: &[&str]) -> BTreeMap<String, String> {
-    obj.props
-        .iter()
+    obj.props()
         .filter(|p| !p.key.starts_with('_') && !typed.contains(&p.key))
-        .map(|p| (p.key.to_string(), p.value.to_string()))
+        .map(|p| (p.key.to_string(), p.text().to_string()))
         .collect()
 }
 

@@ -18,7 +18,7 @@ use crate::schema;
 /// One file read, parsed.
 #[derive(Debug)]
 pub struct SourceFile {
-    pub path: PathBuf,
+    pub path: std::sync::Arc<Path>,
     pub parsed: ParsedFile,
 }
 
@@ -44,8 +44,10 @@ pub struct SourceTree {
 
 impl SourceTree {
     pub fn location(&self, file: u32, line: u32) -> Location {
-        let path = self.files.get(file as usize).map(|f| f.path.clone()).unwrap_or_default();
-        Location { file: path, line }
+        match self.files.get(file as usize) {
+            Some(f) => Location { file: f.path.clone(), line },
+            None => Location::new(Path::new(""), line),
+        }
     }
 }
 
@@ -91,16 +93,16 @@ pub fn read_tree(path: &Path, diags: &mut Diagnostics) -> SourceTree {
             let file_id = tree.files.len() as u32;
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
             for err in &parsed.errors {
-                diags.error(Some(Location { file: path.clone(), line: err.line }), err.message.clone());
+                diags.error(Some(Location::new(&path, err.line)), err.message.clone());
             }
             for d in &parsed.directives {
                 let key = parsed.text(d.key);
                 let value = parsed.text(d.value);
-                let location = Location { file: path.clone(), line: d.line };
+                let location = Location::new(&path, d.line);
                 apply_directive(key, value, &dir, location, &mut tree, &mut next, diags);
             }
             let _ = file_id;
-            tree.files.push(SourceFile { path, parsed });
+            tree.files.push(SourceFile { path: path.into(), parsed });
         }
         wave = next;
     }
@@ -193,11 +195,11 @@ fn read_resource_file(path: &Path, location: Location, tree: &mut SourceTree, di
     };
     let parsed = grammar::parse(text);
     for err in &parsed.errors {
-        diags.error(Some(Location { file: path.to_path_buf(), line: err.line }), err.message.clone());
+        diags.error(Some(Location::new(&path, err.line)), err.message.clone());
     }
     for d in &parsed.directives {
         let key = parsed.text(d.key);
-        let loc = Location { file: path.to_path_buf(), line: d.line };
+        let loc = Location::new(&path, d.line);
         if key.len() > 2 && key.starts_with('$') && key.ends_with('$') {
             tree.resources.push(Setting {
                 key: key[1..key.len() - 1].to_ascii_uppercase(),
@@ -251,7 +253,7 @@ fn read_ini(path: &Path, tree: &mut SourceTree, next: &mut Vec<PathBuf>, diags: 
             Ok(text) => {
                 let ini = IniFile::parse(&text);
                 for (line, msg) in &ini.errors {
-                    diags.error(Some(Location { file: p.clone(), line: *line }), msg.clone());
+                    diags.error(Some(Location::new(&p, *line)), msg.clone());
                 }
                 set.add(i, ini);
             }
@@ -261,7 +263,7 @@ fn read_ini(path: &Path, tree: &mut SourceTree, next: &mut Vec<PathBuf>, diags: 
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let loc_of = |section: &str, line: u32| -> Location {
         let file = set.origin(section).and_then(|(f, _)| paths.get(f)).cloned().unwrap_or_default();
-        Location { file, line }
+        Location::new(&file, line)
     };
     // Objects defined in ini sections become a synthetic parsed file per section kind.
     let mut synthetic: Vec<ParsedFile> = paths.iter().map(|_| ParsedFile::default()).collect();
@@ -336,7 +338,7 @@ fn read_ini(path: &Path, tree: &mut SourceTree, next: &mut Vec<PathBuf>, diags: 
     }
     for (path, parsed) in paths.into_iter().zip(synthetic) {
         if !parsed.objects.is_empty() {
-            tree.files.push(SourceFile { path, parsed });
+            tree.files.push(SourceFile { path: path.into(), parsed });
         }
     }
 }

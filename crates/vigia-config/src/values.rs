@@ -5,6 +5,7 @@
 use crate::diag::Diagnostics;
 use crate::inherit::FlatObject;
 use crate::kind::ObjectKind;
+use crate::model::Letters;
 use crate::schema::{self, PropType};
 use crate::source::SourceTree;
 use crate::timeperiod::Timeperiod;
@@ -62,10 +63,19 @@ fn check_type(ty: PropType, value: &str) -> Result<(), String> {
 
 /// Booleans as Alignak reads them (`1`/`0`, and the words Python's config parser knows).
 pub fn parse_bool(value: &str) -> Result<bool, String> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" => Ok(false),
-        other => Err(format!("'{other}' is not a boolean (expected 0 or 1)")),
+    let v = value.trim();
+    match v {
+        "1" => return Ok(true),
+        "0" => return Ok(false),
+        _ => {}
+    }
+    let is = |w: &str| v.eq_ignore_ascii_case(w);
+    if is("true") || is("yes") || is("on") {
+        Ok(true)
+    } else if is("false") || is("no") || is("off") {
+        Ok(false)
+    } else {
+        Err(format!("'{v}' is not a boolean (expected 0 or 1)"))
     }
 }
 
@@ -132,7 +142,7 @@ impl<'r, 'a> Reader<'r, 'a> {
     }
 
     /// Option letters (`d,u,r`), lower-cased, `n` (none) removed.
-    pub fn letters(&self, key: &str) -> Vec<char> {
+    pub fn letters(&self, key: &str) -> Letters {
         letters(self.str(key))
     }
 
@@ -142,14 +152,15 @@ impl<'r, 'a> Reader<'r, 'a> {
     }
 }
 
-pub fn letters(value: &str) -> Vec<char> {
-    let mut out: Vec<char> = split_list(value)
-        .into_iter()
-        .filter_map(|s| s.chars().next())
-        .map(|c| c.to_ascii_lowercase())
-        .filter(|c| *c != 'n')
-        .collect();
-    out.dedup();
+/// Option letters (`d, u,r`); `n` means none. Only the first letter of each item counts, as
+/// Nagios reads `w,warning`.
+pub fn letters(value: &str) -> Letters {
+    let mut out = Letters::default();
+    for c in value.split(',').filter_map(|s| s.trim().chars().next()) {
+        if c != 'n' && c != 'N' {
+            out.insert(c);
+        }
+    }
     out
 }
 
@@ -175,8 +186,9 @@ mod tests {
 
     #[test]
     fn option_letters() {
-        assert_eq!(letters("d, u,r"), vec!['d', 'u', 'r']);
-        assert_eq!(letters("n"), Vec::<char>::new());
-        assert_eq!(letters("w,c,c"), vec!['w', 'c']);
+        assert_eq!(letters("d, u,r").to_string(), "d,r,u");
+        assert!(letters("n").is_empty());
+        assert_eq!(letters("w,c,c").to_string(), "c,w");
+        assert!(letters("w,c").contains('w') && !letters("w,c").contains('u'));
     }
 }

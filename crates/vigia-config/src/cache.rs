@@ -7,29 +7,69 @@ use crate::model::*;
 
 pub fn write(config: &Config) -> String {
     let mut out = String::with_capacity(256 * (config.hosts.len() + config.services.len()) + 4096);
-    let tp = |id: Option<TimeperiodId>| id.and_then(|i| config.timeperiods.periods.get(i.index())).map(|p| p.name.as_str());
+    let tp = |id: Option<TimeperiodId>| {
+        id.and_then(|i| config.timeperiods.periods.get(i.index()))
+            .map(|p| p.name.as_str())
+    };
     let contacts = |ids: &[ContactId]| join(ids.iter().map(|c| config.contacts[c.index()].name.as_str()));
     let groups = |ids: &[ContactgroupId]| join(ids.iter().map(|g| config.contactgroups[g.index()].name.as_str()));
     for p in &config.timeperiods.periods {
-        block(&mut out, "timeperiod", &[("timeperiod_name", p.name.clone()), ("alias", p.alias.clone())], None);
+        block(
+            &mut out,
+            "timeperiod",
+            &[("timeperiod_name", p.name.clone()), ("alias", p.alias.clone())],
+            None,
+        );
     }
     for c in &config.commands {
-        block(&mut out, "command", &[("command_name", c.name.clone()), ("command_line", c.line.clone())], None);
+        block(
+            &mut out,
+            "command",
+            &[("command_name", c.name.clone()), ("command_line", c.line.clone())],
+            None,
+        );
     }
     for g in &config.contactgroups {
         let members = join(g.members.iter().map(|c| config.contacts[c.index()].name.as_str()));
-        block(&mut out, "contactgroup", &[("contactgroup_name", g.name.clone()), ("alias", g.alias.clone()), ("members", members)], None);
+        block(
+            &mut out,
+            "contactgroup",
+            &[
+                ("contactgroup_name", g.name.clone()),
+                ("alias", g.alias.clone()),
+                ("members", members),
+            ],
+            None,
+        );
     }
     for g in &config.hostgroups {
         let members = join(g.members.iter().map(|h| config.hosts[h.index()].name.as_str()));
-        block(&mut out, "hostgroup", &[("hostgroup_name", g.name.clone()), ("alias", g.alias.clone()), ("members", members)], None);
+        block(
+            &mut out,
+            "hostgroup",
+            &[
+                ("hostgroup_name", g.name.clone()),
+                ("alias", g.alias.clone()),
+                ("members", members),
+            ],
+            None,
+        );
     }
     for g in &config.servicegroups {
         let members = join(g.members.iter().flat_map(|s| {
             let svc = &config.services[s.index()];
             [config.hosts[svc.host.index()].name.as_str(), svc.description.as_str()]
         }));
-        block(&mut out, "servicegroup", &[("servicegroup_name", g.name.clone()), ("alias", g.alias.clone()), ("members", members)], None);
+        block(
+            &mut out,
+            "servicegroup",
+            &[
+                ("servicegroup_name", g.name.clone()),
+                ("alias", g.alias.clone()),
+                ("members", members),
+            ],
+            None,
+        );
     }
     for c in &config.contacts {
         let cmds = |calls: &[CommandCall]| join(calls.iter().map(|c| c.raw.as_str()));
@@ -38,8 +78,14 @@ pub fn write(config: &Config) -> String {
             ("alias", c.alias.clone()),
             ("email", c.email.clone()),
             ("pager", c.pager.clone()),
-            ("host_notification_period", tp(c.host_notification_period).unwrap_or("").to_string()),
-            ("service_notification_period", tp(c.service_notification_period).unwrap_or("").to_string()),
+            (
+                "host_notification_period",
+                tp(c.host_notification_period).unwrap_or("").to_string(),
+            ),
+            (
+                "service_notification_period",
+                tp(c.service_notification_period).unwrap_or("").to_string(),
+            ),
             ("host_notification_commands", cmds(&c.host_notification_commands)),
             ("service_notification_commands", cmds(&c.service_notification_commands)),
             ("host_notification_options", letters(&c.host_notification_options)),
@@ -53,11 +99,20 @@ pub fn write(config: &Config) -> String {
     let common = |m: &Monitored| -> Vec<(&'static str, String)> {
         vec![
             ("check_period", tp(m.check_period).unwrap_or("").to_string()),
-            ("check_command", m.check_command.as_ref().map(|c| c.raw.clone()).unwrap_or_default()),
-            ("event_handler", m.event_handler.as_ref().map(|c| c.raw.clone()).unwrap_or_default()),
+            (
+                "check_command",
+                m.check_command.as_ref().map(|c| c.raw.clone()).unwrap_or_default(),
+            ),
+            (
+                "event_handler",
+                m.event_handler.as_ref().map(|c| c.raw.clone()).unwrap_or_default(),
+            ),
             ("contacts", contacts(&m.contacts)),
             ("contact_groups", groups(&m.contact_groups)),
-            ("notification_period", tp(m.notification_period).unwrap_or("").to_string()),
+            (
+                "notification_period",
+                tp(m.notification_period).unwrap_or("").to_string(),
+            ),
             ("initial_state", m.initial_state.to_string()),
             ("check_interval", format!("{:.6}", m.check_interval)),
             ("retry_interval", format!("{:.6}", m.retry_interval)),
@@ -81,8 +136,14 @@ pub fn write(config: &Config) -> String {
             ("host_name", h.name.clone()),
             ("alias", h.alias.clone()),
             ("address", h.address.clone()),
-            ("parents", join(h.parents.iter().map(|p| config.hosts[p.index()].name.as_str()))),
-            ("hostgroups", join(h.hostgroups.iter().map(|g| config.hostgroups[g.index()].name.as_str()))),
+            (
+                "parents",
+                join(h.parents.iter().map(|p| config.hosts[p.index()].name.as_str())),
+            ),
+            (
+                "hostgroups",
+                join(h.hostgroups.iter().map(|g| config.hostgroups[g.index()].name.as_str())),
+            ),
         ];
         props.extend(common(&h.common));
         block(&mut out, "host", &props, Some(&h.common.customs));
@@ -91,7 +152,14 @@ pub fn write(config: &Config) -> String {
         let mut props = vec![
             ("host_name", config.hosts[s.host.index()].name.clone()),
             ("service_description", s.description.clone()),
-            ("servicegroups", join(s.servicegroups.iter().map(|g| config.servicegroups[g.index()].name.as_str()))),
+            (
+                "servicegroups",
+                join(
+                    s.servicegroups
+                        .iter()
+                        .map(|g| config.servicegroups[g.index()].name.as_str()),
+                ),
+            ),
             ("is_volatile", flag(s.is_volatile)),
         ];
         props.extend(common(&s.common));

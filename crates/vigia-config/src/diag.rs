@@ -26,7 +26,10 @@ pub struct Location {
 
 impl Location {
     pub fn new(file: &Path, line: u32) -> Location {
-        Location { file: Arc::from(file), line }
+        Location {
+            file: Arc::from(file),
+            line,
+        }
     }
 }
 
@@ -73,7 +76,11 @@ impl Diagnostics {
     }
 
     fn push(&mut self, severity: Severity, location: Option<Location>, message: String) {
-        self.items.push(Diagnostic { severity, location, message });
+        self.items.push(Diagnostic {
+            severity,
+            location,
+            message,
+        });
     }
 
     pub fn has_errors(&self) -> bool {

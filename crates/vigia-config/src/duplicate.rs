@@ -18,8 +18,12 @@ pub fn key_values(entry: &str) -> Result<Vec<(String, Vec<String>)>, String> {
         let mut values = Vec::new();
         let mut rest = rest.trim();
         while !rest.is_empty() {
-            let inner = rest.strip_prefix("$(").ok_or_else(|| format!("'{item}': expected '$(' before a value"))?;
-            let close = inner.find(")$").ok_or_else(|| format!("'{item}': a value is not closed with ')$'"))?;
+            let inner = rest
+                .strip_prefix("$(")
+                .ok_or_else(|| format!("'{item}': expected '$(' before a value"))?;
+            let close = inner
+                .find(")$")
+                .ok_or_else(|| format!("'{item}': a value is not closed with ')$'"))?;
             values.push(inner[..close].to_string());
             rest = inner[close + 2..].trim_start();
         }
@@ -35,14 +39,23 @@ pub fn key_values(entry: &str) -> Result<Vec<(String, Vec<String>)>, String> {
 
 /// `disk[1-3]` → disk1, disk2, disk3; `[1-10/2]` steps by 2; several ranges multiply.
 fn expand_ranges(key: &str) -> Result<Vec<String>, String> {
-    let Some(open) = key.find('[') else { return Ok(vec![key.to_string()]) };
-    let Some(close) = key[open..].find(']').map(|c| open + c) else { return Ok(vec![key.to_string()]) };
+    let Some(open) = key.find('[') else {
+        return Ok(vec![key.to_string()]);
+    };
+    let Some(close) = key[open..].find(']').map(|c| open + c) else {
+        return Ok(vec![key.to_string()]);
+    };
     let spec = &key[open + 1..close];
     let (range, step) = match spec.split_once('/') {
-        Some((r, s)) => (r, s.trim().parse::<u64>().map_err(|_| format!("bad step in '[{spec}]'"))?),
+        Some((r, s)) => (
+            r,
+            s.trim().parse::<u64>().map_err(|_| format!("bad step in '[{spec}]'"))?,
+        ),
         None => (spec, 1),
     };
-    let Some((from, to)) = range.split_once('-') else { return Ok(vec![key.to_string()]) };
+    let Some((from, to)) = range.split_once('-') else {
+        return Ok(vec![key.to_string()]);
+    };
     let (Ok(from), Ok(to)) = (from.trim().parse::<u64>(), to.trim().parse::<u64>()) else {
         return Ok(vec![key.to_string()]);
     };
@@ -80,8 +93,14 @@ mod tests {
         let kv = key_values("var$(/var)$, root $(/)$$(90%)$, disk[1-3]").unwrap();
         assert_eq!(kv[0], ("var".into(), vec!["/var".into()]));
         assert_eq!(kv[1], ("root".into(), vec!["/".into(), "90%".into()]));
-        assert_eq!(kv.iter().skip(2).map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["disk1", "disk2", "disk3"]);
-        assert_eq!(expand_ranges("X[1-10/2]Y").unwrap(), ["X1Y", "X3Y", "X5Y", "X7Y", "X9Y"]);
+        assert_eq!(
+            kv.iter().skip(2).map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            ["disk1", "disk2", "disk3"]
+        );
+        assert_eq!(
+            expand_ranges("X[1-10/2]Y").unwrap(),
+            ["X1Y", "X3Y", "X5Y", "X7Y", "X9Y"]
+        );
         assert_eq!(expand_ranges("[1-3/2] [1-2]").unwrap(), ["1 1", "1 2", "3 1", "3 2"]);
         assert!(key_values("").is_err());
         assert!(key_values("a$(x").is_err());
@@ -91,7 +110,10 @@ mod tests {
     fn substitution() {
         let v = vec!["/var".to_string(), "80".to_string()];
         assert_eq!(substitute("Disk $KEY$", "var", &v), "Disk var");
-        assert_eq!(substitute("check_disk!$VALUE$!$VALUE2$", "var", &v), "check_disk!/var!80");
+        assert_eq!(
+            substitute("check_disk!$VALUE$!$VALUE2$", "var", &v),
+            "check_disk!/var!80"
+        );
     }
 
     proptest::proptest! {

@@ -91,13 +91,25 @@ pub fn parse(text: String) -> ParsedFile {
             pos = n;
             line_no += 1;
         }
-        let mut ctx = LineCtx { line: first_line, base, extra: &mut extra };
+        let mut ctx = LineCtx {
+            line: first_line,
+            base,
+            extra: &mut extra,
+        };
         match joined {
             Some(mut acc) => {
                 acc.push_str(line_str(bytes, line));
                 let start = base + ctx.extra.len() as u32;
                 ctx.extra.push_str(&acc);
-                handle_line(start, &acc, &mut ctx, &mut state, &mut objects, &mut directives, &mut errors);
+                handle_line(
+                    start,
+                    &acc,
+                    &mut ctx,
+                    &mut state,
+                    &mut objects,
+                    &mut directives,
+                    &mut errors,
+                );
             }
             None => handle_line(
                 line.0 as u32,
@@ -118,7 +130,12 @@ pub fn parse(text: String) -> ParsedFile {
     }
     let mut buf = text;
     buf.push_str(&extra);
-    ParsedFile { buf, objects, directives, errors }
+    ParsedFile {
+        buf,
+        objects,
+        directives,
+        errors,
+    }
 }
 
 /// Where the parser is between lines.
@@ -194,7 +211,10 @@ fn handle_line(
     let cstart = lstart + lead as u32;
     let span_of = |s: &str| -> Span {
         let off = s.as_ptr() as usize - content.as_ptr() as usize;
-        Span { start: cstart + off as u32, end: cstart + (off + s.len()) as u32 }
+        Span {
+            start: cstart + off as u32,
+            end: cstart + (off + s.len()) as u32,
+        }
     };
     let value_span = |value: &str, ctx: &mut LineCtx<'_>| -> Span {
         if escaped && value.contains("\\;") {
@@ -222,7 +242,11 @@ fn handle_line(
                 span_of(key)
             };
             let value = value_span(value, ctx);
-            obj.props.push(RawProp { key: key_span, value, line });
+            obj.props.push(RawProp {
+                key: key_span,
+                value,
+                line,
+            });
             if closes {
                 close(state, objects);
             }
@@ -246,10 +270,18 @@ fn handle_line(
                                 line,
                                 message: format!("expected '{{' after 'define {word}'"),
                             });
-                            *state = State::Inside(RawObject { kind, line, props: Vec::new() });
+                            *state = State::Inside(RawObject {
+                                kind,
+                                line,
+                                props: Vec::new(),
+                            });
                             return;
                         };
-                        *state = State::Inside(RawObject { kind, line, props: Vec::new() });
+                        *state = State::Inside(RawObject {
+                            kind,
+                            line,
+                            props: Vec::new(),
+                        });
                         // `define host { host_name a` : a property on the define line itself.
                         let tail = tail.trim();
                         if !tail.is_empty() {
@@ -273,10 +305,17 @@ fn handle_line(
                     let key = content[..eq].trim();
                     let value = content[eq + 1..].trim();
                     let value = value_span(value, ctx);
-                    directives.push(Directive { key: span_of(key), value, line });
+                    directives.push(Directive {
+                        key: span_of(key),
+                        value,
+                        line,
+                    });
                 }
                 None if content == "}" => {
-                    errors.push(SyntaxError { line, message: "'}' without a matching 'define'".into() });
+                    errors.push(SyntaxError {
+                        line,
+                        message: "'}' without a matching 'define'".into(),
+                    });
                 }
                 None => errors.push(SyntaxError {
                     line,
@@ -296,7 +335,10 @@ fn close(state: &mut State, objects: &mut Vec<RawObject>) {
 fn push_extra(ctx: &mut LineCtx<'_>, s: &str) -> Span {
     let start = ctx.base + ctx.extra.len() as u32;
     ctx.extra.push_str(s);
-    Span { start, end: start + s.len() as u32 }
+    Span {
+        start,
+        end: start + s.len() as u32,
+    }
 }
 
 fn strip_word<'a>(s: &'a str, word: &str) -> Option<&'a str> {

@@ -41,12 +41,24 @@ pub struct FlatObject<'a> {
 impl<'a> FlatObject<'a> {
     /// An object with no property: every read gives the schema default.
     pub fn empty(kind: ObjectKind) -> Self {
-        FlatObject { kind, file: 0, line: 0, template_only: false, ancestry: Rc::from([]), own: Vec::new(), inherited: Rc::from([]) }
+        FlatObject {
+            kind,
+            file: 0,
+            line: 0,
+            template_only: false,
+            ancestry: Rc::from([]),
+            own: Vec::new(),
+            inherited: Rc::from([]),
+        }
     }
 
     /// The property as the object ends up with it; `null` reads as unset.
     pub fn get(&self, key: &str) -> Option<&FlatProp<'a>> {
-        let p = self.own.iter().find(|p| p.key == key).or_else(|| self.inherited.iter().find(|p| p.key == key))?;
+        let p = self
+            .own
+            .iter()
+            .find(|p| p.key == key)
+            .or_else(|| self.inherited.iter().find(|p| p.key == key))?;
         (p.value != "null").then_some(p)
     }
 
@@ -59,7 +71,11 @@ impl<'a> FlatObject<'a> {
     pub fn props(&self) -> impl Iterator<Item = &FlatProp<'a>> {
         let own = &self.own;
         own.iter()
-            .chain(self.inherited.iter().filter(move |p| !own.iter().any(|o| o.key == p.key)))
+            .chain(
+                self.inherited
+                    .iter()
+                    .filter(move |p| !own.iter().any(|o| o.key == p.key)),
+            )
             .filter(|p| p.value != "null")
     }
 }
@@ -94,7 +110,10 @@ pub fn flatten<'a>(tree: &'a SourceTree, diags: &mut Diagnostics) -> HashMap<Obj
             for p in &obj.props {
                 if file.parsed.text(p.key) == "name" {
                     let name = file.parsed.text(p.value);
-                    let here = ObjRef { file: f as u32, index: i as u32 };
+                    let here = ObjRef {
+                        file: f as u32,
+                        index: i as u32,
+                    };
                     if let Some(prev) = templates.insert((obj.kind, name), here) {
                         let prev_obj = &tree.files[prev.file as usize].parsed.objects[prev.index as usize];
                         diags.error(
@@ -110,7 +129,13 @@ pub fn flatten<'a>(tree: &'a SourceTree, diags: &mut Diagnostics) -> HashMap<Obj
             }
         }
     }
-    let mut resolver = Resolver { tree, templates, memo: HashMap::new(), combined: HashMap::new(), stack: Vec::new() };
+    let mut resolver = Resolver {
+        tree,
+        templates,
+        memo: HashMap::new(),
+        combined: HashMap::new(),
+        stack: Vec::new(),
+    };
     let mut out: HashMap<ObjectKind, Vec<FlatObject<'a>>> = HashMap::new();
     let no_templates: Inherited<'a> = (Rc::from([]), Rc::from([]));
     for (f, file) in tree.files.iter().enumerate() {
@@ -164,7 +189,12 @@ fn push_own<'a>(own: &mut Vec<FlatProp<'a>>, key: &'a str, value: &'a str, file:
             p.value = Cow::Borrowed(value);
             p.line = line;
         }
-        None => own.push(FlatProp { key, value: Cow::Borrowed(value), file, line }),
+        None => own.push(FlatProp {
+            key,
+            value: Cow::Borrowed(value),
+            file,
+            line,
+        }),
     }
 }
 
@@ -299,7 +329,10 @@ mod tests {
 
     fn tree(text: &str) -> SourceTree {
         SourceTree {
-            files: vec![SourceFile { path: std::path::Path::new("t.cfg").into(), parsed: grammar::parse(text.to_string()) }],
+            files: vec![SourceFile {
+                path: std::path::Path::new("t.cfg").into(),
+                parsed: grammar::parse(text.to_string()),
+            }],
             ..Default::default()
         }
     }
@@ -360,6 +393,10 @@ mod tests {
         let _ = flatten(&t, &mut d);
         let msgs: Vec<String> = d.items.iter().map(|e| e.to_string()).collect();
         assert!(msgs.iter().any(|m| m.contains("template loop")), "{msgs:?}");
-        assert!(msgs.iter().any(|m| m.starts_with("t.cfg:13:") && m.contains("'nope' is not defined")), "{msgs:?}");
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("t.cfg:13:") && m.contains("'nope' is not defined")),
+            "{msgs:?}"
+        );
     }
 }

@@ -49,7 +49,11 @@ impl IniFile {
                 if let Some(done) = current.take() {
                     file.sections.push(done);
                 }
-                current = Some(IniSection { name: name.trim().to_string(), line, entries: Vec::new() });
+                current = Some(IniSection {
+                    name: name.trim().to_string(),
+                    line,
+                    entries: Vec::new(),
+                });
                 continue;
             }
             let Some(section) = current.as_mut() else {
@@ -59,10 +63,20 @@ impl IniFile {
             match trimmed.find(['=', ':']) {
                 Some(at) => {
                     let key = trimmed[..at].trim();
-                    let key = if key.starts_with('$') { key.to_ascii_uppercase() } else { key.to_ascii_lowercase() };
-                    section.entries.push(IniEntry { key, value: trimmed[at + 1..].trim().to_string(), line });
+                    let key = if key.starts_with('$') {
+                        key.to_ascii_uppercase()
+                    } else {
+                        key.to_ascii_lowercase()
+                    };
+                    section.entries.push(IniEntry {
+                        key,
+                        value: trimmed[at + 1..].trim().to_string(),
+                        line,
+                    });
                 }
-                None => file.errors.push((line, format!("expected 'key = value', found '{trimmed}'"))),
+                None => file
+                    .errors
+                    .push((line, format!("expected 'key = value', found '{trimmed}'"))),
             }
         }
         if let Some(done) = current.take() {
@@ -140,7 +154,9 @@ impl IniSet {
             return Ok(value.to_string());
         }
         if depth > 10 {
-            return Err(format!("interpolation of '{value}' is too deep (a loop of %(name)s references?)"));
+            return Err(format!(
+                "interpolation of '{value}' is too deep (a loop of %(name)s references?)"
+            ));
         }
         let mut out = String::with_capacity(value.len());
         let mut rest = value;
@@ -151,7 +167,9 @@ impl IniSet {
                 out.push('%');
                 rest = after;
             } else if let Some(inner) = tail.strip_prefix("%(") {
-                let close = inner.find(")s").ok_or_else(|| format!("bad interpolation syntax in '{value}'"))?;
+                let close = inner
+                    .find(")s")
+                    .ok_or_else(|| format!("bad interpolation syntax in '{value}'"))?;
                 let name = inner[..close].to_ascii_lowercase();
                 let entry = self
                     .sections
@@ -181,12 +199,27 @@ mod tests {
         let ini = IniFile::parse(text);
         assert!(ini.errors.is_empty(), "{:?}", ini.errors);
         set.add(0, ini);
-        assert_eq!(set.get("alignak-configuration", "cfg"), Some(Ok("/usr/local//etc/alignak.cfg".into())));
-        assert_eq!(set.get("alignak-configuration", "$USER1$"), Some(Ok("/usr/lib/nagios/plugins".into())));
-        assert_eq!(set.get("alignak-configuration", "long"), Some(Ok("first\nsecond".into())));
+        assert_eq!(
+            set.get("alignak-configuration", "cfg"),
+            Some(Ok("/usr/local//etc/alignak.cfg".into()))
+        );
+        assert_eq!(
+            set.get("alignak-configuration", "$USER1$"),
+            Some(Ok("/usr/lib/nagios/plugins".into()))
+        );
+        assert_eq!(
+            set.get("alignak-configuration", "long"),
+            Some(Ok("first\nsecond".into()))
+        );
         assert_eq!(set.get("daemon.scheduler-master", "port"), Some(Ok("7768".into())));
-        assert_eq!(set.get("daemon.scheduler-master", "etcdir"), Some(Ok("/usr/local//etc".into())));
-        assert_eq!(set.section_names().collect::<Vec<_>>(), ["alignak-configuration", "daemon.scheduler-master"]);
+        assert_eq!(
+            set.get("daemon.scheduler-master", "etcdir"),
+            Some(Ok("/usr/local//etc".into()))
+        );
+        assert_eq!(
+            set.section_names().collect::<Vec<_>>(),
+            ["alignak-configuration", "daemon.scheduler-master"]
+        );
         assert_eq!(set.origin("daemon.scheduler-master"), Some((0, 11)));
     }
 

@@ -102,7 +102,10 @@ impl ObjectKind {
 
     /// Reads the word after `define` (case-insensitive, as Nagios and Alignak).
     pub fn from_keyword(word: &str) -> Option<ObjectKind> {
-        ObjectKind::ALL.iter().copied().find(|k| k.keyword().eq_ignore_ascii_case(word))
+        ObjectKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.keyword().eq_ignore_ascii_case(word))
     }
 
     /// The property that names a real object of this type, when names are unique per type.

@@ -47,7 +47,11 @@ pub fn load(path: &Path) -> Result<Config, LoadError> {
     for s in &tree.globals {
         globals.insert(s.key.clone(), s.value.clone());
     }
-    let resources: BTreeMap<String, String> = tree.resources.iter().map(|s| (s.key.clone(), s.value.clone())).collect();
+    let resources: BTreeMap<String, String> = tree
+        .resources
+        .iter()
+        .map(|s| (s.key.clone(), s.value.clone()))
+        .collect();
     let mut config = resolve::Builder::new(&tree, &flat, &mut diags).build(globals, resources);
     drop(flat);
     parts::cut(&mut config, &mut diags);

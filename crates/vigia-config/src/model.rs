@@ -306,8 +306,14 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] =
-        [Role::Arbiter, Role::Scheduler, Role::Poller, Role::Reactionner, Role::Broker, Role::Receiver];
+    pub const ALL: [Role; 6] = [
+        Role::Arbiter,
+        Role::Scheduler,
+        Role::Poller,
+        Role::Reactionner,
+        Role::Broker,
+        Role::Receiver,
+    ];
 
     pub fn kind(self) -> ObjectKind {
         match self {

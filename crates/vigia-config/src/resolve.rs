@@ -87,7 +87,12 @@ impl ServiceInstance<'_, '_> {
 
 impl<'r, 'a> Builder<'r, 'a> {
     pub fn new(tree: &'r SourceTree, flat: &'r Flat<'a>, diags: &'r mut Diagnostics) -> Self {
-        Builder { tree, flat, diags, reported: HashSet::new() }
+        Builder {
+            tree,
+            flat,
+            diags,
+            reported: HashSet::new(),
+        }
     }
 
     fn loc(&self, file: u32, line: u32) -> Location {
@@ -120,7 +125,10 @@ impl<'r, 'a> Builder<'r, 'a> {
     }
 
     fn real(&self, kind: ObjectKind) -> Vec<&'r FlatObject<'a>> {
-        self.flat.get(&kind).map(|v| v.iter().filter(|o| !o.template_only).collect()).unwrap_or_default()
+        self.flat
+            .get(&kind)
+            .map(|v| v.iter().filter(|o| !o.template_only).collect())
+            .unwrap_or_default()
     }
 
     /// Indexes real objects by their name property; reports missing and duplicate names.
@@ -221,7 +229,10 @@ impl<'r, 'a> Builder<'r, 'a> {
         }
         let name = text.split('!').next().unwrap_or("").trim();
         match commands.resolve(name) {
-            Some(id) => Some(CommandCall { command: id, raw: text.to_string() }),
+            Some(id) => Some(CommandCall {
+                command: id,
+                raw: text.to_string(),
+            }),
             None => {
                 self.error_at(self.loc(at.0, at.1), format!("unknown command '{name}'"));
                 None
@@ -253,11 +264,18 @@ impl<'r, 'a> Builder<'r, 'a> {
                     }
                 }
             }
-            tp.excludes = self.refs(obj, "exclude", &tp_names, "timeperiod").into_iter().map(|i| i as usize).collect();
+            tp.excludes = self
+                .refs(obj, "exclude", &tp_names, "timeperiod")
+                .into_iter()
+                .map(|i| i as usize)
+                .collect();
             periods.push(tp);
         }
         self.check_loops(
-            &periods.iter().map(|p| p.excludes.iter().map(|&i| i as u32).collect()).collect::<Vec<_>>(),
+            &periods
+                .iter()
+                .map(|p| p.excludes.iter().map(|&i| i as u32).collect())
+                .collect::<Vec<_>>(),
             &tp_objs,
             "timeperiod exclude",
             "timeperiod_name",
@@ -267,7 +285,10 @@ impl<'r, 'a> Builder<'r, 'a> {
         // Commands.
         let objs = self.real(ObjectKind::Command);
         let (cmd_names, cmd_objs) = self.names(ObjectKind::Command, &objs);
-        let mut commands = CommandTable { names: HashMap::new(), list: Vec::new() };
+        let mut commands = CommandTable {
+            names: HashMap::new(),
+            list: Vec::new(),
+        };
         for (i, obj) in cmd_objs.iter().enumerate() {
             let r = Reader::new(obj);
             let line = r.string("command_line");
@@ -285,7 +306,9 @@ impl<'r, 'a> Builder<'r, 'a> {
                 timeout: (timeout > 0).then_some(timeout as u32),
                 location: self.obj_loc(obj),
             });
-            commands.names.insert(cmd_names.order[i].to_string(), CommandId(i as u32));
+            commands
+                .names
+                .insert(cmd_names.order[i].to_string(), CommandId(i as u32));
         }
 
         // Realms (the tree is checked by the split).
@@ -319,10 +342,19 @@ impl<'r, 'a> Builder<'r, 'a> {
             realm.members.dedup();
         }
         if realms.is_empty() {
-            realms.push(Realm { name: "All".into(), alias: "All".into(), members: Vec::new(), default: true, location: None });
+            realms.push(Realm {
+                name: "All".into(),
+                alias: "All".into(),
+                members: Vec::new(),
+                default: true,
+                location: None,
+            });
         }
-        let mut realm_index: HashMap<String, u32> =
-            realms.iter().enumerate().map(|(i, r)| (r.name.clone(), i as u32)).collect();
+        let mut realm_index: HashMap<String, u32> = realms
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.name.clone(), i as u32))
+            .collect();
         let realm_lookup = Names {
             ids: realm_index.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
             order: Vec::new(),
@@ -338,7 +370,9 @@ impl<'r, 'a> Builder<'r, 'a> {
             let svc_cmds = self.command_list(obj, "service_notification_commands", &mut commands);
             notificationways.push(Notificationway {
                 name: r.string("notificationway_name"),
-                host_notification_period: self.one_ref(obj, "host_notification_period", &tp_names, "timeperiod").map(TimeperiodId),
+                host_notification_period: self
+                    .one_ref(obj, "host_notification_period", &tp_names, "timeperiod")
+                    .map(TimeperiodId),
                 service_notification_period: self
                     .one_ref(obj, "service_notification_period", &tp_names, "timeperiod")
                     .map(TimeperiodId),
@@ -373,7 +407,9 @@ impl<'r, 'a> Builder<'r, 'a> {
                 contactgroups: Vec::new(),
                 host_notifications_enabled: r.bool("host_notifications_enabled"),
                 service_notifications_enabled: r.bool("service_notifications_enabled"),
-                host_notification_period: self.one_ref(obj, "host_notification_period", &tp_names, "timeperiod").map(TimeperiodId),
+                host_notification_period: self
+                    .one_ref(obj, "host_notification_period", &tp_names, "timeperiod")
+                    .map(TimeperiodId),
                 service_notification_period: self
                     .one_ref(obj, "service_notification_period", &tp_names, "timeperiod")
                     .map(TimeperiodId),
@@ -394,7 +430,14 @@ impl<'r, 'a> Builder<'r, 'a> {
                 location: self.obj_loc(obj),
             });
         }
-        let cg_list = self.groups(&cg_objs, &contact_names, cg_members, "contact", "contactgroup_members", &cg_names);
+        let cg_list = self.groups(
+            &cg_objs,
+            &contact_names,
+            cg_members,
+            "contact",
+            "contactgroup_members",
+            &cg_names,
+        );
         for (g, group) in cg_list.iter().enumerate() {
             for m in &group.members {
                 contacts[*m as usize].contactgroups.push(ContactgroupId(g as u32));
@@ -422,7 +465,11 @@ impl<'r, 'a> Builder<'r, 'a> {
             for g in self.refs(obj, "hostgroups", &hg_names, "hostgroup") {
                 hg_members[g as usize].push(i as u32);
             }
-            let parents: Vec<HostId> = self.refs(obj, "parents", &host_names, "host").into_iter().map(HostId).collect();
+            let parents: Vec<HostId> = self
+                .refs(obj, "parents", &host_names, "host")
+                .into_iter()
+                .map(HostId)
+                .collect();
             let name = r.string("host_name");
             let address = r.opt("address").map_or_else(|| name.clone(), str::to_string);
             let realm = self.one_ref(obj, "realm", lookups.realms, "realm").map(RealmId);
@@ -440,7 +487,14 @@ impl<'r, 'a> Builder<'r, 'a> {
         }
         let parent_edges: Vec<Vec<u32>> = hosts.iter().map(|h| h.parents.iter().map(|p| p.0).collect()).collect();
         self.check_loops(&parent_edges, &host_objs, "parents", "host_name");
-        let hg_list = self.groups(&hg_objs, &host_names, hg_members, "host", "hostgroup_members", &hg_names);
+        let hg_list = self.groups(
+            &hg_objs,
+            &host_names,
+            hg_members,
+            "host",
+            "hostgroup_members",
+            &hg_names,
+        );
         for (g, group) in hg_list.iter().enumerate() {
             for m in &group.members {
                 hosts[*m as usize].hostgroups.push(HostgroupId(g as u32));
@@ -468,7 +522,14 @@ impl<'r, 'a> Builder<'r, 'a> {
             for g in self.refs(inst.obj, "servicegroups", &sg_names, "servicegroup") {
                 sg_members[g as usize].push(id);
             }
-            let common = self.monitored(inst.obj, &inst.overrides, Some(host_obj), &service_defaults, &mut commands, &mut lookups);
+            let common = self.monitored(
+                inst.obj,
+                &inst.overrides,
+                Some(host_obj),
+                &service_defaults,
+                &mut commands,
+                &mut lookups,
+            );
             let rd = Reader::new(inst.obj);
             services.push(Service {
                 host: HostId(inst.host),
@@ -503,7 +564,14 @@ impl<'r, 'a> Builder<'r, 'a> {
                 }
             }
         }
-        let sg_list = self.groups(&sg_objs, &Names::default(), sg_members, "service", "servicegroup_members", &sg_names);
+        let sg_list = self.groups(
+            &sg_objs,
+            &Names::default(),
+            sg_members,
+            "service",
+            "servicegroup_members",
+            &sg_names,
+        );
         for (g, group) in sg_list.iter().enumerate() {
             for m in &group.members {
                 services[*m as usize].servicegroups.push(ServicegroupId(g as u32));
@@ -514,7 +582,15 @@ impl<'r, 'a> Builder<'r, 'a> {
         let hostdependencies = self.host_dependencies(&host_names, &hg_names, &hg_list, &tp_names);
         let servicedependencies =
             self.service_dependencies(&host_names, &hg_names, &hg_list, &service_index, &tp_names);
-        let escalations = self.escalations(&host_names, &hg_names, &hg_list, &service_index, &hosts, &services, &mut lookups);
+        let escalations = self.escalations(
+            &host_names,
+            &hg_names,
+            &hg_list,
+            &service_index,
+            &hosts,
+            &services,
+            &mut lookups,
+        );
 
         // Daemons: implied masters for roles nobody defined, as Alignak does.
         let mut daemons = Vec::new();
@@ -563,7 +639,10 @@ impl<'r, 'a> Builder<'r, 'a> {
     fn command_list(&mut self, obj: &FlatObject<'_>, key: &str, commands: &mut CommandTable) -> Vec<CommandCall> {
         let Some(list) = obj.value(key) else { return Vec::new() };
         let at = at_of(obj, key);
-        values::split_list(list).into_iter().filter_map(|c| self.command_call(c, at, commands)).collect()
+        values::split_list(list)
+            .into_iter()
+            .filter_map(|c| self.command_call(c, at, commands))
+            .collect()
     }
 
     /// The part of a host or service definition Alignak calls a scheduling item: the type's
@@ -590,7 +669,12 @@ impl<'r, 'a> Builder<'r, 'a> {
         for p in obj.props() {
             match overrides.iter().find(|(k, _)| *k == p.key) {
                 Some((_, v)) => {
-                    let rewritten = FlatProp { key: p.key, value: Cow::Borrowed(v.as_str()), file: p.file, line: p.line };
+                    let rewritten = FlatProp {
+                        key: p.key,
+                        value: Cow::Borrowed(v.as_str()),
+                        file: p.file,
+                        line: p.line,
+                    };
                     self.monitored_prop(&mut m, &rewritten, commands, lk);
                 }
                 None => self.monitored_prop(&mut m, p, commands, lk),
@@ -600,7 +684,13 @@ impl<'r, 'a> Builder<'r, 'a> {
     }
 
     /// Sets the field of `m` that `p` names, if it is one of the typed ones.
-    fn monitored_prop(&mut self, m: &mut Monitored, p: &FlatProp<'_>, commands: &mut CommandTable, lk: &mut Lookups<'_, '_>) {
+    fn monitored_prop(
+        &mut self,
+        m: &mut Monitored,
+        p: &FlatProp<'_>,
+        commands: &mut CommandTable,
+        lk: &mut Lookups<'_, '_>,
+    ) {
         let v: &str = p.text();
         let at = (p.file, p.line);
         let set_f = |f: &mut f64| {
@@ -624,10 +714,19 @@ impl<'r, 'a> Builder<'r, 'a> {
             "maintenance_period" => {
                 m.maintenance_period = self.one_name(v, at, lk.timeperiods, "timeperiod").map(TimeperiodId)
             }
-            "contacts" => m.contacts = self.name_list(v, lk.contacts, "contact", at).into_iter().map(ContactId).collect(),
+            "contacts" => {
+                m.contacts = self
+                    .name_list(v, lk.contacts, "contact", at)
+                    .into_iter()
+                    .map(ContactId)
+                    .collect()
+            }
             "contact_groups" => {
-                m.contact_groups =
-                    self.name_list(v, lk.contactgroups, "contactgroup", at).into_iter().map(ContactgroupId).collect()
+                m.contact_groups = self
+                    .name_list(v, lk.contactgroups, "contactgroup", at)
+                    .into_iter()
+                    .map(ContactgroupId)
+                    .collect()
             }
             "initial_state" => m.initial_state = v.trim().chars().next().unwrap_or('o'),
             "freshness_state" => m.freshness_state = v.trim().chars().next().unwrap_or('x'),
@@ -671,7 +770,12 @@ impl<'r, 'a> Builder<'r, 'a> {
     }
 
     /// The defaults of a host or service, computed once per load from the schema.
-    fn monitored_defaults(&mut self, kind: ObjectKind, commands: &mut CommandTable, lk: &mut Lookups<'_, '_>) -> Monitored {
+    fn monitored_defaults(
+        &mut self,
+        kind: ObjectKind,
+        commands: &mut CommandTable,
+        lk: &mut Lookups<'_, '_>,
+    ) -> Monitored {
         let empty = FlatObject::empty(kind);
         let r = Reader::new(&empty);
         let mut m = Monitored {
@@ -716,7 +820,12 @@ impl<'r, 'a> Builder<'r, 'a> {
         };
         for def in crate::schema::props(kind) {
             if let Some(default) = def.default.filter(|d| !d.is_empty()) {
-                let p = FlatProp { key: def.name, value: Cow::Borrowed(default), file: 0, line: 0 };
+                let p = FlatProp {
+                    key: def.name,
+                    value: Cow::Borrowed(default),
+                    file: 0,
+                    line: 0,
+                };
                 if p.key != "use" && p.key != "register" && p.key != "name" {
                     self.monitored_prop(&mut m, &p, commands, lk);
                 }
@@ -738,7 +847,11 @@ impl<'r, 'a> Builder<'r, 'a> {
         const DIRECT: u8 = 3;
         const HOSTGROUP: u8 = 2;
         const HOST_TEMPLATE: u8 = 1;
-        let all = self.flat.get(&ObjectKind::Service).map(|v| v.as_slice()).unwrap_or_default();
+        let all = self
+            .flat
+            .get(&ObjectKind::Service)
+            .map(|v| v.as_slice())
+            .unwrap_or_default();
         let mut out: Vec<ServiceInstance<'r, 'a>> = Vec::new();
         let mut by_key: HashMap<(u32, String), usize> = HashMap::new();
         // Hosts by template name, for services attached to host templates (Alignak/Shinken packs).
@@ -790,7 +903,11 @@ impl<'r, 'a> Builder<'r, 'a> {
                 }
                 targets.retain(|(h, _)| !excluded.contains(h));
             }
-            let Some(description) = obj.value("service_description").map(str::trim).filter(|d| !d.is_empty()) else {
+            let Some(description) = obj
+                .value("service_description")
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+            else {
                 if !obj.template_only {
                     self.error_at(loc, "service has no 'service_description'".into());
                 }
@@ -807,7 +924,12 @@ impl<'r, 'a> Builder<'r, 'a> {
                         .find(|(k, _)| *k == "service_description")
                         .map_or(description.to_string(), |(_, v)| v.clone());
                     let key = (host, desc.clone());
-                    let inst = ServiceInstance { obj, host, precedence, overrides };
+                    let inst = ServiceInstance {
+                        obj,
+                        host,
+                        precedence,
+                        overrides,
+                    };
                     match by_key.get(&key) {
                         None => {
                             by_key.insert(key, out.len());
@@ -839,13 +961,21 @@ impl<'r, 'a> Builder<'r, 'a> {
     /// `duplicate_foreach $_HOSTVAR$`: one copy per key of the host's custom variable, with
     /// `$KEY$` and `$VALUE$`/`$VALUEn$` replaced (Alignak `Service.duplicate`). Without it, one
     /// copy with no rewrite.
-    fn duplicates(&mut self, obj: &FlatObject<'_>, host: &FlatObject<'_>, description: &str) -> Vec<Vec<(&'static str, String)>> {
+    fn duplicates(
+        &mut self,
+        obj: &FlatObject<'_>,
+        host: &FlatObject<'_>,
+        description: &str,
+    ) -> Vec<Vec<(&'static str, String)>> {
         let Some(var) = obj.value("duplicate_foreach").map(str::trim).filter(|v| !v.is_empty()) else {
             return vec![Vec::new()];
         };
         let var = var.trim_matches('$').to_ascii_uppercase();
         let var = var.strip_prefix("_HOST").map_or(var.clone(), |v| format!("_{v}"));
-        let value = host.value(&var).map(str::to_string).or_else(|| obj.value("default_value").map(str::to_string));
+        let value = host
+            .value(&var)
+            .map(str::to_string)
+            .or_else(|| obj.value("default_value").map(str::to_string));
         let Some(value) = value else { return Vec::new() };
         let entries = match crate::duplicate::key_values(&value) {
             Ok(entries) => entries,
@@ -860,7 +990,10 @@ impl<'r, 'a> Builder<'r, 'a> {
             .into_iter()
             .map(|(key, values)| {
                 let rewrite = |s: &str| crate::duplicate::substitute(s, &key, &values);
-                vec![("service_description", rewrite(description)), ("check_command", rewrite(&command))]
+                vec![
+                    ("service_description", rewrite(description)),
+                    ("check_command", rewrite(&command)),
+                ]
             })
             .collect()
     }
@@ -938,7 +1071,9 @@ impl<'r, 'a> Builder<'r, 'a> {
                             let names: Vec<&str> = stack[from..]
                                 .iter()
                                 .map(|(n, _)| objs.get(*n).and_then(|o| o.value(name_key)).unwrap_or("?"))
-                                .chain(std::iter::once(objs.get(to).and_then(|o| o.value(name_key)).unwrap_or("?")))
+                                .chain(std::iter::once(
+                                    objs.get(to).and_then(|o| o.value(name_key)).unwrap_or("?"),
+                                ))
                                 .collect();
                             if let Some(obj) = objs.get(node) {
                                 let loc = self.obj_loc(obj);
@@ -985,13 +1120,24 @@ impl<'r, 'a> Builder<'r, 'a> {
         for obj in self.real(ObjectKind::Hostdependency) {
             let r = Reader::new(obj);
             let masters = self.target_hosts(obj, "host_name", "hostgroup_name", host_names, hg_names, hostgroups);
-            let dependents =
-                self.target_hosts(obj, "dependent_host_name", "dependent_hostgroup_name", host_names, hg_names, hostgroups);
+            let dependents = self.target_hosts(
+                obj,
+                "dependent_host_name",
+                "dependent_hostgroup_name",
+                host_names,
+                hg_names,
+                hostgroups,
+            );
             let loc = self.obj_loc(obj);
             if masters.is_empty() || dependents.is_empty() {
-                self.error_at(loc.clone(), "hostdependency names no master or no dependent host".into());
+                self.error_at(
+                    loc.clone(),
+                    "hostdependency names no master or no dependent host".into(),
+                );
             }
-            let period = self.one_ref(obj, "dependency_period", tp_names, "timeperiod").map(TimeperiodId);
+            let period = self
+                .one_ref(obj, "dependency_period", tp_names, "timeperiod")
+                .map(TimeperiodId);
             for &m in &masters {
                 for &d in &dependents {
                     out.push(HostDependency {
@@ -1023,21 +1169,34 @@ impl<'r, 'a> Builder<'r, 'a> {
             let loc = self.obj_loc(obj);
             let masters_h = self.target_hosts(obj, "host_name", "hostgroup_name", host_names, hg_names, hostgroups);
             // Nagios: no dependent host means the master's own host.
-            let same_host = obj.value("dependent_host_name").is_none() && obj.value("dependent_hostgroup_name").is_none();
+            let same_host =
+                obj.value("dependent_host_name").is_none() && obj.value("dependent_hostgroup_name").is_none();
             let dependents_h = if same_host {
                 masters_h.clone()
             } else {
-                self.target_hosts(obj, "dependent_host_name", "dependent_hostgroup_name", host_names, hg_names, hostgroups)
+                self.target_hosts(
+                    obj,
+                    "dependent_host_name",
+                    "dependent_hostgroup_name",
+                    host_names,
+                    hg_names,
+                    hostgroups,
+                )
             };
             let master_descs: Vec<&str> = r.list("service_description");
             let dep_descs: Vec<&str> = match obj.value("dependent_service_description") {
                 Some(_) => r.list("dependent_service_description"),
                 None => {
-                    self.error_at(loc.clone(), "servicedependency has no 'dependent_service_description'".into());
+                    self.error_at(
+                        loc.clone(),
+                        "servicedependency has no 'dependent_service_description'".into(),
+                    );
                     continue;
                 }
             };
-            let period = self.one_ref(obj, "dependency_period", tp_names, "timeperiod").map(TimeperiodId);
+            let period = self
+                .one_ref(obj, "dependency_period", tp_names, "timeperiod")
+                .map(TimeperiodId);
             let find = |s: &mut Self, host: u32, desc: &str| -> Option<u32> {
                 let found = services.get(&(host, desc)).copied();
                 if found.is_none() {
@@ -1049,7 +1208,10 @@ impl<'r, 'a> Builder<'r, 'a> {
             let pairs: Vec<(u32, u32)> = if same_host {
                 masters_h.iter().map(|h| (*h, *h)).collect()
             } else {
-                masters_h.iter().flat_map(|m| dependents_h.iter().map(move |d| (*m, *d))).collect()
+                masters_h
+                    .iter()
+                    .flat_map(|m| dependents_h.iter().map(move |d| (*m, *d)))
+                    .collect()
             };
             for (mh, dh) in pairs {
                 for md in &master_descs {
@@ -1084,7 +1246,11 @@ impl<'r, 'a> Builder<'r, 'a> {
         lk: &mut Lookups<'_, '_>,
     ) -> Vec<Escalation> {
         let mut out = Vec::new();
-        let kinds = [ObjectKind::Hostescalation, ObjectKind::Serviceescalation, ObjectKind::Escalation];
+        let kinds = [
+            ObjectKind::Hostescalation,
+            ObjectKind::Serviceescalation,
+            ObjectKind::Escalation,
+        ];
         // Alignak `escalation` objects are applied by name from hosts' and services' `escalations`.
         let objs = self.real(ObjectKind::Escalation);
         let (esc_names, _) = self.names(ObjectKind::Escalation, &objs);
@@ -1102,12 +1268,18 @@ impl<'r, 'a> Builder<'r, 'a> {
                             for d in values::split_list(descs) {
                                 if d == "*" {
                                     targets.extend(
-                                        hosts[*h as usize].services.iter().map(|s| EscalationTarget::Service(*s)),
+                                        hosts[*h as usize]
+                                            .services
+                                            .iter()
+                                            .map(|s| EscalationTarget::Service(*s)),
                                     );
                                 } else {
                                     match services.get(&(*h, d)) {
                                         Some(s) => targets.push(EscalationTarget::Service(ServiceId(*s))),
-                                        None => self.error_at(loc.clone(), format!("unknown service '{d}' on host '{}'", hosts[*h as usize].name)),
+                                        None => self.error_at(
+                                            loc.clone(),
+                                            format!("unknown service '{d}' on host '{}'", hosts[*h as usize].name),
+                                        ),
                                     }
                                 }
                             }
@@ -1135,14 +1307,28 @@ impl<'r, 'a> Builder<'r, 'a> {
                 }
                 let r = Reader::new(obj);
                 let first = obj.value("first_notification").and_then(|v| values::parse_int(v).ok());
-                let first_time = obj.value("first_notification_time").and_then(|v| values::parse_float(v).ok());
+                let first_time = obj
+                    .value("first_notification_time")
+                    .and_then(|v| values::parse_float(v).ok());
                 if first.is_none() && first_time.is_none() {
-                    self.error_at(loc.clone(), format!("{} needs first_notification or first_notification_time", kind.keyword()));
+                    self.error_at(
+                        loc.clone(),
+                        format!("{} needs first_notification or first_notification_time", kind.keyword()),
+                    );
                 }
-                let contacts: Vec<ContactId> = self.refs(obj, "contacts", lk.contacts, "contact").into_iter().map(ContactId).collect();
-                let groups: Vec<ContactgroupId> =
-                    self.refs(obj, "contact_groups", lk.contactgroups, "contactgroup").into_iter().map(ContactgroupId).collect();
-                let period = self.one_ref(obj, "escalation_period", lk.timeperiods, "timeperiod").map(TimeperiodId);
+                let contacts: Vec<ContactId> = self
+                    .refs(obj, "contacts", lk.contacts, "contact")
+                    .into_iter()
+                    .map(ContactId)
+                    .collect();
+                let groups: Vec<ContactgroupId> = self
+                    .refs(obj, "contact_groups", lk.contactgroups, "contactgroup")
+                    .into_iter()
+                    .map(ContactgroupId)
+                    .collect();
+                let period = self
+                    .one_ref(obj, "escalation_period", lk.timeperiods, "timeperiod")
+                    .map(TimeperiodId);
                 for target in targets {
                     // Escalations take contacts, interval and period from their object (Nagios rule).
                     let target_common = match target {
@@ -1161,9 +1347,14 @@ impl<'r, 'a> Builder<'r, 'a> {
                     out.push(Escalation {
                         target,
                         first_notification: first.map(|v| v.max(0) as u32),
-                        last_notification: obj.value("last_notification").and_then(|v| values::parse_int(v).ok()).map(|v| v.max(0) as u32),
+                        last_notification: obj
+                            .value("last_notification")
+                            .and_then(|v| values::parse_int(v).ok())
+                            .map(|v| v.max(0) as u32),
                         first_notification_time: first_time,
-                        last_notification_time: obj.value("last_notification_time").and_then(|v| values::parse_float(v).ok()),
+                        last_notification_time: obj
+                            .value("last_notification_time")
+                            .and_then(|v| values::parse_float(v).ok()),
                         notification_interval: interval,
                         escalation_period: period.or(target_common.notification_period),
                         escalation_options: r.letters("escalation_options"),
@@ -1189,9 +1380,9 @@ impl<'r, 'a> Builder<'r, 'a> {
     fn daemon(&mut self, obj: &FlatObject<'_>, role: Role, realms: &Names<'_>) -> DaemonLink {
         let r = Reader::new(obj);
         let name_key = role.kind().name_key().unwrap_or("name");
-        let realm = self.one_ref(obj, "realm", realms, "realm").unwrap_or_else(|| {
-            realms.ids.iter().min_by_key(|(_, v)| **v).map(|(_, v)| *v).unwrap_or(0)
-        });
+        let realm = self
+            .one_ref(obj, "realm", realms, "realm")
+            .unwrap_or_else(|| realms.ids.iter().min_by_key(|(_, v)| **v).map(|(_, v)| *v).unwrap_or(0));
         let port = r.int("port");
         let loc = self.prop_loc(obj, "port");
         let port = match u16::try_from(port) {
@@ -1206,7 +1397,11 @@ impl<'r, 'a> Builder<'r, 'a> {
             Role::Reactionner => "reactionner_tags",
             _ => "",
         };
-        let tags = if tags_key.is_empty() { Vec::new() } else { r.list(tags_key).into_iter().map(str::to_string).collect() };
+        let tags = if tags_key.is_empty() {
+            Vec::new()
+        } else {
+            r.list(tags_key).into_iter().map(str::to_string).collect()
+        };
         DaemonLink {
             role,
             name: r.string(name_key),
@@ -1245,7 +1440,11 @@ impl<'r, 'a> Builder<'r, 'a> {
         let mut out = Vec::new();
         for kind in kinds {
             let objs = self.real(kind);
-            let kept = if kind.name_key().is_some() { self.names(kind, &objs).1 } else { objs };
+            let kept = if kind.name_key().is_some() {
+                self.names(kind, &objs).1
+            } else {
+                objs
+            };
             for obj in kept {
                 let name = kind.name_key().and_then(|k| obj.value(k)).unwrap_or("").to_string();
                 out.push(OtherObject {
@@ -1310,33 +1509,116 @@ fn customs(obj: &FlatObject<'_>) -> BTreeMap<String, String> {
 
 /// Properties read into typed fields; the others (notes, icons, …) go to `extra`.
 const MONITORED_TYPED: &[&str] = &[
-    "host_name", "alias", "address", "parents", "hostgroups", "realm", "service_description", "servicegroups",
-    "is_volatile", "parallelize_check", "host_dependency_enabled", "hostgroup_name", "display_name",
-    "check_command", "check_period", "initial_state", "max_check_attempts", "check_interval", "retry_interval",
-    "active_checks_enabled", "passive_checks_enabled", "check_freshness", "freshness_threshold",
-    "freshness_state", "event_handler", "event_handler_enabled", "flap_detection_enabled",
-    "flap_detection_options", "low_flap_threshold", "high_flap_threshold", "process_perf_data",
-    "retain_status_information", "retain_nonstatus_information", "contacts", "contact_groups",
-    "notification_interval", "first_notification_delay", "notification_period", "notification_options",
-    "notifications_enabled", "stalking_options", "poller_tag", "reactionner_tag", "business_impact",
-    "maintenance_period", "time_to_orphanage", "escalations", "duplicate_foreach", "default_value",
+    "host_name",
+    "alias",
+    "address",
+    "parents",
+    "hostgroups",
+    "realm",
+    "service_description",
+    "servicegroups",
+    "is_volatile",
+    "parallelize_check",
+    "host_dependency_enabled",
+    "hostgroup_name",
+    "display_name",
+    "check_command",
+    "check_period",
+    "initial_state",
+    "max_check_attempts",
+    "check_interval",
+    "retry_interval",
+    "active_checks_enabled",
+    "passive_checks_enabled",
+    "check_freshness",
+    "freshness_threshold",
+    "freshness_state",
+    "event_handler",
+    "event_handler_enabled",
+    "flap_detection_enabled",
+    "flap_detection_options",
+    "low_flap_threshold",
+    "high_flap_threshold",
+    "process_perf_data",
+    "retain_status_information",
+    "retain_nonstatus_information",
+    "contacts",
+    "contact_groups",
+    "notification_interval",
+    "first_notification_delay",
+    "notification_period",
+    "notification_options",
+    "notifications_enabled",
+    "stalking_options",
+    "poller_tag",
+    "reactionner_tag",
+    "business_impact",
+    "maintenance_period",
+    "time_to_orphanage",
+    "escalations",
+    "duplicate_foreach",
+    "default_value",
 ];
 const CONTACT_TYPED: &[&str] = &[
-    "contact_name", "alias", "email", "pager", "address1", "address2", "address3", "address4", "address5",
-    "address6", "contactgroups", "host_notifications_enabled", "service_notifications_enabled",
-    "host_notification_period", "service_notification_period", "host_notification_options",
-    "service_notification_options", "host_notification_commands", "service_notification_commands",
-    "notificationways", "can_submit_commands", "is_admin", "min_business_impact",
+    "contact_name",
+    "alias",
+    "email",
+    "pager",
+    "address1",
+    "address2",
+    "address3",
+    "address4",
+    "address5",
+    "address6",
+    "contactgroups",
+    "host_notifications_enabled",
+    "service_notifications_enabled",
+    "host_notification_period",
+    "service_notification_period",
+    "host_notification_options",
+    "service_notification_options",
+    "host_notification_commands",
+    "service_notification_commands",
+    "notificationways",
+    "can_submit_commands",
+    "is_admin",
+    "min_business_impact",
 ];
 const GROUP_TYPED: &[&str] = &[
-    "hostgroup_name", "servicegroup_name", "contactgroup_name", "alias", "members", "hostgroup_members",
-    "servicegroup_members", "contactgroup_members", "realm",
+    "hostgroup_name",
+    "servicegroup_name",
+    "contactgroup_name",
+    "alias",
+    "members",
+    "hostgroup_members",
+    "servicegroup_members",
+    "contactgroup_members",
+    "realm",
 ];
 const DAEMON_TYPED: &[&str] = &[
-    "arbiter_name", "scheduler_name", "poller_name", "reactionner_name", "broker_name", "receiver_name",
-    "address", "port", "spare", "active", "realm", "manage_sub_realms", "manage_arbiters", "passive", "weight",
-    "poller_tags", "reactionner_tags", "timeout", "data_timeout", "max_check_attempts", "check_interval",
-    "polling_interval", "modules",
+    "arbiter_name",
+    "scheduler_name",
+    "poller_name",
+    "reactionner_name",
+    "broker_name",
+    "receiver_name",
+    "address",
+    "port",
+    "spare",
+    "active",
+    "realm",
+    "manage_sub_realms",
+    "manage_arbiters",
+    "passive",
+    "weight",
+    "poller_tags",
+    "reactionner_tags",
+    "timeout",
+    "data_timeout",
+    "max_check_attempts",
+    "check_interval",
+    "polling_interval",
+    "modules",
 ];
 
 fn extra(obj: &FlatObject<'_>, _kind: ObjectKind, typed: &[&str]) -> BTreeMap<String, String> {
@@ -1348,7 +1630,11 @@ fn extra(obj: &FlatObject<'_>, _kind: ObjectKind, typed: &[&str]) -> BTreeMap<St
 
 /// The master Alignak creates for a role nobody defined: on localhost, default port.
 fn implied_daemon(role: Role, realm: RealmId, _realms: &[Realm]) -> DaemonLink {
-    let get = |key: &str| crate::schema::lookup(role.kind(), key).and_then(|d| d.default).unwrap_or("");
+    let get = |key: &str| {
+        crate::schema::lookup(role.kind(), key)
+            .and_then(|d| d.default)
+            .unwrap_or("")
+    };
     let int = |key: &str| values::parse_int(get(key)).unwrap_or(0).max(1) as u32;
     DaemonLink {
         role,

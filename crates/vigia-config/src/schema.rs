@@ -806,8 +806,14 @@ mod tests {
     fn required_properties_follow_alignak() {
         assert!(lookup(ObjectKind::Host, "host_name").is_some_and(|d| d.default.is_none()));
         assert!(lookup(ObjectKind::Service, "check_command").is_some_and(|d| d.default.is_none()));
-        assert_eq!(lookup(ObjectKind::Service, "max_check_attempts").and_then(|d| d.default), Some("1"));
-        assert_eq!(lookup(ObjectKind::Receiver, "port").and_then(|d| d.default), Some("7773"));
+        assert_eq!(
+            lookup(ObjectKind::Service, "max_check_attempts").and_then(|d| d.default),
+            Some("1")
+        );
+        assert_eq!(
+            lookup(ObjectKind::Receiver, "port").and_then(|d| d.default),
+            Some("7773")
+        );
         assert!(lookup(ObjectKind::Host, "no_such_thing").is_none());
     }
 }

@@ -45,7 +45,10 @@ pub struct SourceTree {
 impl SourceTree {
     pub fn location(&self, file: u32, line: u32) -> Location {
         match self.files.get(file as usize) {
-            Some(f) => Location { file: f.path.clone(), line },
+            Some(f) => Location {
+                file: f.path.clone(),
+                line,
+            },
             None => Location::new(Path::new(""), line),
         }
     }
@@ -102,7 +105,10 @@ pub fn read_tree(path: &Path, diags: &mut Diagnostics) -> SourceTree {
                 apply_directive(key, value, &dir, location, &mut tree, &mut next, diags);
             }
             let _ = file_id;
-            tree.files.push(SourceFile { path: path.into(), parsed });
+            tree.files.push(SourceFile {
+                path: path.into(),
+                parsed,
+            });
         }
         wave = next;
     }
@@ -115,9 +121,15 @@ fn canonical(p: &Path) -> PathBuf {
 
 /// Reads and parses files on every core: parsing is most of the cost of a large configuration.
 fn parse_files(paths: &[PathBuf]) -> Vec<Result<ParsedFile, std::io::Error>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(paths.len()).max(1);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(paths.len())
+        .max(1);
     if threads == 1 {
-        return paths.iter().map(|p| fs::read_to_string(p).map(grammar::parse)).collect();
+        return paths
+            .iter()
+            .map(|p| fs::read_to_string(p).map(grammar::parse))
+            .collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut results: Vec<Option<Result<ParsedFile, std::io::Error>>> = (0..paths.len()).map(|_| None).collect();
@@ -181,7 +193,11 @@ fn apply_directive(
                 location,
             });
         }
-        _ => tree.globals.push(Setting { key: key.to_string(), value: value.to_string(), location }),
+        _ => tree.globals.push(Setting {
+            key: key.to_string(),
+            value: value.to_string(),
+            location,
+        }),
     }
 }
 
@@ -207,7 +223,10 @@ fn read_resource_file(path: &Path, location: Location, tree: &mut SourceTree, di
                 location: loc,
             });
         } else {
-            diags.warning(Some(loc), format!("'{key}' in a resource file is not a $MACRO$ and is ignored"));
+            diags.warning(
+                Some(loc),
+                format!("'{key}' in a resource file is not a $MACRO$ and is ignored"),
+            );
         }
     }
 }
@@ -225,7 +244,10 @@ fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Diagnostics, from
     };
     entries.sort();
     for p in entries {
-        let hidden = p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+        let hidden = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
         if hidden {
             continue;
         }
@@ -262,7 +284,11 @@ fn read_ini(path: &Path, tree: &mut SourceTree, next: &mut Vec<PathBuf>, diags: 
     }
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let loc_of = |section: &str, line: u32| -> Location {
-        let file = set.origin(section).and_then(|(f, _)| paths.get(f)).cloned().unwrap_or_default();
+        let file = set
+            .origin(section)
+            .and_then(|(f, _)| paths.get(f))
+            .cloned()
+            .unwrap_or_default();
         Location::new(&file, line)
     };
     // Objects defined in ini sections become a synthetic parsed file per section kind.
@@ -299,7 +325,9 @@ fn read_ini(path: &Path, tree: &mut SourceTree, next: &mut Vec<PathBuf>, diags: 
             }
             continue;
         }
-        let Some((prefix, name)) = section.split_once('.') else { continue };
+        let Some((prefix, name)) = section.split_once('.') else {
+            continue;
+        };
         let kind = match prefix {
             "daemon" => {
                 let ty = items.iter().find(|(k, _, _)| k == "type").map(|(_, v, _)| v.as_str());
@@ -319,9 +347,15 @@ fn read_ini(path: &Path, tree: &mut SourceTree, next: &mut Vec<PathBuf>, diags: 
             _ => continue,
         };
         let (file_index, line) = set.origin(section).unwrap_or((0, 0));
-        let Some(synthetic) = synthetic.get_mut(file_index) else { continue };
+        let Some(synthetic) = synthetic.get_mut(file_index) else {
+            continue;
+        };
         let own: HashSet<&str> = set.own_entries(section).map(|e| e.key.as_str()).collect();
-        let mut obj = RawObject { kind, line, props: Vec::new() };
+        let mut obj = RawObject {
+            kind,
+            line,
+            props: Vec::new(),
+        };
         let name_key = kind.name_key().unwrap_or("name");
         push_synthetic(synthetic, &mut obj, name_key, name, line);
         for (key, value, line) in &items {
@@ -331,22 +365,35 @@ fn read_ini(path: &Path, tree: &mut SourceTree, next: &mut Vec<PathBuf>, diags: 
             if key == "type" || key == "name" || (!known && !own.contains(key.as_str())) {
                 continue;
             }
-            let key = if kind == ObjectKind::Module && key == "name" { "module_alias" } else { key.as_str() };
+            let key = if kind == ObjectKind::Module && key == "name" {
+                "module_alias"
+            } else {
+                key.as_str()
+            };
             push_synthetic(synthetic, &mut obj, key, value, *line);
         }
         synthetic.objects.push(obj);
     }
     for (path, parsed) in paths.into_iter().zip(synthetic) {
         if !parsed.objects.is_empty() {
-            tree.files.push(SourceFile { path: path.into(), parsed });
+            tree.files.push(SourceFile {
+                path: path.into(),
+                parsed,
+            });
         }
     }
 }
 
 fn push_synthetic(file: &mut ParsedFile, obj: &mut RawObject, key: &str, value: &str, line: u32) {
-    let k = Span { start: file.buf.len() as u32, end: (file.buf.len() + key.len()) as u32 };
+    let k = Span {
+        start: file.buf.len() as u32,
+        end: (file.buf.len() + key.len()) as u32,
+    };
     file.buf.push_str(key);
-    let v = Span { start: file.buf.len() as u32, end: (file.buf.len() + value.len()) as u32 };
+    let v = Span {
+        start: file.buf.len() as u32,
+        end: (file.buf.len() + value.len()) as u32,
+    };
     file.buf.push_str(value);
     obj.props.push(RawProp { key: k, value: v, line });
 }

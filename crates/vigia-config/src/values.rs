@@ -130,15 +130,21 @@ impl<'r, 'a> Reader<'r, 'a> {
     }
 
     pub fn bool(&self, key: &str) -> bool {
-        parse_bool(self.str(key)).or_else(|_| parse_bool(self.default_of(key))).unwrap_or(false)
+        parse_bool(self.str(key))
+            .or_else(|_| parse_bool(self.default_of(key)))
+            .unwrap_or(false)
     }
 
     pub fn int(&self, key: &str) -> i64 {
-        parse_int(self.str(key)).or_else(|_| parse_int(self.default_of(key))).unwrap_or(0)
+        parse_int(self.str(key))
+            .or_else(|_| parse_int(self.default_of(key)))
+            .unwrap_or(0)
     }
 
     pub fn float(&self, key: &str) -> f64 {
-        parse_float(self.str(key)).or_else(|_| parse_float(self.default_of(key))).unwrap_or(0.0)
+        parse_float(self.str(key))
+            .or_else(|_| parse_float(self.default_of(key)))
+            .unwrap_or(0.0)
     }
 
     /// Option letters (`d,u,r`), lower-cased, `n` (none) removed.

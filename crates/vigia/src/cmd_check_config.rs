@@ -28,7 +28,10 @@ pub fn run(args: CheckConfigArgs) -> anyhow::Result<u8> {
                 std::fs::write(out, config.object_cache()).with_context(|| format!("writing {}", out.display()))?;
             }
             if args.json {
-                println!("{}", serde_json::to_string_pretty(&summary_json(Some(&config), &config.warnings, &[]))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&summary_json(Some(&config), &config.warnings, &[]))?
+                );
             } else {
                 print_summary(&config);
                 print_diagnostics(&config.warnings);
@@ -37,14 +40,23 @@ pub fn run(args: CheckConfigArgs) -> anyhow::Result<u8> {
             Ok(0)
         }
         Err(LoadError { diagnostics }) => {
-            let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
-                diagnostics.items.into_iter().partition(|d| d.severity == vigia_config::Severity::Error);
+            let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = diagnostics
+                .items
+                .into_iter()
+                .partition(|d| d.severity == vigia_config::Severity::Error);
             if args.json {
-                println!("{}", serde_json::to_string_pretty(&summary_json(None, &warnings, &errors))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&summary_json(None, &warnings, &errors))?
+                );
             } else {
                 print_diagnostics(&warnings);
                 print_diagnostics(&errors);
-                println!("Configuration is NOT valid: {} error(s), {} warning(s).", errors.len(), warnings.len());
+                println!(
+                    "Configuration is NOT valid: {} error(s), {} warning(s).",
+                    errors.len(),
+                    warnings.len()
+                );
             }
             Ok(1)
         }
@@ -59,7 +71,11 @@ fn print_summary(config: &Config) {
         let parts: Vec<_> = config.parts.iter().filter(|p| p.realm.index() == r).collect();
         let hosts: usize = parts.iter().map(|p| p.hosts.len()).sum();
         let default = if realm.default { " (default)" } else { "" };
-        println!("Realm {}{default}: {hosts} hosts in {} part(s)", realm.name, parts.len());
+        println!(
+            "Realm {}{default}: {hosts} hosts in {} part(s)",
+            realm.name,
+            parts.len()
+        );
         for part in parts {
             let scheduler = &config.daemons[part.scheduler.index()].name;
             println!(

@@ -5,7 +5,11 @@ mod cmd_check_config;
 mod cmd_exec;
 
 #[derive(Parser)]
-#[command(name = "vigia", version, about = "Distributed, Nagios-compatible monitoring with high availability")]
+#[command(
+    name = "vigia",
+    version,
+    about = "Distributed, Nagios-compatible monitoring with high availability"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -1674,3 +1674,340 @@ impl Group<u32> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::model::*;
+    use crate::{load, Config};
+
+    /// Writes `files` (name, text) into a fresh folder and loads its `main.cfg`.
+    fn load_files(files: &[(&str, &str)]) -> Result<Config, Vec<String>> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).expect("mkdir");
+            }
+            std::fs::write(&path, text).expect("write");
+        }
+        load(&dir.path().join("main.cfg")).map_err(|e| {
+            e.diagnostics
+                .items
+                .iter()
+                .map(|d| {
+                    let s = d.to_string();
+                    s.strip_prefix(&format!("{}/", dir.path().display()))
+                        .unwrap_or(&s)
+                        .to_string()
+                })
+                .collect()
+        })
+    }
+
+    const BASE: &str = "define command {\n command_name c\n command_line /bin/true $ARG1$\n}\n\
+        define timeperiod {\n timeperiod_name 24x7\n monday 00:00-24:00\n}\n\
+        define contact {\n contact_name alice\n}\ndefine contact {\n contact_name bob\n}\n";
+
+    fn ok(objects: &str) -> Config {
+        match load_files(&[
+            ("main.cfg", "cfg_file=base.cfg\ncfg_file=objects.cfg\n"),
+            ("base.cfg", BASE),
+            ("objects.cfg", objects),
+        ]) {
+            Ok(c) => c,
+            Err(e) => panic!("{e:#?}"),
+        }
+    }
+
+    fn errors(objects: &str) -> Vec<String> {
+        match load_files(&[
+            ("main.cfg", "cfg_file=base.cfg\ncfg_file=objects.cfg\n"),
+            ("base.cfg", BASE),
+            ("objects.cfg", objects),
+        ]) {
+            Ok(_) => panic!("expected errors"),
+            Err(e) => e,
+        }
+    }
+
+    fn host<'c>(c: &'c Config, name: &str) -> &'c Host {
+        c.hosts
+            .iter()
+            .find(|h| h.name == name)
+            .unwrap_or_else(|| panic!("no host {name}"))
+    }
+
+    fn services_of(c: &Config, host: &str) -> Vec<String> {
+        let h = host_id(c, host);
+        let mut v: Vec<String> = c
+            .services
+            .iter()
+            .filter(|s| s.host == h)
+            .map(|s| s.description.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn host_id(c: &Config, name: &str) -> HostId {
+        HostId(
+            c.hosts
+                .iter()
+                .position(|h| h.name == name)
+                .unwrap_or_else(|| panic!("no host {name}")) as u32,
+        )
+    }
+
+    fn service<'c>(c: &'c Config, host: &str, desc: &str) -> &'c Service {
+        let h = host_id(c, host);
+        c.services
+            .iter()
+            .find(|s| s.host == h && s.description == desc)
+            .unwrap_or_else(|| panic!("no {host}/{desc}"))
+    }
+
+    #[test]
+    fn services_on_hostgroups_with_stars_exclusions_and_overrides() {
+        let c = ok("define host {\n host_name a\n hostgroups web\n}\ndefine host {\n host_name b\n hostgroups web\n}\n\
+            define host {\n host_name z\n}\n\
+            define hostgroup {\n hostgroup_name web\n}\n\
+            define service {\n hostgroup_name web\n host_name !b\n service_description http\n check_command c!group\n}\n\
+            define service {\n host_name a\n service_description http\n check_command c!direct\n}\n\
+            define service {\n host_name *,!z\n service_description ping\n check_command c\n}\n");
+        assert_eq!(services_of(&c, "a"), ["http", "ping"]);
+        assert_eq!(
+            services_of(&c, "b"),
+            ["ping"],
+            "b is excluded from the hostgroup service"
+        );
+        assert_eq!(services_of(&c, "z"), Vec::<String>::new());
+        let http = service(&c, "a", "http");
+        assert_eq!(
+            http.common.check_command.as_ref().map(|c| c.raw.as_str()),
+            Some("c!direct")
+        );
+        assert_eq!(
+            http.common.check_command.as_ref().map(|c| c.args().collect::<Vec<_>>()),
+            Some(vec!["direct"])
+        );
+    }
+
+    #[test]
+    fn implied_inheritance_from_host_alignak_list() {
+        let c = ok("define host {\n host_name h\n contacts alice\n notification_interval 17\n check_period 24x7\n poller_tag dmz\n}\n\
+            define service {\n host_name h\n service_description s\n check_command c\n}\n\
+            define service {\n host_name h\n service_description own\n check_command c\n contacts bob\n}\n");
+        let s = service(&c, "h", "s");
+        assert_eq!(s.common.contacts, vec![ContactId(0)]);
+        assert_eq!(s.common.notification_interval, 17.0);
+        assert_eq!(
+            s.common.check_period,
+            Some(TimeperiodId(0)),
+            "Alignak also implies check_period"
+        );
+        assert_eq!(s.common.poller_tag.as_deref(), Some("dmz"));
+        assert_eq!(service(&c, "h", "own").common.contacts, vec![ContactId(1)]);
+    }
+
+    #[test]
+    fn groups_get_members_from_both_sides_and_nesting() {
+        let c = ok("define host {\n host_name a\n hostgroups g1\n}\ndefine host {\n host_name b\n}\ndefine host {\n host_name x\n}\n\
+            define hostgroup {\n hostgroup_name g1\n members b\n}\n\
+            define hostgroup {\n hostgroup_name all\n hostgroup_members g1\n members x\n}\n\
+            define service {\n host_name a,b\n service_description s\n check_command c\n servicegroups sg\n}\n\
+            define servicegroup {\n servicegroup_name sg\n}\n\
+            define servicegroup {\n servicegroup_name sg2\n members a,s\n servicegroup_members sg\n}\n\
+            define contactgroup {\n contactgroup_name admins\n members alice\n}\n\
+            define contactgroup {\n contactgroup_name everyone\n contactgroup_members admins\n members bob\n}\n");
+        let names = |g: &Group<HostId>| {
+            g.members
+                .iter()
+                .map(|h| c.hosts[h.index()].name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&c.hostgroups[0]), ["a", "b"]);
+        assert_eq!(names(&c.hostgroups[1]), ["a", "b", "x"]);
+        assert_eq!(host(&c, "a").hostgroups, vec![HostgroupId(0), HostgroupId(1)]);
+        assert_eq!(c.servicegroups[0].members.len(), 2);
+        assert_eq!(c.servicegroups[1].members.len(), 2, "a,s from members plus nested sg");
+        assert_eq!(c.contactgroups[1].members, vec![ContactId(0), ContactId(1)]);
+        assert_eq!(c.contacts[0].contactgroups, vec![ContactgroupId(0), ContactgroupId(1)]);
+    }
+
+    #[test]
+    fn duplicate_foreach_creates_one_service_per_key() {
+        let c = ok("define host {\n host_name h\n _disks root$(/)$$(90)$, var$(/var)$$(80)$\n}\n\
+            define service {\n host_name h\n service_description Disk $KEY$\n check_command c!$VALUE1$!$VALUE2$\n duplicate_foreach _disks\n}\n");
+        assert_eq!(services_of(&c, "h"), ["Disk root", "Disk var"]);
+        let raw = service(&c, "h", "Disk var")
+            .common
+            .check_command
+            .as_ref()
+            .map(|c| c.raw.clone());
+        assert_eq!(raw.as_deref(), Some("c!/var!80"));
+    }
+
+    #[test]
+    fn services_attached_to_host_templates_apply_to_their_hosts() {
+        let c = ok("define host {\n name linux\n register 0\n}\n\
+            define host {\n name web\n use linux\n register 0\n}\n\
+            define host {\n host_name a\n use web\n}\ndefine host {\n host_name b\n service_excludes Load\n use linux\n}\n\
+            define host {\n host_name c\n}\n\
+            define service {\n name linux-load\n host_name linux\n service_description Load\n check_command c\n register 0\n}\n");
+        assert_eq!(services_of(&c, "a"), ["Load"], "through the template chain");
+        assert_eq!(services_of(&c, "b"), Vec::<String>::new(), "service_excludes");
+        assert_eq!(services_of(&c, "c"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn dependencies_and_escalations() {
+        let c = ok("define host {\n host_name a\n contacts alice\n notification_interval 30\n}\ndefine host {\n host_name b\n}\n\
+            define service {\n host_name a,b\n service_description db\n check_command c\n}\n\
+            define service {\n host_name a,b\n service_description web\n check_command c\n}\n\
+            define hostdependency {\n host_name a\n dependent_host_name b\n notification_failure_criteria d,u\n}\n\
+            define servicedependency {\n host_name a,b\n service_description db\n dependent_service_description web\n execution_failure_criteria c\n}\n\
+            define hostescalation {\n host_name a\n first_notification 3\n last_notification 0\n}\n");
+        assert_eq!(c.hostdependencies.len(), 1);
+        assert_eq!(c.hostdependencies[0].master, host_id(&c, "a"));
+        assert_eq!(c.hostdependencies[0].notification_failure_criteria.to_string(), "d,u");
+        // Without dependent_host_name: the master's own host (Nagios rule).
+        assert_eq!(c.servicedependencies.len(), 2);
+        for d in &c.servicedependencies {
+            assert_eq!(c.services[d.master.index()].host, c.services[d.dependent.index()].host);
+        }
+        let e = &c.escalations[0];
+        assert_eq!(e.target, EscalationTarget::Host(host_id(&c, "a")));
+        assert_eq!(e.contacts, vec![ContactId(0)], "taken from the host");
+        assert_eq!(e.notification_interval, 30.0);
+        assert_eq!((e.first_notification, e.last_notification), (Some(3), Some(0)));
+    }
+
+    #[test]
+    fn every_error_is_reported_with_file_and_line() {
+        let e = errors(
+            "define host {\n host_name a\n parents b\n contacts nobody\n}\n\
+            define host {\n host_name b\n parents a\n max_check_attempts three\n}\n\
+            define host {\n host_name a\n}\n\
+            define service {\n host_name ghost\n service_description s\n check_command c\n}\n\
+            define service {\n host_name b\n service_description t\n}\n\
+            define service {\n host_name b\n service_description u\n check_command nocmd!1\n}\n\
+            define hostgroup {\n hostgroup_name g1\n hostgroup_members g2\n}\n\
+            define hostgroup {\n hostgroup_name g2\n hostgroup_members g1\n}\n",
+        );
+        let has = |needle: &str| assert!(e.iter().any(|m| m.contains(needle)), "missing '{needle}' in {e:#?}");
+        has("objects.cfg:4: error: unknown contact 'nobody'");
+        has("objects.cfg:9: error: 'max_check_attempts': 'three' is not an integer");
+        has("objects.cfg:11: error: host 'a' is defined twice (first at ");
+        has("objects.cfg:15: error: unknown host 'ghost'");
+        has("objects.cfg:19: error: service has no 'check_command'");
+        has("objects.cfg:26: error: unknown command 'nocmd'");
+        has("parents loop: a -> b -> a");
+        has("hostgroup_members loop");
+    }
+
+    #[test]
+    fn unknown_property_is_a_warning_not_dropped_silently() {
+        let c = ok("define host {\n host_name a\n colour blue\n}\n");
+        assert!(
+            c.warnings.iter().any(|w| w
+                .to_string()
+                .contains("objects.cfg:3: warning: unknown property 'colour' for host")),
+            "{:?}",
+            c.warnings
+        );
+    }
+
+    #[test]
+    fn implied_daemons_and_realm_when_none_defined() {
+        let c = ok("define host {\n host_name a\n}\n");
+        assert_eq!(c.realms.len(), 1);
+        assert!(c.realms[0].default && c.realms[0].name == "All");
+        let roles: Vec<(Role, u16, &str)> = c.daemons.iter().map(|d| (d.role, d.port, d.address.as_str())).collect();
+        assert_eq!(
+            roles,
+            [
+                (Role::Arbiter, 7770, "127.0.0.1"),
+                (Role::Scheduler, 7768, "127.0.0.1"),
+                (Role::Poller, 7771, "127.0.0.1"),
+                (Role::Reactionner, 7769, "127.0.0.1"),
+                (Role::Broker, 7772, "127.0.0.1"),
+                (Role::Receiver, 7773, "127.0.0.1"),
+            ]
+        );
+    }
+
+    #[test]
+    fn daemon_links_as_in_the_seed() {
+        let c = ok("define realm {\n realm_name All\n default 1\n}\n\
+            define scheduler {\n scheduler_name scheduler-master\n address 192.0.2.2\n port 7768\n spare 0\n realm All\n}\n\
+            define scheduler {\n scheduler_name scheduler-slave\n address 192.0.2.3\n spare 1\n timeout 3\n data_timeout 120\n max_check_attempts 3\n check_interval 60\n}\n\
+            define poller {\n poller_name p\n poller_tags None,dmz\n}\n");
+        let slave = c.daemons.iter().find(|d| d.name == "scheduler-slave").expect("slave");
+        assert!(slave.spare && slave.port == 7768 && slave.address == "192.0.2.3");
+        assert_eq!(
+            (
+                slave.timeout,
+                slave.data_timeout,
+                slave.max_check_attempts,
+                slave.check_interval
+            ),
+            (3, 120, 3, 60)
+        );
+        let p = c.daemons.iter().find(|d| d.name == "p").expect("poller");
+        assert_eq!(p.tags, ["None", "dmz"]);
+        assert_eq!(
+            c.daemons.iter().filter(|d| d.role == Role::Scheduler).count(),
+            2,
+            "no implied scheduler"
+        );
+    }
+
+    #[test]
+    fn alignak_ini_with_daemon_sections_and_cfg_entries() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("alignak.d")).expect("mkdir");
+        std::fs::write(
+            d.join("alignak.ini"),
+            "[DEFAULT]\n_dist_ETC=.\nworkdir=/tmp\nspare=0\n\n[alignak-configuration]\ncfg=%(_dist_ETC)s/objects.cfg\n$USER1$=/usr/lib/nagios/plugins\ninterval_length=30\n",
+        )
+        .expect("write");
+        std::fs::write(
+            d.join("alignak.d/daemons.ini"),
+            "[daemon.scheduler-master]\ntype=scheduler\nport=17768\n\n[daemon.scheduler-spare]\ntype=scheduler\nport=17769\nspare=1\n",
+        )
+        .expect("write");
+        std::fs::write(
+            d.join("objects.cfg"),
+            format!("{BASE}define host {{\n host_name a\n}}\n"),
+        )
+        .expect("write");
+        let c = match load(&d.join("alignak.ini")) {
+            Ok(c) => c,
+            Err(e) => panic!("{:#?}", e.diagnostics.items),
+        };
+        assert_eq!(c.hosts.len(), 1);
+        assert_eq!(c.interval_length, 30);
+        assert_eq!(
+            c.resources.get("USER1").map(String::as_str),
+            Some("/usr/lib/nagios/plugins")
+        );
+        let scheds: Vec<(&str, u16, bool)> = c
+            .daemons
+            .iter()
+            .filter(|d| d.role == Role::Scheduler)
+            .map(|d| (d.name.as_str(), d.port, d.spare))
+            .collect();
+        assert_eq!(
+            scheds,
+            [("scheduler-master", 17768, false), ("scheduler-spare", 17769, true)]
+        );
+        assert!(
+            c.warnings.iter().all(|w| !w.message.contains("workdir")),
+            "daemon process settings are not link properties"
+        );
+        let _ = Path::new("");
+    }
+}

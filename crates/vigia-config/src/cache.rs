@@ -105,7 +105,11 @@ pub fn write(config: &Config) -> String {
             ),
             (
                 "event_handler",
-                m.event_handler.as_ref().map(|c| c.raw.clone()).unwrap_or_default(),
+                m.details()
+                    .event_handler
+                    .as_ref()
+                    .map(|c| c.raw.clone())
+                    .unwrap_or_default(),
             ),
             ("contacts", contacts(&m.contacts)),
             ("contact_groups", groups(&m.contact_groups)),
@@ -146,7 +150,7 @@ pub fn write(config: &Config) -> String {
             ),
         ];
         props.extend(common(&h.common));
-        block(&mut out, "host", &props, Some(&h.common.customs));
+        block(&mut out, "host", &props, Some(&h.common.details().customs));
     }
     for s in &config.services {
         let mut props = vec![
@@ -163,7 +167,7 @@ pub fn write(config: &Config) -> String {
             ("is_volatile", flag(s.is_volatile)),
         ];
         props.extend(common(&s.common));
-        block(&mut out, "service", &props, Some(&s.common.customs));
+        block(&mut out, "service", &props, Some(&s.common.details().customs));
     }
     out
 }

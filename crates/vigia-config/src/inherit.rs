@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::diag::Diagnostics;
+use crate::grammar::RawObject;
 use crate::kind::ObjectKind;
 use crate::source::SourceTree;
 
@@ -103,10 +104,14 @@ type Memo<'a> = HashMap<(ObjectKind, &'a str), Option<(Vec<FlatProp<'a>>, Vec<&'
 
 /// Applies templates to every definition of the tree. Returns the flattened objects per kind,
 /// in definition order (file order, then position in file).
-pub fn flatten<'a>(tree: &'a SourceTree, diags: &mut Diagnostics) -> HashMap<ObjectKind, Vec<FlatObject<'a>>> {
+pub fn flatten<'a>(
+    tree: &'a SourceTree,
+    objects: &[Vec<RawObject>],
+    diags: &mut Diagnostics,
+) -> HashMap<ObjectKind, Vec<FlatObject<'a>>> {
     let mut templates: HashMap<(ObjectKind, &'a str), ObjRef> = HashMap::new();
-    for (f, file) in tree.files.iter().enumerate() {
-        for (i, obj) in file.parsed.objects.iter().enumerate() {
+    for (f, (file, objs)) in tree.files.iter().zip(objects).enumerate() {
+        for (i, obj) in objs.iter().enumerate() {
             for p in &obj.props {
                 if file.parsed.text(p.key) == "name" {
                     let name = file.parsed.text(p.value);
@@ -115,7 +120,7 @@ pub fn flatten<'a>(tree: &'a SourceTree, diags: &mut Diagnostics) -> HashMap<Obj
                         index: i as u32,
                     };
                     if let Some(prev) = templates.insert((obj.kind, name), here) {
-                        let prev_obj = &tree.files[prev.file as usize].parsed.objects[prev.index as usize];
+                        let prev_obj = &objects[prev.file as usize][prev.index as usize];
                         diags.error(
                             Some(tree.location(f as u32, p.line)),
                             format!(
@@ -131,6 +136,7 @@ pub fn flatten<'a>(tree: &'a SourceTree, diags: &mut Diagnostics) -> HashMap<Obj
     }
     let mut resolver = Resolver {
         tree,
+        objects,
         templates,
         memo: HashMap::new(),
         combined: HashMap::new(),
@@ -138,8 +144,8 @@ pub fn flatten<'a>(tree: &'a SourceTree, diags: &mut Diagnostics) -> HashMap<Obj
     };
     let mut out: HashMap<ObjectKind, Vec<FlatObject<'a>>> = HashMap::new();
     let no_templates: Inherited<'a> = (Rc::from([]), Rc::from([]));
-    for (f, file) in tree.files.iter().enumerate() {
-        for obj in &file.parsed.objects {
+    for (f, (file, objs)) in tree.files.iter().zip(objects).enumerate() {
+        for obj in objs {
             let mut register = true;
             let mut own = Vec::with_capacity(obj.props.len());
             let mut uses: Option<(&'a str, u32)> = None;
@@ -201,8 +207,9 @@ fn push_own<'a>(own: &mut Vec<FlatProp<'a>>, key: &'a str, value: &'a str, file:
 /// A `use` list resolved: the merged template properties and the ancestry.
 type Inherited<'a> = (Rc<[FlatProp<'a>]>, Rc<[&'a str]>);
 
-struct Resolver<'a> {
+struct Resolver<'a, 'o> {
     tree: &'a SourceTree,
+    objects: &'o [Vec<RawObject>],
     templates: HashMap<(ObjectKind, &'a str), ObjRef>,
     memo: Memo<'a>,
     /// Per `use` list as written: objects sharing a list share its result.
@@ -210,7 +217,7 @@ struct Resolver<'a> {
     stack: Vec<&'a str>,
 }
 
-impl<'a> Resolver<'a> {
+impl<'a> Resolver<'a, '_> {
     fn combined(
         &mut self,
         kind: ObjectKind,
@@ -291,7 +298,7 @@ impl<'a> Resolver<'a> {
         }
         self.stack.push(name);
         let source = &self.tree.files[at.file as usize].parsed;
-        let obj = &source.objects[at.index as usize];
+        let obj = &self.objects[at.file as usize][at.index as usize];
         let mut own = Vec::with_capacity(obj.props.len());
         let mut uses = None;
         for p in &obj.props {
@@ -353,7 +360,8 @@ mod tests {
              define host { host_name h\n use a,b\n notes own\n}\n",
         );
         let mut d = Diagnostics::default();
-        let objs = flatten(&t, &mut d);
+        let raw = vec![t.files[0].parsed.objects.clone()];
+        let objs = flatten(&t, &raw, &mut d);
         assert!(d.items.is_empty(), "{:?}", d.items);
         let h = host(&objs, "h");
         assert_eq!(h.value("check_interval"), Some("7"), "a's parent comes before b");
@@ -374,7 +382,8 @@ mod tests {
              define host { host_name h2\n use lone\n parents +r2\n}\n",
         );
         let mut d = Diagnostics::default();
-        let objs = flatten(&t, &mut d);
+        let raw = vec![t.files[0].parsed.objects.clone()];
+        let objs = flatten(&t, &raw, &mut d);
         assert!(d.items.is_empty(), "{:?}", d.items);
         assert_eq!(host(&objs, "h").value("hostgroups"), Some("web,db,mail"));
         assert_eq!(host(&objs, "h").value("notes"), None);
@@ -390,7 +399,8 @@ mod tests {
              define host { host_name g\n use nope\n}\n",
         );
         let mut d = Diagnostics::default();
-        let _ = flatten(&t, &mut d);
+        let raw = vec![t.files[0].parsed.objects.clone()];
+        let _ = flatten(&t, &raw, &mut d);
         let msgs: Vec<String> = d.items.iter().map(|e| e.to_string()).collect();
         assert!(msgs.iter().any(|m| m.contains("template loop")), "{msgs:?}");
         assert!(

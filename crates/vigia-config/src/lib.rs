@@ -40,9 +40,17 @@ pub struct LoadError {
 /// `alignak.ini`, or a folder holding one). All or nothing: any error means no configuration.
 pub fn load(path: &Path) -> Result<Config, LoadError> {
     let mut diags = Diagnostics::default();
-    let tree = source::read_tree(path, &mut diags);
-    values::check_written(&tree, &mut diags);
-    let flat = inherit::flatten(&tree, &mut diags);
+    let mut tree = source::read_tree(path, &mut diags);
+    // Definitions as written are needed only until templates are applied: freeing them before
+    // the typed objects are built keeps the peak memory of a large configuration down.
+    let objects: Vec<_> = tree
+        .files
+        .iter_mut()
+        .map(|f| std::mem::take(&mut f.parsed.objects))
+        .collect();
+    values::check_written(&tree, &objects, &mut diags);
+    let flat = inherit::flatten(&tree, &objects, &mut diags);
+    drop(objects);
     let mut globals = BTreeMap::new();
     for s in &tree.globals {
         globals.insert(s.key.clone(), s.value.clone());

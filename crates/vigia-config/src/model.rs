@@ -120,7 +120,6 @@ pub struct Command {
 /// What hosts and services share: Alignak's `SchedulingItem`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Monitored {
-    pub display_name: String,
     pub check_command: Option<CommandCall>,
     pub check_period: Option<TimeperiodId>,
     pub initial_state: char,
@@ -133,7 +132,6 @@ pub struct Monitored {
     pub check_freshness: bool,
     pub freshness_threshold: i64,
     pub freshness_state: char,
-    pub event_handler: Option<CommandCall>,
     pub event_handler_enabled: bool,
     pub flap_detection_enabled: bool,
     pub flap_detection_options: Letters,
@@ -156,13 +154,34 @@ pub struct Monitored {
     pub business_impact: i64,
     pub maintenance_period: Option<TimeperiodId>,
     pub time_to_orphanage: i64,
+    /// What few objects set, behind one pointer so that a plain service stays small.
+    pub details: Option<Box<Details>>,
+    pub location: Location,
+}
+
+/// The rarely set part of a host or service.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Details {
+    pub display_name: String,
+    pub event_handler: Option<CommandCall>,
     /// Names of Alignak `escalation` objects (see [`Config::escalations`] for the resolved ones).
     pub escalation_names: Vec<String>,
     /// `_NAME value`, names upper-cased without the underscore.
     pub customs: BTreeMap<String, String>,
     /// Known properties the engine does not interpret (notes, icons, …), kept for the UI.
     pub extra: BTreeMap<String, String>,
-    pub location: Location,
+}
+
+static NO_DETAILS: std::sync::LazyLock<Details> = std::sync::LazyLock::new(Details::default);
+
+impl Monitored {
+    pub fn details(&self) -> &Details {
+        self.details.as_deref().unwrap_or(&NO_DETAILS)
+    }
+
+    pub fn details_mut(&mut self) -> &mut Details {
+        self.details.get_or_insert_with(Default::default)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

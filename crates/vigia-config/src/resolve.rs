@@ -704,9 +704,9 @@ impl<'r, 'a> Builder<'r, 'a> {
             }
         };
         match p.key {
-            "display_name" => m.display_name = v.to_string(),
+            "display_name" => m.details_mut().display_name = v.to_string(),
             "check_command" => m.check_command = self.command_call(v, at, commands),
-            "event_handler" => m.event_handler = self.command_call(v, at, commands),
+            "event_handler" => m.details_mut().event_handler = self.command_call(v, at, commands),
             "check_period" => m.check_period = self.one_name(v, at, lk.timeperiods, "timeperiod").map(TimeperiodId),
             "notification_period" => {
                 m.notification_period = self.one_name(v, at, lk.timeperiods, "timeperiod").map(TimeperiodId)
@@ -758,13 +758,15 @@ impl<'r, 'a> Builder<'r, 'a> {
             "stalking_options" => m.stalking_options = values::letters(v),
             "poller_tag" => m.poller_tag = tag(v),
             "reactionner_tag" => m.reactionner_tag = tag(v),
-            "escalations" => m.escalation_names = values::split_list(v).into_iter().map(str::to_string).collect(),
+            "escalations" => {
+                m.details_mut().escalation_names = values::split_list(v).into_iter().map(str::to_string).collect()
+            }
             key if key.starts_with('_') => {
-                m.customs.insert(key[1..].to_string(), v.to_string());
+                m.details_mut().customs.insert(key[1..].to_string(), v.to_string());
             }
             key if MONITORED_TYPED.contains(&key) || key == "use" => {}
             key => {
-                m.extra.insert(key.to_string(), v.to_string());
+                m.details_mut().extra.insert(key.to_string(), v.to_string());
             }
         }
     }
@@ -779,7 +781,6 @@ impl<'r, 'a> Builder<'r, 'a> {
         let empty = FlatObject::empty(kind);
         let r = Reader::new(&empty);
         let mut m = Monitored {
-            display_name: String::new(),
             check_command: None,
             check_period: None,
             initial_state: 'o',
@@ -791,7 +792,6 @@ impl<'r, 'a> Builder<'r, 'a> {
             check_freshness: false,
             freshness_threshold: 0,
             freshness_state: 'x',
-            event_handler: None,
             event_handler_enabled: false,
             flap_detection_enabled: true,
             flap_detection_options: Letters::default(),
@@ -813,9 +813,7 @@ impl<'r, 'a> Builder<'r, 'a> {
             business_impact: 0,
             maintenance_period: None,
             time_to_orphanage: 0,
-            escalation_names: Vec::new(),
-            customs: BTreeMap::new(),
-            extra: BTreeMap::new(),
+            details: None,
             location: Location::new(std::path::Path::new(""), 0),
         };
         for def in crate::schema::props(kind) {
@@ -832,7 +830,13 @@ impl<'r, 'a> Builder<'r, 'a> {
             }
         }
         let _ = r;
-        m.extra.clear();
+        // Defaults that are not typed fields (notes, icons, …) are not worth a copy per object.
+        if let Some(d) = m.details.as_mut() {
+            d.extra.clear();
+        }
+        if m.details.as_deref() == Some(&Details::default()) {
+            m.details = None;
+        }
         m
     }
 
@@ -1292,12 +1296,12 @@ impl<'r, 'a> Builder<'r, 'a> {
                 if kind == ObjectKind::Escalation {
                     let name = obj.value("escalation_name").unwrap_or("");
                     for (i, h) in hosts.iter().enumerate() {
-                        if h.common.escalation_names.iter().any(|n| n == name) {
+                        if h.common.details().escalation_names.iter().any(|n| n == name) {
                             targets.push(EscalationTarget::Host(HostId(i as u32)));
                         }
                     }
                     for (i, s) in service_list.iter().enumerate() {
-                        if s.common.escalation_names.iter().any(|n| n == name) {
+                        if s.common.details().escalation_names.iter().any(|n| n == name) {
                             targets.push(EscalationTarget::Service(ServiceId(i as u32)));
                         }
                     }
@@ -1367,7 +1371,7 @@ impl<'r, 'a> Builder<'r, 'a> {
         }
         // Hosts and services naming an undefined `escalations` entry.
         for (i, h) in hosts.iter().enumerate() {
-            for n in &h.common.escalation_names {
+            for n in &h.common.details().escalation_names {
                 if esc_names.get(n).is_none() {
                     let loc = h.common.location.clone();
                     self.error_at(loc, format!("host '{}': unknown escalation '{n}'", hosts[i].name));

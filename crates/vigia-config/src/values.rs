@@ -3,6 +3,7 @@
 //! Values are checked where they are written (one report per line, however many objects inherit
 //! it), so the typed readers used afterwards fall back to the default on a value already reported.
 use crate::diag::Diagnostics;
+use crate::grammar::RawObject;
 use crate::inherit::FlatObject;
 use crate::kind::ObjectKind;
 use crate::model::Letters;
@@ -11,9 +12,9 @@ use crate::source::SourceTree;
 use crate::timeperiod::Timeperiod;
 
 /// Checks every property of every definition of the tree against the schema.
-pub fn check_written(tree: &SourceTree, diags: &mut Diagnostics) {
-    for (f, file) in tree.files.iter().enumerate() {
-        for obj in &file.parsed.objects {
+pub fn check_written(tree: &SourceTree, objects: &[Vec<RawObject>], diags: &mut Diagnostics) {
+    for (f, (file, objs)) in tree.files.iter().zip(objects).enumerate() {
+        for obj in objs {
             for p in &obj.props {
                 let key = file.parsed.text(p.key);
                 let value = file.parsed.text(p.value);

@@ -5,9 +5,12 @@
 //! that defines the property gives it, then the next one. A value starting with `+` is appended to
 //! what the templates give, and the search goes on while the collected value is still additive.
 //! `null` cancels an inherited value. `register`, `name` and `use` are never inherited.
-use std::borrow::Cow;
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::rc::Rc;
+
+use typed_arena::Arena;
 
 use crate::diag::Diagnostics;
 use crate::grammar::RawObject;
@@ -18,7 +21,7 @@ use crate::source::SourceTree;
 #[derive(Clone, Debug)]
 pub struct FlatProp<'a> {
     pub key: &'a str,
-    pub value: Cow<'a, str>,
+    pub value: &'a str,
     pub file: u32,
     pub line: u32,
 }
@@ -65,7 +68,7 @@ impl<'a> FlatObject<'a> {
 
     /// The value, without the `+` an additive chain may leave at its start.
     pub fn value(&self, key: &str) -> Option<&str> {
-        self.get(key).map(|p| strip_plus(&p.value))
+        self.get(key).map(|p| strip_plus(p.value))
     }
 
     /// Every property the object ends up with, its own first.
@@ -84,7 +87,7 @@ impl<'a> FlatObject<'a> {
 impl FlatProp<'_> {
     /// The value as the object ends up with it (no additive `+` marker).
     pub fn text(&self) -> &str {
-        strip_plus(&self.value)
+        strip_plus(self.value)
     }
 }
 
@@ -104,9 +107,11 @@ type Memo<'a> = HashMap<(ObjectKind, &'a str), Option<(Vec<FlatProp<'a>>, Vec<&'
 
 /// Applies templates to every definition of the tree. Returns the flattened objects per kind,
 /// in definition order (file order, then position in file).
+/// Values that additive inheritance builds live in `arena`, so that every value is a plain `&str`.
 pub fn flatten<'a>(
     tree: &'a SourceTree,
     objects: &[Vec<RawObject>],
+    arena: &'a Arena<String>,
     diags: &mut Diagnostics,
 ) -> HashMap<ObjectKind, Vec<FlatObject<'a>>> {
     let mut templates: HashMap<(ObjectKind, &'a str), ObjRef> = HashMap::new();
@@ -137,6 +142,7 @@ pub fn flatten<'a>(
     let mut resolver = Resolver {
         tree,
         objects,
+        arena,
         templates,
         memo: HashMap::new(),
         combined: HashMap::new(),
@@ -169,7 +175,7 @@ pub fn flatten<'a>(
             for p in own.iter_mut() {
                 if let Some(rest) = p.value.strip_prefix('+') {
                     if let Some(t) = inherited.iter().find(|t| t.key == p.key) {
-                        p.value = Cow::Owned(merge_additive(&t.value, rest));
+                        p.value = arena.alloc(merge_additive(t.value, rest));
                     }
                 }
             }
@@ -192,15 +198,10 @@ pub fn flatten<'a>(
 fn push_own<'a>(own: &mut Vec<FlatProp<'a>>, key: &'a str, value: &'a str, file: u32, line: u32) {
     match own.iter_mut().find(|p| p.key == key) {
         Some(p) => {
-            p.value = Cow::Borrowed(value);
+            p.value = value;
             p.line = line;
         }
-        None => own.push(FlatProp {
-            key,
-            value: Cow::Borrowed(value),
-            file,
-            line,
-        }),
+        None => own.push(FlatProp { key, value, file, line }),
     }
 }
 
@@ -209,6 +210,7 @@ type Inherited<'a> = (Rc<[FlatProp<'a>]>, Rc<[&'a str]>);
 
 struct Resolver<'a, 'o> {
     tree: &'a SourceTree,
+    arena: &'a Arena<String>,
     objects: &'o [Vec<RawObject>],
     templates: HashMap<(ObjectKind, &'a str), ObjRef>,
     memo: Memo<'a>,
@@ -259,7 +261,7 @@ impl<'a> Resolver<'a, '_> {
                     None => props.push(tp.clone()),
                     Some(p) => {
                         if let Some(rest) = p.value.strip_prefix('+') {
-                            p.value = Cow::Owned(merge_additive(&tp.value, rest));
+                            p.value = self.arena.alloc(merge_additive(tp.value, rest));
                         }
                     }
                 }
@@ -361,7 +363,8 @@ mod tests {
         );
         let mut d = Diagnostics::default();
         let raw = vec![t.files[0].parsed.objects.clone()];
-        let objs = flatten(&t, &raw, &mut d);
+        let arena = Arena::new();
+        let objs = flatten(&t, &raw, &arena, &mut d);
         assert!(d.items.is_empty(), "{:?}", d.items);
         let h = host(&objs, "h");
         assert_eq!(h.value("check_interval"), Some("7"), "a's parent comes before b");
@@ -383,7 +386,8 @@ mod tests {
         );
         let mut d = Diagnostics::default();
         let raw = vec![t.files[0].parsed.objects.clone()];
-        let objs = flatten(&t, &raw, &mut d);
+        let arena = Arena::new();
+        let objs = flatten(&t, &raw, &arena, &mut d);
         assert!(d.items.is_empty(), "{:?}", d.items);
         assert_eq!(host(&objs, "h").value("hostgroups"), Some("web,db,mail"));
         assert_eq!(host(&objs, "h").value("notes"), None);
@@ -400,7 +404,8 @@ mod tests {
         );
         let mut d = Diagnostics::default();
         let raw = vec![t.files[0].parsed.objects.clone()];
-        let _ = flatten(&t, &raw, &mut d);
+        let arena = Arena::new();
+        let _ = flatten(&t, &raw, &arena, &mut d);
         let msgs: Vec<String> = d.items.iter().map(|e| e.to_string()).collect();
         assert!(msgs.iter().any(|m| m.contains("template loop")), "{msgs:?}");
         assert!(

@@ -49,7 +49,8 @@ pub fn load(path: &Path) -> Result<Config, LoadError> {
         .map(|f| std::mem::take(&mut f.parsed.objects))
         .collect();
     values::check_written(&tree, &objects, &mut diags);
-    let flat = inherit::flatten(&tree, &objects, &mut diags);
+    let arena = typed_arena::Arena::new();
+    let flat = inherit::flatten(&tree, &objects, &arena, &mut diags);
     drop(objects);
     let mut globals = BTreeMap::new();
     for s in &tree.globals {
@@ -60,7 +61,7 @@ pub fn load(path: &Path) -> Result<Config, LoadError> {
         .iter()
         .map(|s| (s.key.clone(), s.value.clone()))
         .collect();
-    let mut config = resolve::Builder::new(&tree, &flat, &mut diags).build(globals, resources);
+    let mut config = resolve::Builder::new(&tree, &flat, &arena, &mut diags).build(globals, resources);
     drop(flat);
     parts::cut(&mut config, &mut diags);
     if diags.has_errors() {

@@ -1,8 +1,10 @@
 //! From flattened definitions to the typed [`Config`]: names become ids, lists of names with `*`
 //! and `!exclusions` become member sets, services are attached to their hosts, groups get their
 //! members from both sides, and every reference is checked.
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rustc_hash::FxHashMap;
+use typed_arena::Arena;
 
 use crate::diag::{Diagnostics, Location};
 use crate::inherit::{FlatObject, FlatProp};
@@ -34,6 +36,9 @@ const IMPLIED_FROM_HOST: &[&str] = &[
 /// Checks that need no process: Alignak runs them inside the scheduler or poller.
 pub const INTERNAL_COMMANDS: &[&str] = &["_internal_host_up", "_echo", "_internal_host_check", "bp_rule"];
 
+/// (host, description) → index of the service.
+type ServiceIndex<'r> = FxHashMap<(u32, &'r str), u32>;
+
 /// (file, line) of a property: turned into a [`Location`] only when something is reported.
 type At = (u32, u32);
 
@@ -50,7 +55,7 @@ fn tag(v: &str) -> Option<String> {
 /// Name → index of the real objects of one type.
 #[derive(Default)]
 struct Names<'r> {
-    ids: HashMap<&'r str, u32>,
+    ids: FxHashMap<&'r str, u32>,
     order: Vec<&'r str>,
 }
 
@@ -63,6 +68,8 @@ impl<'r> Names<'r> {
 pub struct Builder<'r, 'a> {
     tree: &'r SourceTree,
     flat: &'r Flat<'a>,
+    /// Strings made while resolving (`duplicate_foreach` rewrites), borrowed like written ones.
+    arena: &'r Arena<String>,
     diags: &'r mut Diagnostics,
     reported: HashSet<(Location, String)>,
 }
@@ -73,7 +80,7 @@ struct ServiceInstance<'r, 'a> {
     obj: &'r FlatObject<'a>,
     host: u32,
     precedence: u8,
-    overrides: Vec<(&'static str, String)>,
+    overrides: Vec<(&'static str, &'r str)>,
 }
 
 impl ServiceInstance<'_, '_> {
@@ -86,10 +93,11 @@ impl ServiceInstance<'_, '_> {
 }
 
 impl<'r, 'a> Builder<'r, 'a> {
-    pub fn new(tree: &'r SourceTree, flat: &'r Flat<'a>, diags: &'r mut Diagnostics) -> Self {
+    pub fn new(tree: &'r SourceTree, flat: &'r Flat<'a>, arena: &'r Arena<String>, diags: &'r mut Diagnostics) -> Self {
         Builder {
             tree,
             flat,
+            arena,
             diags,
             reported: HashSet::new(),
         }
@@ -136,7 +144,7 @@ impl<'r, 'a> Builder<'r, 'a> {
         let key = kind.name_key().unwrap_or("name");
         let mut names = Names::default();
         let mut kept = Vec::with_capacity(objs.len());
-        let mut first: HashMap<&'r str, Location> = HashMap::new();
+        let mut first: FxHashMap<&'r str, Location> = FxHashMap::default();
         for obj in objs {
             let Some(name) = obj.value(key).map(str::trim).filter(|n| !n.is_empty()) else {
                 let loc = self.obj_loc(obj);
@@ -511,7 +519,7 @@ impl<'r, 'a> Builder<'r, 'a> {
         }
 
         // Services.
-        let instances = self.service_instances(&host_objs, &host_names, &hg_names, &hg_list);
+        let (instances, service_index) = self.service_instances(&host_objs, &host_names, &hg_names, &hg_list);
         let mut services = Vec::with_capacity(instances.len());
         let objs = self.real(ObjectKind::Servicegroup);
         let (sg_names, sg_objs) = self.names(ObjectKind::Servicegroup, &objs);
@@ -542,11 +550,6 @@ impl<'r, 'a> Builder<'r, 'a> {
             });
             hosts[inst.host as usize].services.push(ServiceId(id));
         }
-        let service_index: HashMap<(u32, &str), u32> = instances
-            .iter()
-            .enumerate()
-            .map(|(i, inst)| ((inst.host, inst.description()), i as u32))
-            .collect();
         // Servicegroup `members host1,svc1,host2,svc2`.
         for (g, obj) in sg_objs.iter().enumerate() {
             let Some(list) = obj.value("members") else { continue };
@@ -650,7 +653,7 @@ impl<'r, 'a> Builder<'r, 'a> {
     fn monitored(
         &mut self,
         obj: &FlatObject<'_>,
-        overrides: &[(&'static str, String)],
+        overrides: &[(&'static str, &str)],
         host: Option<&FlatObject<'_>>,
         defaults: &Monitored,
         commands: &mut CommandTable,
@@ -671,7 +674,7 @@ impl<'r, 'a> Builder<'r, 'a> {
                 Some((_, v)) => {
                     let rewritten = FlatProp {
                         key: p.key,
-                        value: Cow::Borrowed(v.as_str()),
+                        value: v,
                         file: p.file,
                         line: p.line,
                     };
@@ -820,7 +823,7 @@ impl<'r, 'a> Builder<'r, 'a> {
             if let Some(default) = def.default.filter(|d| !d.is_empty()) {
                 let p = FlatProp {
                     key: def.name,
-                    value: Cow::Borrowed(default),
+                    value: default,
                     file: 0,
                     line: 0,
                 };
@@ -847,7 +850,7 @@ impl<'r, 'a> Builder<'r, 'a> {
         host_names: &Names<'_>,
         hg_names: &Names<'_>,
         hostgroups: &[Group<u32>],
-    ) -> Vec<ServiceInstance<'r, 'a>> {
+    ) -> (Vec<ServiceInstance<'r, 'a>>, ServiceIndex<'r>) {
         const DIRECT: u8 = 3;
         const HOSTGROUP: u8 = 2;
         const HOST_TEMPLATE: u8 = 1;
@@ -856,8 +859,8 @@ impl<'r, 'a> Builder<'r, 'a> {
             .get(&ObjectKind::Service)
             .map(|v| v.as_slice())
             .unwrap_or_default();
-        let mut out: Vec<ServiceInstance<'r, 'a>> = Vec::new();
-        let mut by_key: HashMap<(u32, String), usize> = HashMap::new();
+        let mut out: Vec<ServiceInstance<'r, 'a>> = Vec::with_capacity(all.len());
+        let mut by_key: ServiceIndex<'r> = FxHashMap::with_capacity_and_hasher(all.len(), Default::default());
         // Hosts by template name, for services attached to host templates (Alignak/Shinken packs).
         let mut by_template: HashMap<&str, Vec<u32>> = HashMap::new();
         if all.iter().any(|s| s.template_only && s.get("host_name").is_some()) {
@@ -923,24 +926,24 @@ impl<'r, 'a> Builder<'r, 'a> {
                     continue;
                 }
                 for overrides in self.duplicates(obj, host_obj, description) {
-                    let desc = overrides
+                    let desc: &'r str = overrides
                         .iter()
                         .find(|(k, _)| *k == "service_description")
-                        .map_or(description.to_string(), |(_, v)| v.clone());
-                    let key = (host, desc.clone());
+                        .map_or(description, |(_, v)| v);
+                    let key = (host, desc);
                     let inst = ServiceInstance {
                         obj,
                         host,
                         precedence,
                         overrides,
                     };
-                    match by_key.get(&key) {
+                    match by_key.get(&key).map(|&at| at as usize) {
                         None => {
-                            by_key.insert(key, out.len());
+                            by_key.insert(key, out.len() as u32);
                             out.push(inst);
                         }
-                        Some(&at) if out[at].precedence < precedence => out[at] = inst,
-                        Some(&at) if out[at].precedence == precedence && !std::ptr::eq(out[at].obj, obj) => {
+                        Some(at) if out[at].precedence < precedence => out[at] = inst,
+                        Some(at) if out[at].precedence == precedence && !std::ptr::eq(out[at].obj, obj) => {
                             let prev = self.obj_loc(out[at].obj);
                             let host_name = host_obj.value("host_name").unwrap_or("");
                             self.error_at(
@@ -959,7 +962,7 @@ impl<'r, 'a> Builder<'r, 'a> {
                 self.error_at(loc, "service has no 'check_command'".into());
             }
         }
-        out
+        (out, by_key)
     }
 
     /// `duplicate_foreach $_HOSTVAR$`: one copy per key of the host's custom variable, with
@@ -970,7 +973,7 @@ impl<'r, 'a> Builder<'r, 'a> {
         obj: &FlatObject<'_>,
         host: &FlatObject<'_>,
         description: &str,
-    ) -> Vec<Vec<(&'static str, String)>> {
+    ) -> Vec<Vec<(&'static str, &'r str)>> {
         let Some(var) = obj.value("duplicate_foreach").map(str::trim).filter(|v| !v.is_empty()) else {
             return vec![Vec::new()];
         };
@@ -993,7 +996,7 @@ impl<'r, 'a> Builder<'r, 'a> {
         entries
             .into_iter()
             .map(|(key, values)| {
-                let rewrite = |s: &str| crate::duplicate::substitute(s, &key, &values);
+                let rewrite = |s: &str| -> &'r str { self.arena.alloc(crate::duplicate::substitute(s, &key, &values)) };
                 vec![
                     ("service_description", rewrite(description)),
                     ("check_command", rewrite(&command)),
@@ -1164,7 +1167,7 @@ impl<'r, 'a> Builder<'r, 'a> {
         host_names: &Names<'_>,
         hg_names: &Names<'_>,
         hostgroups: &[Group<u32>],
-        services: &HashMap<(u32, &str), u32>,
+        services: &ServiceIndex<'_>,
         tp_names: &Names<'_>,
     ) -> Vec<ServiceDependency> {
         let mut out = Vec::new();
@@ -1244,7 +1247,7 @@ impl<'r, 'a> Builder<'r, 'a> {
         host_names: &Names<'_>,
         hg_names: &Names<'_>,
         hostgroups: &[Group<u32>],
-        services: &HashMap<(u32, &str), u32>,
+        services: &ServiceIndex<'_>,
         hosts: &[Host],
         service_list: &[Service],
         lk: &mut Lookups<'_, '_>,

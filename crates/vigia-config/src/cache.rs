@@ -72,7 +72,7 @@ pub fn write(config: &Config) -> String {
         );
     }
     for c in &config.contacts {
-        let cmds = |calls: &[CommandCall]| join(calls.iter().map(|c| c.raw.as_str()));
+        let cmds = |calls: &[CommandCall]| join(calls.iter().map(|c| &*c.raw));
         let props = [
             ("contact_name", c.name.clone()),
             ("alias", c.alias.clone()),
@@ -101,14 +101,14 @@ pub fn write(config: &Config) -> String {
             ("check_period", tp(m.check_period).unwrap_or("").to_string()),
             (
                 "check_command",
-                m.check_command.as_ref().map(|c| c.raw.clone()).unwrap_or_default(),
+                m.check_command.as_ref().map(|c| c.raw.to_string()).unwrap_or_default(),
             ),
             (
                 "event_handler",
                 m.details()
                     .event_handler
                     .as_ref()
-                    .map(|c| c.raw.clone())
+                    .map(|c| c.raw.to_string())
                     .unwrap_or_default(),
             ),
             ("contacts", contacts(&m.contacts)),

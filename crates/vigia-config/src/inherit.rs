@@ -5,9 +5,7 @@
 //! that defines the property gives it, then the next one. A value starting with `+` is appended to
 //! what the templates give, and the search goes on while the collected value is still additive.
 //! `null` cancels an inherited value. `register`, `name` and `use` are never inherited.
-use std::collections::HashMap;
-
-use rustc_hash::FxHashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 use typed_arena::Arena;
@@ -114,7 +112,7 @@ pub fn flatten<'a>(
     arena: &'a Arena<String>,
     diags: &mut Diagnostics,
 ) -> HashMap<ObjectKind, Vec<FlatObject<'a>>> {
-    let mut templates: HashMap<(ObjectKind, &'a str), ObjRef> = HashMap::new();
+    let mut templates: HashMap<(ObjectKind, &'a str), ObjRef> = HashMap::default();
     for (f, (file, objs)) in tree.files.iter().zip(objects).enumerate() {
         for (i, obj) in objs.iter().enumerate() {
             for p in &obj.props {
@@ -144,11 +142,11 @@ pub fn flatten<'a>(
         objects,
         arena,
         templates,
-        memo: HashMap::new(),
-        combined: HashMap::new(),
+        memo: HashMap::default(),
+        combined: HashMap::default(),
         stack: Vec::new(),
     };
-    let mut out: HashMap<ObjectKind, Vec<FlatObject<'a>>> = HashMap::new();
+    let mut out: HashMap<ObjectKind, Vec<FlatObject<'a>>> = HashMap::default();
     let no_templates: Inherited<'a> = (Rc::from([]), Rc::from([]));
     for (f, (file, objs)) in tree.files.iter().zip(objects).enumerate() {
         for obj in objs {

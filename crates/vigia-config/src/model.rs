@@ -95,7 +95,7 @@ impl std::fmt::Display for Letters {
 pub struct CommandCall {
     pub command: CommandId,
     /// As written (`name!arg1!arg2`): the arguments are read from it when a check runs.
-    pub raw: String,
+    pub raw: Box<str>,
 }
 
 impl CommandCall {
@@ -130,7 +130,7 @@ pub struct Monitored {
     pub active_checks_enabled: bool,
     pub passive_checks_enabled: bool,
     pub check_freshness: bool,
-    pub freshness_threshold: i64,
+    pub freshness_threshold: i32,
     pub freshness_state: char,
     pub event_handler_enabled: bool,
     pub flap_detection_enabled: bool,
@@ -140,20 +140,17 @@ pub struct Monitored {
     pub process_perf_data: bool,
     pub retain_status_information: bool,
     pub retain_nonstatus_information: bool,
-    pub contacts: Vec<ContactId>,
-    pub contact_groups: Vec<ContactgroupId>,
+    pub contacts: Box<[ContactId]>,
+    pub contact_groups: Box<[ContactgroupId]>,
     pub notification_interval: f64,
     pub first_notification_delay: f64,
     pub notification_period: Option<TimeperiodId>,
     pub notification_options: Letters,
     pub notifications_enabled: bool,
     pub stalking_options: Letters,
-    /// `None`: untagged, run by any poller.
-    pub poller_tag: Option<String>,
-    pub reactionner_tag: Option<String>,
-    pub business_impact: i64,
+    pub business_impact: i32,
     pub maintenance_period: Option<TimeperiodId>,
-    pub time_to_orphanage: i64,
+    pub time_to_orphanage: i32,
     /// What few objects set, behind one pointer so that a plain service stays small.
     pub details: Option<Box<Details>>,
     pub location: Location,
@@ -163,6 +160,9 @@ pub struct Monitored {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Details {
     pub display_name: String,
+    /// `None`: untagged, run by any poller.
+    pub poller_tag: Option<String>,
+    pub reactionner_tag: Option<String>,
     pub event_handler: Option<CommandCall>,
     /// Names of Alignak `escalation` objects (see [`Config::escalations`] for the resolved ones).
     pub escalation_names: Vec<String>,

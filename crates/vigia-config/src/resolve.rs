@@ -14,7 +14,7 @@ use crate::source::SourceTree;
 use crate::timeperiod::{Timeperiod, Timeperiods};
 use crate::values::{self, Reader};
 
-type Flat<'a> = HashMap<ObjectKind, Vec<FlatObject<'a>>>;
+type Flat<'a> = FxHashMap<ObjectKind, Vec<FlatObject<'a>>>;
 
 /// Service properties a service takes from its host when neither it nor its templates set them
 /// (Alignak `Services.apply_implicit_inheritance`; Nagios has the first four).
@@ -44,6 +44,15 @@ type At = (u32, u32);
 
 fn at_of(obj: &FlatObject<'_>, key: &str) -> At {
     obj.get(key).map_or((obj.file, obj.line), |p| (p.file, p.line))
+}
+
+/// An integer property that fits 32 bits, else the current value (out-of-range values were
+/// reported where written).
+fn int32(v: &str, current: i32) -> i32 {
+    values::parse_int(v)
+        .ok()
+        .and_then(|x| i32::try_from(x).ok())
+        .unwrap_or(current)
 }
 
 /// `poller_tag`/`reactionner_tag`: `None` (the word) means untagged.
@@ -239,7 +248,7 @@ impl<'r, 'a> Builder<'r, 'a> {
         match commands.resolve(name) {
             Some(id) => Some(CommandCall {
                 command: id,
-                raw: text.to_string(),
+                raw: text.into(),
             }),
             None => {
                 self.error_at(self.loc(at.0, at.1), format!("unknown command '{name}'"));
@@ -481,7 +490,7 @@ impl<'r, 'a> Builder<'r, 'a> {
             let name = r.string("host_name");
             let address = r.opt("address").map_or_else(|| name.clone(), str::to_string);
             let realm = self.one_ref(obj, "realm", lookups.realms, "realm").map(RealmId);
-            let common = self.monitored(obj, &[], None, &host_defaults, &mut commands, &mut lookups);
+            let common = self.monitored(obj, &[], &[], &host_defaults, &mut commands, &mut lookups);
             hosts.push(Host {
                 alias: r.opt("alias").map_or_else(|| name.clone(), str::to_string),
                 name,
@@ -519,21 +528,22 @@ impl<'r, 'a> Builder<'r, 'a> {
         }
 
         // Services.
-        let (instances, service_index) = self.service_instances(&host_objs, &host_names, &hg_names, &hg_list);
+        let host_sides: Vec<HostSide<'r, 'a>> = host_objs.iter().map(|h| HostSide::new(h)).collect();
+        let (instances, service_index) =
+            self.service_instances(&host_objs, &host_sides, &host_names, &hg_names, &hg_list);
         let mut services = Vec::with_capacity(instances.len());
         let objs = self.real(ObjectKind::Servicegroup);
         let (sg_names, sg_objs) = self.names(ObjectKind::Servicegroup, &objs);
         let mut sg_members: Vec<Vec<u32>> = vec![Vec::new(); sg_objs.len()];
         for inst in &instances {
             let id = services.len() as u32;
-            let host_obj = host_objs[inst.host as usize];
             for g in self.refs(inst.obj, "servicegroups", &sg_names, "servicegroup") {
                 sg_members[g as usize].push(id);
             }
             let common = self.monitored(
                 inst.obj,
                 &inst.overrides,
-                Some(host_obj),
+                &host_sides[inst.host as usize].implied,
                 &service_defaults,
                 &mut commands,
                 &mut lookups,
@@ -654,19 +664,17 @@ impl<'r, 'a> Builder<'r, 'a> {
         &mut self,
         obj: &FlatObject<'_>,
         overrides: &[(&'static str, &str)],
-        host: Option<&FlatObject<'_>>,
+        host_implied: &[FlatProp<'_>],
         defaults: &Monitored,
         commands: &mut CommandTable,
         lk: &mut Lookups<'_, '_>,
     ) -> Monitored {
         let mut m = defaults.clone();
         m.location = self.obj_loc(obj);
-        if let Some(h) = host {
-            // Implied inheritance: the host's value stands in for one the service lacks.
-            for p in h.props() {
-                if IMPLIED_FROM_HOST.contains(&p.key) && obj.get(p.key).is_none_or(|own| own.value.trim().is_empty()) {
-                    self.monitored_prop(&mut m, p, commands, lk);
-                }
+        // Implied inheritance: the host's value stands in for one the service lacks.
+        for p in host_implied {
+            if obj.get(p.key).is_none_or(|own| own.value.trim().is_empty()) {
+                self.monitored_prop(&mut m, p, commands, lk);
             }
         }
         for p in obj.props() {
@@ -753,21 +761,36 @@ impl<'r, 'a> Builder<'r, 'a> {
             "retain_status_information" => set_b(&mut m.retain_status_information),
             "retain_nonstatus_information" => set_b(&mut m.retain_nonstatus_information),
             "notifications_enabled" => set_b(&mut m.notifications_enabled),
-            "freshness_threshold" => m.freshness_threshold = values::parse_int(v).unwrap_or(m.freshness_threshold),
-            "business_impact" => m.business_impact = values::parse_int(v).unwrap_or(m.business_impact),
-            "time_to_orphanage" => m.time_to_orphanage = values::parse_int(v).unwrap_or(m.time_to_orphanage),
+            "freshness_threshold" => m.freshness_threshold = int32(v, m.freshness_threshold),
+            "business_impact" => m.business_impact = int32(v, m.business_impact),
+            "time_to_orphanage" => m.time_to_orphanage = int32(v, m.time_to_orphanage),
             "flap_detection_options" => m.flap_detection_options = values::letters(v),
             "notification_options" => m.notification_options = values::letters(v),
             "stalking_options" => m.stalking_options = values::letters(v),
-            "poller_tag" => m.poller_tag = tag(v),
-            "reactionner_tag" => m.reactionner_tag = tag(v),
+            "poller_tag" => m.details_mut().poller_tag = tag(v),
+            "reactionner_tag" => m.details_mut().reactionner_tag = tag(v),
             "escalations" => {
                 m.details_mut().escalation_names = values::split_list(v).into_iter().map(str::to_string).collect()
             }
             key if key.starts_with('_') => {
                 m.details_mut().customs.insert(key[1..].to_string(), v.to_string());
             }
-            key if MONITORED_TYPED.contains(&key) || key == "use" => {}
+            // Read elsewhere (names, lists, links): not extra.
+            "host_name"
+            | "service_description"
+            | "hostgroup_name"
+            | "alias"
+            | "address"
+            | "parents"
+            | "hostgroups"
+            | "servicegroups"
+            | "realm"
+            | "is_volatile"
+            | "parallelize_check"
+            | "host_dependency_enabled"
+            | "duplicate_foreach"
+            | "default_value"
+            | "use" => {}
             key => {
                 m.details_mut().extra.insert(key.to_string(), v.to_string());
             }
@@ -803,16 +826,14 @@ impl<'r, 'a> Builder<'r, 'a> {
             process_perf_data: true,
             retain_status_information: true,
             retain_nonstatus_information: true,
-            contacts: Vec::new(),
-            contact_groups: Vec::new(),
+            contacts: Box::new([]),
+            contact_groups: Box::new([]),
             notification_interval: 0.0,
             first_notification_delay: 0.0,
             notification_period: None,
             notification_options: Letters::default(),
             notifications_enabled: true,
             stalking_options: Letters::default(),
-            poller_tag: None,
-            reactionner_tag: None,
             business_impact: 0,
             maintenance_period: None,
             time_to_orphanage: 0,
@@ -847,6 +868,7 @@ impl<'r, 'a> Builder<'r, 'a> {
     fn service_instances(
         &mut self,
         host_objs: &[&'r FlatObject<'a>],
+        host_sides: &[HostSide<'r, 'a>],
         host_names: &Names<'_>,
         hg_names: &Names<'_>,
         hostgroups: &[Group<u32>],
@@ -922,7 +944,7 @@ impl<'r, 'a> Builder<'r, 'a> {
             };
             for (host, precedence) in targets {
                 let host_obj = host_objs[host as usize];
-                if excluded_by_host(host_obj, description) {
+                if host_sides[host as usize].excludes(description) {
                     continue;
                 }
                 for overrides in self.duplicates(obj, host_obj, description) {
@@ -1343,7 +1365,7 @@ impl<'r, 'a> Builder<'r, 'a> {
                         EscalationTarget::Service(s) => &service_list[s.index()].common,
                     };
                     let (contacts, contact_groups) = if contacts.is_empty() && groups.is_empty() {
-                        (target_common.contacts.clone(), target_common.contact_groups.clone())
+                        (target_common.contacts.to_vec(), target_common.contact_groups.to_vec())
                     } else {
                         (contacts.clone(), groups.clone())
                     };
@@ -1500,12 +1522,32 @@ struct Lookups<'n, 'r> {
     realms: &'n Names<'n>,
 }
 
-fn excluded_by_host(host: &FlatObject<'_>, description: &str) -> bool {
-    let listed = |key: &str| host.value(key).map(|v| values::split_list(v).contains(&description));
-    if listed("service_excludes") == Some(true) {
-        return true;
+/// What every service of a host reads from it, looked up once per host rather than per service.
+struct HostSide<'r, 'a> {
+    /// The host's values of [`IMPLIED_FROM_HOST`] properties.
+    implied: Vec<FlatProp<'a>>,
+    /// Alignak `service_excludes` / `service_includes`.
+    excludes: Option<&'r str>,
+    includes: Option<&'r str>,
+}
+
+impl<'r, 'a> HostSide<'r, 'a> {
+    fn new(host: &'r FlatObject<'a>) -> Self {
+        HostSide {
+            implied: host
+                .props()
+                .filter(|p| IMPLIED_FROM_HOST.contains(&p.key))
+                .cloned()
+                .collect(),
+            excludes: host.value("service_excludes"),
+            includes: host.value("service_includes"),
+        }
     }
-    matches!(host.value("service_includes"), Some(v) if !values::split_list(v).contains(&description))
+
+    fn excludes(&self, description: &str) -> bool {
+        let listed = |v: &str| values::split_list(v).contains(&description);
+        self.excludes.is_some_and(listed) || self.includes.is_some_and(|v| !listed(v))
+    }
 }
 
 fn customs(obj: &FlatObject<'_>) -> BTreeMap<String, String> {
@@ -1515,57 +1557,6 @@ fn customs(obj: &FlatObject<'_>) -> BTreeMap<String, String> {
 }
 
 /// Properties read into typed fields; the others (notes, icons, …) go to `extra`.
-const MONITORED_TYPED: &[&str] = &[
-    "host_name",
-    "alias",
-    "address",
-    "parents",
-    "hostgroups",
-    "realm",
-    "service_description",
-    "servicegroups",
-    "is_volatile",
-    "parallelize_check",
-    "host_dependency_enabled",
-    "hostgroup_name",
-    "display_name",
-    "check_command",
-    "check_period",
-    "initial_state",
-    "max_check_attempts",
-    "check_interval",
-    "retry_interval",
-    "active_checks_enabled",
-    "passive_checks_enabled",
-    "check_freshness",
-    "freshness_threshold",
-    "freshness_state",
-    "event_handler",
-    "event_handler_enabled",
-    "flap_detection_enabled",
-    "flap_detection_options",
-    "low_flap_threshold",
-    "high_flap_threshold",
-    "process_perf_data",
-    "retain_status_information",
-    "retain_nonstatus_information",
-    "contacts",
-    "contact_groups",
-    "notification_interval",
-    "first_notification_delay",
-    "notification_period",
-    "notification_options",
-    "notifications_enabled",
-    "stalking_options",
-    "poller_tag",
-    "reactionner_tag",
-    "business_impact",
-    "maintenance_period",
-    "time_to_orphanage",
-    "escalations",
-    "duplicate_foreach",
-    "default_value",
-];
 const CONTACT_TYPED: &[&str] = &[
     "contact_name",
     "alias",
@@ -1791,10 +1782,7 @@ mod tests {
         );
         assert_eq!(services_of(&c, "z"), Vec::<String>::new());
         let http = service(&c, "a", "http");
-        assert_eq!(
-            http.common.check_command.as_ref().map(|c| c.raw.as_str()),
-            Some("c!direct")
-        );
+        assert_eq!(http.common.check_command.as_ref().map(|c| &*c.raw), Some("c!direct"));
         assert_eq!(
             http.common.check_command.as_ref().map(|c| c.args().collect::<Vec<_>>()),
             Some(vec!["direct"])
@@ -1807,15 +1795,15 @@ mod tests {
             define service {\n host_name h\n service_description s\n check_command c\n}\n\
             define service {\n host_name h\n service_description own\n check_command c\n contacts bob\n}\n");
         let s = service(&c, "h", "s");
-        assert_eq!(s.common.contacts, vec![ContactId(0)]);
+        assert_eq!(&*s.common.contacts, &[ContactId(0)]);
         assert_eq!(s.common.notification_interval, 17.0);
         assert_eq!(
             s.common.check_period,
             Some(TimeperiodId(0)),
             "Alignak also implies check_period"
         );
-        assert_eq!(s.common.poller_tag.as_deref(), Some("dmz"));
-        assert_eq!(service(&c, "h", "own").common.contacts, vec![ContactId(1)]);
+        assert_eq!(s.common.details().poller_tag.as_deref(), Some("dmz"));
+        assert_eq!(&*service(&c, "h", "own").common.contacts, &[ContactId(1)]);
     }
 
     #[test]

@@ -21,6 +21,10 @@ def main():
                   "lock_file", "check_result_path", "command_file", "state_retention_file"):
             f.write(f"{k}={out}/var/{k}\n")
         f.write(f"query_socket={out}/var/query.sock\n")
+        # Nagios checks its folders as the user it would run as; the benchmark runs as whoever runs it.
+        user = os.environ.get("USER") or "root"
+        f.write(f"nagios_user={user}\nnagios_group={user}\n")
+        f.write("illegal_macro_output_chars=`~$&|'\"<>\n")
     os.makedirs(os.path.join(out, "var", "check_result_path"), exist_ok=True)
     with open(os.path.join(out, "resource.cfg"), "w") as f:
         f.write("$USER1$=/usr/lib/nagios/plugins\n")

@@ -58,7 +58,7 @@ pub fn write(config: &Config) -> String {
     for g in &config.servicegroups {
         let members = join(g.members.iter().flat_map(|s| {
             let svc = &config.services[s.index()];
-            [config.hosts[svc.host.index()].name.as_str(), svc.description.as_str()]
+            [config.hosts[svc.host.index()].name.as_str(), &*svc.description]
         }));
         block(
             &mut out,
@@ -155,7 +155,7 @@ pub fn write(config: &Config) -> String {
     for s in &config.services {
         let mut props = vec![
             ("host_name", config.hosts[s.host.index()].name.clone()),
-            ("service_description", s.description.clone()),
+            ("service_description", s.description.to_string()),
             (
                 "servicegroups",
                 join(

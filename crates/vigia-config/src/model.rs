@@ -4,6 +4,7 @@
 //! owning `Vec` of [`Config`], so the engine never looks a name up on its hot path and a dangling
 //! reference cannot exist once loading succeeded.
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -95,7 +96,8 @@ impl std::fmt::Display for Letters {
 pub struct CommandCall {
     pub command: CommandId,
     /// As written (`name!arg1!arg2`): the arguments are read from it when a check runs.
-    pub raw: Box<str>,
+    /// Shared: the same call written for 10,000 services is one string.
+    pub raw: Arc<str>,
 }
 
 impl CommandCall {
@@ -140,8 +142,9 @@ pub struct Monitored {
     pub process_perf_data: bool,
     pub retain_status_information: bool,
     pub retain_nonstatus_information: bool,
-    pub contacts: Box<[ContactId]>,
-    pub contact_groups: Box<[ContactgroupId]>,
+    /// Shared between objects that name the same list.
+    pub contacts: Arc<[ContactId]>,
+    pub contact_groups: Arc<[ContactgroupId]>,
     pub notification_interval: f64,
     pub first_notification_delay: f64,
     pub notification_period: Option<TimeperiodId>,
@@ -199,7 +202,8 @@ pub struct Host {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Service {
     pub host: HostId,
-    pub description: String,
+    /// Shared between the services of the same name on different hosts.
+    pub description: Arc<str>,
     pub servicegroups: Vec<ServicegroupId>,
     pub is_volatile: bool,
     pub parallelize_check: bool,

@@ -2,6 +2,7 @@
 //! and `!exclusions` become member sets, services are attached to their hosts, groups get their
 //! members from both sides, and every reference is checked.
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use typed_arena::Arena;
@@ -35,6 +36,26 @@ const IMPLIED_FROM_HOST: &[&str] = &[
 
 /// Checks that need no process: Alignak runs them inside the scheduler or poller.
 pub const INTERNAL_COMMANDS: &[&str] = &["_internal_host_up", "_echo", "_internal_host_check", "bp_rule"];
+
+/// Values many objects write the same way, stored once: at a million services, one copy of
+/// `check_ping!100,20%!500,60%` instead of a million.
+#[derive(Default)]
+struct Shared {
+    texts: FxHashMap<Box<str>, Arc<str>>,
+    contacts: FxHashMap<Box<str>, Arc<[ContactId]>>,
+    contact_groups: FxHashMap<Box<str>, Arc<[ContactgroupId]>>,
+}
+
+impl Shared {
+    fn text(&mut self, s: &str) -> Arc<str> {
+        if let Some(t) = self.texts.get(s) {
+            return t.clone();
+        }
+        let t: Arc<str> = Arc::from(s);
+        self.texts.insert(s.into(), t.clone());
+        t
+    }
+}
 
 /// (host, description) → index of the service.
 type ServiceIndex<'r> = FxHashMap<(u32, &'r str), u32>;
@@ -79,6 +100,7 @@ pub struct Builder<'r, 'a> {
     flat: &'r Flat<'a>,
     /// Strings made while resolving (`duplicate_foreach` rewrites), borrowed like written ones.
     arena: &'r Arena<String>,
+    shared: Shared,
     diags: &'r mut Diagnostics,
     reported: HashSet<(Location, String)>,
 }
@@ -107,6 +129,7 @@ impl<'r, 'a> Builder<'r, 'a> {
             tree,
             flat,
             arena,
+            shared: Shared::default(),
             diags,
             reported: HashSet::new(),
         }
@@ -248,7 +271,7 @@ impl<'r, 'a> Builder<'r, 'a> {
         match commands.resolve(name) {
             Some(id) => Some(CommandCall {
                 command: id,
-                raw: text.into(),
+                raw: self.shared.text(text),
             }),
             None => {
                 self.error_at(self.loc(at.0, at.1), format!("unknown command '{name}'"));
@@ -551,7 +574,7 @@ impl<'r, 'a> Builder<'r, 'a> {
             let rd = Reader::new(inst.obj);
             services.push(Service {
                 host: HostId(inst.host),
-                description: inst.description().to_string(),
+                description: self.shared.text(inst.description()),
                 servicegroups: Vec::new(),
                 is_volatile: rd.bool("is_volatile"),
                 parallelize_check: rd.bool("parallelize_check"),
@@ -726,18 +749,32 @@ impl<'r, 'a> Builder<'r, 'a> {
                 m.maintenance_period = self.one_name(v, at, lk.timeperiods, "timeperiod").map(TimeperiodId)
             }
             "contacts" => {
-                m.contacts = self
-                    .name_list(v, lk.contacts, "contact", at)
-                    .into_iter()
-                    .map(ContactId)
-                    .collect()
+                m.contacts = match self.shared.contacts.get(v) {
+                    Some(list) => list.clone(),
+                    None => {
+                        let list: Arc<[ContactId]> = self
+                            .name_list(v, lk.contacts, "contact", at)
+                            .into_iter()
+                            .map(ContactId)
+                            .collect();
+                        self.shared.contacts.insert(v.into(), list.clone());
+                        list
+                    }
+                }
             }
             "contact_groups" => {
-                m.contact_groups = self
-                    .name_list(v, lk.contactgroups, "contactgroup", at)
-                    .into_iter()
-                    .map(ContactgroupId)
-                    .collect()
+                m.contact_groups = match self.shared.contact_groups.get(v) {
+                    Some(list) => list.clone(),
+                    None => {
+                        let list: Arc<[ContactgroupId]> = self
+                            .name_list(v, lk.contactgroups, "contactgroup", at)
+                            .into_iter()
+                            .map(ContactgroupId)
+                            .collect();
+                        self.shared.contact_groups.insert(v.into(), list.clone());
+                        list
+                    }
+                }
             }
             "initial_state" => m.initial_state = v.trim().chars().next().unwrap_or('o'),
             "freshness_state" => m.freshness_state = v.trim().chars().next().unwrap_or('x'),
@@ -826,8 +863,8 @@ impl<'r, 'a> Builder<'r, 'a> {
             process_perf_data: true,
             retain_status_information: true,
             retain_nonstatus_information: true,
-            contacts: Box::new([]),
-            contact_groups: Box::new([]),
+            contacts: Arc::from([]),
+            contact_groups: Arc::from([]),
             notification_interval: 0.0,
             first_notification_delay: 0.0,
             notification_period: None,
@@ -1743,7 +1780,7 @@ mod tests {
             .services
             .iter()
             .filter(|s| s.host == h)
-            .map(|s| s.description.clone())
+            .map(|s| s.description.to_string())
             .collect();
         v.sort();
         v
@@ -1762,7 +1799,7 @@ mod tests {
         let h = host_id(c, host);
         c.services
             .iter()
-            .find(|s| s.host == h && s.description == desc)
+            .find(|s| s.host == h && &*s.description == desc)
             .unwrap_or_else(|| panic!("no {host}/{desc}"))
     }
 

@@ -17,6 +17,7 @@ pub mod inherit;
 pub mod ini;
 pub mod kind;
 pub mod model;
+pub mod parallel;
 pub mod parts;
 pub mod resolve;
 pub mod schema;

@@ -121,41 +121,7 @@ fn canonical(p: &Path) -> PathBuf {
 
 /// Reads and parses files on every core: parsing is most of the cost of a large configuration.
 fn parse_files(paths: &[PathBuf]) -> Vec<Result<ParsedFile, std::io::Error>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(paths.len())
-        .max(1);
-    if threads == 1 {
-        return paths
-            .iter()
-            .map(|p| fs::read_to_string(p).map(grammar::parse))
-            .collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<Option<Result<ParsedFile, std::io::Error>>> = (0..paths.len()).map(|_| None).collect();
-    let chunks: Vec<Vec<(usize, Result<ParsedFile, std::io::Error>)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(p) = paths.get(i) else { break };
-                        out.push((i, fs::read_to_string(p).map(grammar::parse)));
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
-    });
-    for (i, r) in chunks.into_iter().flatten() {
-        results[i] = Some(r);
-    }
-    results
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(std::io::Error::other("parser thread failed"))))
-        .collect()
+    crate::parallel::map(paths, |p| fs::read_to_string(p).map(grammar::parse))
 }
 
 #[allow(clippy::too_many_arguments)]

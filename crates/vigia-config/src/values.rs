@@ -11,13 +11,17 @@ use crate::schema::{self, PropType};
 use crate::source::SourceTree;
 use crate::timeperiod::Timeperiod;
 
-/// Checks every property of every definition of the tree against the schema.
+/// Checks every property of every definition of the tree against the schema, file by file on
+/// every core.
 pub fn check_written(tree: &SourceTree, objects: &[Vec<RawObject>], diags: &mut Diagnostics) {
-    for (f, (file, objs)) in tree.files.iter().zip(objects).enumerate() {
-        for obj in objs {
+    let files: Vec<usize> = (0..tree.files.len().min(objects.len())).collect();
+    let found = crate::parallel::map(&files, |&f| {
+        let mut out = Diagnostics::default();
+        let file = &tree.files[f].parsed;
+        for obj in &objects[f] {
             for p in &obj.props {
-                let key = file.parsed.text(p.key);
-                let value = file.parsed.text(p.value);
+                let key = file.text(p.key);
+                let value = file.text(p.value);
                 if key.starts_with('_') || key == "use" || key == "name" {
                     continue;
                 }
@@ -25,7 +29,7 @@ pub fn check_written(tree: &SourceTree, objects: &[Vec<RawObject>], diags: &mut 
                     continue;
                 }
                 match schema::lookup(obj.kind, key) {
-                    None => diags.warning(
+                    None => out.warning(
                         Some(tree.location(f as u32, p.line)),
                         format!("unknown property '{key}' for {} (ignored)", obj.kind.keyword()),
                     ),
@@ -35,12 +39,16 @@ pub fn check_written(tree: &SourceTree, objects: &[Vec<RawObject>], diags: &mut 
                             continue;
                         }
                         if let Err(msg) = check_type(def.ty, bare) {
-                            diags.error(Some(tree.location(f as u32, p.line)), format!("'{key}': {msg}"));
+                            out.error(Some(tree.location(f as u32, p.line)), format!("'{key}': {msg}"));
                         }
                     }
                 }
             }
         }
+        out
+    });
+    for d in found {
+        diags.extend(d);
     }
 }
 

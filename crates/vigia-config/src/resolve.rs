@@ -189,12 +189,29 @@ impl<'r, 'a> Builder<'r, 'a> {
                 self.error_at(loc, msg);
                 continue;
             }
+            self.check_required(obj, key, name);
             first.insert(name, self.obj_loc(obj));
             names.ids.insert(name, kept.len() as u32);
             names.order.push(name);
             kept.push(*obj);
         }
         (names, kept)
+    }
+
+    /// Every property the schema marks required (no default) must be set.
+    fn check_required(&mut self, obj: &FlatObject<'_>, name_key: &str, name: &str) {
+        for def in crate::schema::props(obj.kind) {
+            if def.default.is_none() && def.name != name_key && obj.value(def.name).is_none_or(|v| v.trim().is_empty())
+            {
+                let loc = self.obj_loc(obj);
+                let msg = format!(
+                    "{} '{name}' is missing required property '{}'",
+                    obj.kind.keyword(),
+                    def.name
+                );
+                self.error_at(loc, msg);
+            }
+        }
     }
 
     /// Resolves a list of names (`a,b`, `*`, `!c`) to ids; unknown names are errors at `loc`.
@@ -618,6 +635,22 @@ impl<'r, 'a> Builder<'r, 'a> {
         let hostdependencies = self.host_dependencies(&host_names, &hg_names, &hg_list, &tp_names);
         let servicedependencies =
             self.service_dependencies(&host_names, &hg_names, &hg_list, &service_index, &tp_names);
+        self.check_dependency_loops(
+            hosts.len(),
+            hostdependencies
+                .iter()
+                .map(|d| (d.dependent.0, d.master.0, &d.location)),
+            "host dependency",
+            |i| hosts[i].name.clone(),
+        );
+        self.check_dependency_loops(
+            services.len(),
+            servicedependencies
+                .iter()
+                .map(|d| (d.dependent.0, d.master.0, &d.location)),
+            "service dependency",
+            |i| format!("{}/{}", hosts[services[i].host.index()].name, services[i].description),
+        );
         let escalations = self.escalations(
             &host_names,
             &hg_names,
@@ -1151,6 +1184,58 @@ impl<'r, 'a> Builder<'r, 'a> {
                 } else {
                     state[node] = 2;
                     stack.pop();
+                }
+            }
+        }
+    }
+
+    /// A dependency cycle (a waits on b waits on a) would never let either be checked: reported at
+    /// the definition that closes it.
+    fn check_dependency_loops<'l>(
+        &mut self,
+        nodes: usize,
+        edges: impl Iterator<Item = (u32, u32, &'l Location)>,
+        what: &str,
+        name: impl Fn(usize) -> String,
+    ) {
+        let mut out: FxHashMap<u32, Vec<(u32, &'l Location)>> = FxHashMap::default();
+        for (from, to, loc) in edges {
+            out.entry(from).or_default().push((to, loc));
+        }
+        if out.is_empty() {
+            return;
+        }
+        let mut state = vec![0u8; nodes];
+        let mut starts: Vec<u32> = out.keys().copied().collect();
+        starts.sort_unstable();
+        for start in starts {
+            if state[start as usize] != 0 {
+                continue;
+            }
+            // Iterative depth-first search; the stack holds (node, next edge index).
+            let mut stack: Vec<(u32, usize)> = vec![(start, 0)];
+            state[start as usize] = 1;
+            while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+                let edge = out.get(&node).and_then(|e| e.get(*next)).copied();
+                *next += 1;
+                match edge {
+                    Some((to, loc)) => match state[to as usize] {
+                        0 => {
+                            state[to as usize] = 1;
+                            stack.push((to, 0));
+                        }
+                        1 => {
+                            let from = stack.iter().position(|(n, _)| *n == to).unwrap_or(0);
+                            let mut path: Vec<String> = stack[from..].iter().map(|(n, _)| name(*n as usize)).collect();
+                            path.push(name(to as usize));
+                            self.error_at(loc.clone(), format!("{what} loop: {}", path.join(" -> ")));
+                        }
+                        _ => {}
+                    },
+                    None => {
+                        state[node as usize] = 2;
+                        stack.pop();
+                    }
                 }
             }
         }
@@ -1937,6 +2022,22 @@ mod tests {
         has("objects.cfg:26: error: unknown command 'nocmd'");
         has("parents loop: a -> b -> a");
         has("hostgroup_members loop");
+    }
+
+    #[test]
+    fn dependency_loops_and_required_properties() {
+        let e = errors(
+            "define host {\n host_name a\n}\ndefine host {\n host_name b\n}\n\
+            define hostdependency {\n host_name a\n dependent_host_name b\n}\n\
+            define hostdependency {\n host_name b\n dependent_host_name a\n}\n\
+            define checkmodulation {\n checkmodulation_name cm\n check_period 24x7\n}\n",
+        );
+        assert!(e.iter().any(|m| m.contains("host dependency loop: ")), "{e:#?}");
+        assert!(
+            e.iter().any(|m| m
+                .contains("objects.cfg:15: error: checkmodulation 'cm' is missing required property 'check_command'")),
+            "{e:#?}"
+        );
     }
 
     #[test]

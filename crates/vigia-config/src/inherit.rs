@@ -69,6 +69,17 @@ impl<'a> FlatObject<'a> {
         self.get(key).map(|p| strip_plus(p.value))
     }
 
+    /// The properties written in the object itself (additive ones merged), `null` included.
+    pub fn own_props(&self) -> &[FlatProp<'a>] {
+        &self.own
+    }
+
+    /// The template layer: the same slice (same address) for every object with the same `use`
+    /// list, so work derived from it can be done once per list.
+    pub fn inherited_props(&self) -> &[FlatProp<'a>] {
+        &self.inherited
+    }
+
     /// Every property the object ends up with, its own first.
     pub fn props(&self) -> impl Iterator<Item = &FlatProp<'a>> {
         let own = &self.own;

@@ -101,6 +101,8 @@ pub struct Builder<'r, 'a> {
     /// Strings made while resolving (`duplicate_foreach` rewrites), borrowed like written ones.
     arena: &'r Arena<String>,
     shared: Shared,
+    /// Typed defaults + template layer, per (type, template layer address, length).
+    bases: FxHashMap<(ObjectKind, usize, usize), Monitored>,
     diags: &'r mut Diagnostics,
     reported: HashSet<(Location, String)>,
 }
@@ -130,6 +132,7 @@ impl<'r, 'a> Builder<'r, 'a> {
             flat,
             arena,
             shared: Shared::default(),
+            bases: FxHashMap::default(),
             diags,
             reported: HashSet::new(),
         }
@@ -725,7 +728,34 @@ impl<'r, 'a> Builder<'r, 'a> {
         commands: &mut CommandTable,
         lk: &mut Lookups<'_, '_>,
     ) -> Monitored {
-        let mut m = defaults.clone();
+        let own = obj.own_props();
+        let inherited = obj.inherited_props();
+        // The type's defaults with the template layer applied, computed once per `use` list:
+        // 100,000 services of one template convert its properties once. (`null` written in the
+        // object itself must un-set a template value: that rare case takes the long way.)
+        let mut m = if own.iter().any(|p| p.value == "null") {
+            let mut m = defaults.clone();
+            for p in inherited
+                .iter()
+                .filter(|p| p.value != "null" && obj.get(p.key).is_some())
+            {
+                self.monitored_prop(&mut m, p, commands, lk);
+            }
+            m
+        } else {
+            let key = (obj.kind, inherited.as_ptr() as usize, inherited.len());
+            match self.bases.get(&key) {
+                Some(base) => base.clone(),
+                None => {
+                    let mut base = defaults.clone();
+                    for p in inherited.iter().filter(|p| p.value != "null") {
+                        self.monitored_prop(&mut base, p, commands, lk);
+                    }
+                    self.bases.insert(key, base.clone());
+                    base
+                }
+            }
+        };
         m.location = self.obj_loc(obj);
         // Implied inheritance: the host's value stands in for one the service lacks.
         for p in host_implied {
@@ -733,19 +763,14 @@ impl<'r, 'a> Builder<'r, 'a> {
                 self.monitored_prop(&mut m, p, commands, lk);
             }
         }
-        for p in obj.props() {
-            match overrides.iter().find(|(k, _)| *k == p.key) {
-                Some((_, v)) => {
-                    let rewritten = FlatProp {
-                        key: p.key,
-                        value: v,
-                        file: p.file,
-                        line: p.line,
-                    };
-                    self.monitored_prop(&mut m, &rewritten, commands, lk);
-                }
-                None => self.monitored_prop(&mut m, p, commands, lk),
+        for p in own.iter().filter(|p| p.value != "null") {
+            if !overrides.iter().any(|(k, _)| *k == p.key) {
+                self.monitored_prop(&mut m, p, commands, lk);
             }
+        }
+        for (key, value) in overrides {
+            let (file, line) = at_of(obj, key);
+            self.monitored_prop(&mut m, &FlatProp { key, value, file, line }, commands, lk);
         }
         m
     }
@@ -962,9 +987,9 @@ impl<'r, 'a> Builder<'r, 'a> {
                 }
             }
         }
+        let mut targets: Vec<(u32, u8)> = Vec::new();
         for obj in all {
-            let loc = self.obj_loc(obj);
-            let mut targets: Vec<(u32, u8)> = Vec::new();
+            targets.clear();
             if obj.template_only {
                 let Some(list) = obj.value("host_name") else { continue };
                 for t in values::split_list(list) {
@@ -976,15 +1001,25 @@ impl<'r, 'a> Builder<'r, 'a> {
                 let host_list = obj.value("host_name").filter(|v| !v.trim().is_empty());
                 let group_list = obj.value("hostgroup_name").filter(|v| !v.trim().is_empty());
                 if host_list.is_none() && group_list.is_none() {
-                    self.error_at(loc.clone(), "service has neither host_name nor hostgroup_name".into());
+                    let loc = self.obj_loc(obj);
+                    self.error_at(loc, "service has neither host_name nor hostgroup_name".into());
                     continue;
                 }
                 let mut excluded = HashSet::new();
-                if let Some(list) = host_list {
+                if let Some(list) = host_list.filter(|l| !l.contains([',', '*', '!'])) {
+                    // One host, the usual case: no list to build.
+                    match host_names.get(list.trim()) {
+                        Some(h) => targets.push((h, DIRECT)),
+                        None => {
+                            let (file, line) = at_of(obj, "host_name");
+                            self.error_at(self.loc(file, line), format!("unknown host '{}'", list.trim()));
+                        }
+                    }
+                } else if let Some(list) = host_list {
                     for h in self.name_list(list, host_names, "host", at_of(obj, "host_name")) {
                         targets.push((h, DIRECT));
                     }
-                    for item in values::split_list(list) {
+                    for item in values::split_list(list).into_iter().filter(|_| list.contains('!')) {
                         if let Some(n) = item.strip_prefix('!').and_then(|n| host_names.get(n.trim())) {
                             excluded.insert(n);
                         }
@@ -994,13 +1029,15 @@ impl<'r, 'a> Builder<'r, 'a> {
                     for g in self.name_list(list, hg_names, "hostgroup", at_of(obj, "hostgroup_name")) {
                         targets.extend(hostgroups[g as usize].members.iter().map(|h| (*h, HOSTGROUP)));
                     }
-                    for item in values::split_list(list) {
+                    for item in values::split_list(list).into_iter().filter(|_| list.contains('!')) {
                         if let Some(g) = item.strip_prefix('!').and_then(|n| hg_names.get(n.trim())) {
                             excluded.extend(hostgroups[g as usize].members.iter().copied());
                         }
                     }
                 }
-                targets.retain(|(h, _)| !excluded.contains(h));
+                if !excluded.is_empty() {
+                    targets.retain(|(h, _)| !excluded.contains(h));
+                }
             }
             let Some(description) = obj
                 .value("service_description")
@@ -1008,16 +1045,19 @@ impl<'r, 'a> Builder<'r, 'a> {
                 .filter(|d| !d.is_empty())
             else {
                 if !obj.template_only {
+                    let loc = self.obj_loc(obj);
                     self.error_at(loc, "service has no 'service_description'".into());
                 }
                 continue;
             };
-            for (host, precedence) in targets {
+            for &(host, precedence) in &targets {
                 let host_obj = host_objs[host as usize];
                 if host_sides[host as usize].excludes(description) {
                     continue;
                 }
-                for overrides in self.duplicates(obj, host_obj, description) {
+                let copies = self.duplicates(obj, host_obj, description);
+                let plain = copies.is_none();
+                for overrides in copies.into_iter().flatten().chain(plain.then(Vec::new)) {
                     let desc: &'r str = overrides
                         .iter()
                         .find(|(k, _)| *k == "service_description")
@@ -1038,8 +1078,9 @@ impl<'r, 'a> Builder<'r, 'a> {
                         Some(at) if out[at].precedence == precedence && !std::ptr::eq(out[at].obj, obj) => {
                             let prev = self.obj_loc(out[at].obj);
                             let host_name = host_obj.value("host_name").unwrap_or("");
+                            let loc = self.obj_loc(obj);
                             self.error_at(
-                                loc.clone(),
+                                loc,
                                 format!("service '{desc}' on host '{host_name}' is defined twice (also at {prev})"),
                             );
                         }
@@ -1065,27 +1106,29 @@ impl<'r, 'a> Builder<'r, 'a> {
         obj: &FlatObject<'_>,
         host: &FlatObject<'_>,
         description: &str,
-    ) -> Vec<Vec<(&'static str, &'r str)>> {
-        let Some(var) = obj.value("duplicate_foreach").map(str::trim).filter(|v| !v.is_empty()) else {
-            return vec![Vec::new()];
-        };
+    ) -> Option<Vec<Vec<(&'static str, &'r str)>>> {
+        // `None`: the common case, one copy with nothing rewritten.
+        let var = obj
+            .value("duplicate_foreach")
+            .map(str::trim)
+            .filter(|v| !v.is_empty())?;
         let var = var.trim_matches('$').to_ascii_uppercase();
         let var = var.strip_prefix("_HOST").map_or(var.clone(), |v| format!("_{v}"));
         let value = host
             .value(&var)
             .map(str::to_string)
             .or_else(|| obj.value("default_value").map(str::to_string));
-        let Some(value) = value else { return Vec::new() };
+        let Some(value) = value else { return Some(Vec::new()) };
         let entries = match crate::duplicate::key_values(&value) {
             Ok(entries) => entries,
             Err(msg) => {
                 let loc = self.prop_loc(host, &var);
                 self.error_at(loc, format!("{var}: {msg}"));
-                return Vec::new();
+                return Some(Vec::new());
             }
         };
         let command = obj.value("check_command").unwrap_or("").to_string();
-        entries
+        let copies = entries
             .into_iter()
             .map(|(key, values)| {
                 let rewrite = |s: &str| -> &'r str { self.arena.alloc(crate::duplicate::substitute(s, &key, &values)) };
@@ -1094,7 +1137,8 @@ impl<'r, 'a> Builder<'r, 'a> {
                     ("check_command", rewrite(&command)),
                 ]
             })
-            .collect()
+            .collect();
+        Some(copies)
     }
 
     /// Groups with members from both sides and nested groups flattened (loops reported).

@@ -608,7 +608,7 @@ impl<'r, 'a> Builder<'r, 'a> {
             let Some(list) = obj.value("members") else { continue };
             let loc = self.prop_loc(obj, "members");
             let items = values::split_list(list);
-            if items.len() % 2 != 0 {
+            if !items.len().is_multiple_of(2) {
                 self.error_at(loc.clone(), "servicegroup members must be pairs of host,service".into());
             }
             for pair in items.chunks(2) {

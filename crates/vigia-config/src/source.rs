@@ -177,11 +177,11 @@ fn read_resource_file(path: &Path, location: Location, tree: &mut SourceTree, di
     };
     let parsed = grammar::parse(text);
     for err in &parsed.errors {
-        diags.error(Some(Location::new(&path, err.line)), err.message.clone());
+        diags.error(Some(Location::new(path, err.line)), err.message.clone());
     }
     for d in &parsed.directives {
         let key = parsed.text(d.key);
-        let loc = Location::new(&path, d.line);
+        let loc = Location::new(path, d.line);
         if key.len() > 2 && key.starts_with('$') && key.ends_with('$') {
             tree.resources.push(Setting {
                 key: key[1..key.len() - 1].to_ascii_uppercase(),
@@ -241,7 +241,7 @@ fn read_ini(path: &Path, tree: &mut SourceTree, next: &mut Vec<PathBuf>, diags: 
             Ok(text) => {
                 let ini = IniFile::parse(&text);
                 for (line, msg) in &ini.errors {
-                    diags.error(Some(Location::new(&p, *line)), msg.clone());
+                    diags.error(Some(Location::new(p, *line)), msg.clone());
                 }
                 set.add(i, ini);
             }

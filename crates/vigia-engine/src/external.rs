@@ -1,0 +1,1 @@
+//! External commands (being written).

@@ -2,4 +2,5 @@
 //! into states, and decide whom to notify. Pure and deterministic: no sockets, threads or sleeps;
 //! time is passed in.
 pub mod external;
+pub mod log;
 pub mod macros;

@@ -1,0 +1,1 @@
+//! Monitoring log lines (being written).

@@ -1,6 +1,17 @@
 //! The monitoring engine: given one configuration part, decide when to check what, turn results
 //! into states, and decide whom to notify. Pure and deterministic: no sockets, threads or sleeps;
 //! time is passed in.
+mod checks;
+mod commands;
+mod context;
+pub mod engine;
 pub mod external;
 pub mod log;
 pub mod macros;
+mod notifications;
+pub mod output;
+pub mod simulate;
+pub mod status;
+
+pub use engine::{Action, ActionKind, CheckResult, Engine, NotificationKind};
+pub use status::{Item, StateType, Status};

@@ -3,6 +3,7 @@ use clap::{Parser, Subcommand};
 
 mod cmd_check_config;
 mod cmd_exec;
+mod cmd_simulate;
 
 #[derive(Parser)]
 #[command(
@@ -19,6 +20,8 @@ struct Cli {
 enum Command {
     /// Load, resolve and validate a configuration; print what it holds and every problem.
     CheckConfig(cmd_check_config::CheckConfigArgs),
+    /// Run the monitoring engine on a virtual clock and print what it logs and notifies.
+    Simulate(cmd_simulate::SimulateArgs),
     /// Run one command line exactly as a poller would and print the result.
     Exec(cmd_exec::ExecArgs),
 }
@@ -28,6 +31,7 @@ fn main() -> std::process::ExitCode {
     let code = match cli.command {
         Command::CheckConfig(args) => cmd_check_config::run(args),
         Command::Exec(args) => cmd_exec::run(args),
+        Command::Simulate(args) => cmd_simulate::run(args),
     };
     match code {
         Ok(code) => std::process::ExitCode::from(code),

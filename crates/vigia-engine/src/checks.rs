@@ -1,0 +1,318 @@
+//! Checks: when to run them, and what a result does to a host's or service's state.
+//!
+//! Rules (Nagios "State Types", "Host Checks"; Alignak `SchedulingItem.consume_result`):
+//! - A problem found in a HARD OK state starts at attempt 1 and is retried every
+//!   `retry_interval` until `max_check_attempts`, where it becomes HARD.
+//! - A recovery from SOFT is a SOFT recovery, from HARD a HARD one; the attempt goes back to 1.
+//! - A service whose host is not UP goes HARD at once (Nagios rule).
+//! - Host exit code 0 is UP, 1, 2 and 3 are DOWN (Alignak; Nagios treats 1 as UP unless
+//!   aggressive host checking); a DOWN host whose parents are all DOWN or UNREACHABLE is
+//!   UNREACHABLE.
+//! - `is_volatile`: every problem result is a new HARD state change.
+use jiff::Timestamp;
+use vigia_config::model::{HostId, TimeperiodId};
+
+use crate::engine::{Action, ActionKind, CheckResult, Due, Engine};
+use crate::output::PluginOutput;
+use crate::status::{host_state, service_state, state_letter, state_name, Item, StateType};
+
+impl Engine {
+    /// First checks, spread evenly over `max_host_check_spread` / `max_service_check_spread`
+    /// minutes (Alignak default 5) or the check interval when shorter, so that a restart does
+    /// not run every check at once.
+    pub(crate) fn schedule_initial_checks(&mut self, seed: u64) {
+        let spread = |key: &str| -> i64 {
+            self.config
+                .globals
+                .get(key)
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .unwrap_or(5)
+                .max(0)
+                * 60
+        };
+        let host_spread = spread("max_host_check_spread");
+        let service_spread = spread("max_service_check_spread");
+        let items: Vec<(Item, i64)> = (0..self.config.hosts.len())
+            .map(|h| (Item::Host(HostId(h as u32)), host_spread))
+            .chain(
+                (0..self.config.services.len())
+                    .map(|s| (Item::Service(vigia_config::model::ServiceId(s as u32)), service_spread)),
+            )
+            .filter(|(item, _)| self.owns(*item) && self.schedulable(*item))
+            .collect();
+        let count = items.len().max(1) as i64;
+        for (i, (item, spread)) in items.into_iter().enumerate() {
+            let interval = self.interval_seconds(item, false);
+            let window = spread.min(interval).max(1);
+            let offset = ((i as i64 * window) / count + (seed % window as u64) as i64) % window;
+            let at = self.next_in_period(item, self.now + offset);
+            self.set_next_check(item, at);
+        }
+    }
+
+    /// An item gets active checks when it has a command and a positive interval.
+    fn schedulable(&self, item: Item) -> bool {
+        let m = self.monitored(item);
+        m.check_command.is_some() && m.check_interval > 0.0
+    }
+
+    /// `check_interval` (or `retry_interval`) in seconds.
+    pub(crate) fn interval_seconds(&self, item: Item, retry: bool) -> i64 {
+        let m = self.monitored(item);
+        let minutes = if retry && m.retry_interval > 0.0 {
+            m.retry_interval
+        } else {
+            m.check_interval
+        };
+        ((minutes * self.config.interval_length as f64).round() as i64).max(1)
+    }
+
+    pub(crate) fn in_period(&self, period: Option<TimeperiodId>, at: i64) -> bool {
+        match (period, Timestamp::from_second(at)) {
+            (None, _) => true,
+            (Some(p), Ok(t)) => self.config.timeperiods.is_inside(p.index(), t, &self.tz),
+            (Some(_), Err(_)) => false,
+        }
+    }
+
+    /// The first time ≥ `at` inside the item's `check_period` (`at` itself when it has none, or
+    /// a day later when the period is never valid, so the item is looked at again).
+    pub(crate) fn next_in_period(&self, item: Item, at: i64) -> i64 {
+        let Some(period) = self.monitored(item).check_period else {
+            return at;
+        };
+        let Ok(t) = Timestamp::from_second(at) else { return at };
+        match self.config.timeperiods.next_valid(period.index(), t, &self.tz) {
+            Some(next) => next.as_second().max(at),
+            None => at + 86_400,
+        }
+    }
+
+    pub(crate) fn set_next_check(&mut self, item: Item, at: i64) {
+        self.status_mut(item).next_check = at;
+        self.push_schedule(at, Due::Check(item));
+    }
+
+    /// A check came due: run it, or move it when it must not run now.
+    pub(crate) fn run_due_check(&mut self, item: Item, at: i64) {
+        let st = self.status(item);
+        // Stale entry (rescheduled since) or a check already with a poller.
+        if st.next_check != at || st.in_flight || !self.owns(item) {
+            return;
+        }
+        let enabled = st.switches.active_checks
+            && match item {
+                Item::Host(_) => self.globals.execute_host_checks,
+                Item::Service(_) => self.globals.execute_service_checks,
+            };
+        if !enabled {
+            // Not run, but kept on the schedule so that enabling checks resumes them.
+            let next = self.next_in_period(item, at + self.interval_seconds(item, false));
+            self.set_next_check(item, next);
+            return;
+        }
+        if !self.in_period(self.monitored(item).check_period, at) {
+            let next = self.next_in_period(item, at + 1);
+            self.set_next_check(item, next);
+            return;
+        }
+        self.launch_check(item);
+    }
+
+    /// Hands a check to the pollers now.
+    pub(crate) fn launch_check(&mut self, item: Item) {
+        let Some(call) = self.monitored(item).check_command.clone() else {
+            return;
+        };
+        let command = &self.config.commands[call.command.index()];
+        let (timeout, tag) = (command.timeout, self.monitored(item).details().poller_tag.clone());
+        let tag = tag.or_else(|| (command.poller_tag != "None").then(|| command.poller_tag.clone()));
+        let command_line = self.command_line(item, &call, None);
+        let id = self.new_action_id();
+        self.status_mut(item).in_flight = true;
+        self.pending.push(Action {
+            id,
+            item,
+            kind: ActionKind::Check,
+            command_line,
+            timeout,
+            tag,
+        });
+    }
+
+    /// A check result, active (answering an action) or passive (`action == 0`).
+    pub fn submit(&mut self, result: CheckResult) {
+        let item = result.item;
+        if !self.owns(item) {
+            return;
+        }
+        let active = result.action != 0;
+        let out = PluginOutput::parse(&result.output, self.max_output_length);
+        let was_scheduled = self.status(item).next_check;
+        {
+            let now = self.now;
+            let st = self.status_mut(item);
+            st.in_flight = false;
+            st.last_check = if result.end > 0.0 { result.end as i64 } else { now };
+            st.execution_time = (result.end - result.start).max(0.0);
+            st.latency = if active && was_scheduled > 0 {
+                (result.start - was_scheduled as f64).max(0.0)
+            } else {
+                0.0
+            };
+            st.output = out.output;
+            st.long_output = out.long_output;
+            st.perf_data = out.perf_data;
+            st.has_been_checked = true;
+        }
+        let new_state = match item {
+            Item::Host(h) => self.host_state_from_code(h, result.exit_code),
+            Item::Service(_) => match result.exit_code {
+                0..=3 => result.exit_code as u8,
+                _ => service_state::UNKNOWN,
+            },
+        };
+        self.apply_state(item, new_state);
+        if active || self.status(item).next_check == 0 {
+            self.reschedule_after_result(item);
+        }
+    }
+
+    /// Exit code to host state, with reachability through parents.
+    fn host_state_from_code(&self, host: HostId, code: i32) -> u8 {
+        if code == 0 {
+            return host_state::UP;
+        }
+        let parents = &self.config.hosts[host.index()].parents;
+        let all_parents_down = !parents.is_empty()
+            && parents
+                .iter()
+                .all(|p| self.hosts[p.index()].state != host_state::UP && self.hosts[p.index()].has_been_checked);
+        if all_parents_down {
+            host_state::UNREACHABLE
+        } else {
+            host_state::DOWN
+        }
+    }
+
+    fn reschedule_after_result(&mut self, item: Item) {
+        if !self.schedulable(item) {
+            return;
+        }
+        let st = self.status(item);
+        let retry = st.is_problem() && st.state_type == StateType::Soft;
+        let next = self.next_in_period(item, self.now + self.interval_seconds(item, retry));
+        self.set_next_check(item, next);
+    }
+
+    /// The soft/hard state machine: attempts, state types, alerts, notifications, event
+    /// handlers.
+    pub(crate) fn apply_state(&mut self, item: Item, new_state: u8) {
+        let max_attempts = self.monitored(item).max_check_attempts.max(1);
+        let volatile = matches!(item, Item::Service(s) if self.config.services[s.index()].is_volatile);
+        // A service on a host that is not UP goes HARD at once.
+        let host_down = match item {
+            Item::Service(s) => {
+                let h = self.config.services[s.index()].host;
+                self.hosts[h.index()].state != host_state::UP
+            }
+            Item::Host(_) => false,
+        };
+        let now = self.now;
+        let (old_state, old_type, old_attempt) = {
+            let st = self.status(item);
+            (st.state, st.state_type, st.attempt)
+        };
+        let (state_type, attempt) = if new_state == 0 {
+            (StateType::Hard, 1)
+        } else if old_state == 0 && old_type == StateType::Hard {
+            if max_attempts == 1 || host_down {
+                (StateType::Hard, 1)
+            } else {
+                (StateType::Soft, 1)
+            }
+        } else if old_type == StateType::Soft {
+            let attempt = (old_attempt + 1).min(max_attempts);
+            if attempt >= max_attempts || host_down {
+                (StateType::Hard, attempt)
+            } else {
+                (StateType::Soft, attempt)
+            }
+        } else {
+            (StateType::Hard, old_attempt)
+        };
+        let state_changed = new_state != old_state;
+        let hard_change = state_type == StateType::Hard && (state_changed || old_type == StateType::Soft);
+        let soft_change = state_type == StateType::Soft;
+        // A recovery from SOFT is logged as SOFT (attempt back to 1).
+        let logged_type = if new_state == 0 && old_type == StateType::Soft {
+            StateType::Soft
+        } else {
+            state_type
+        };
+        {
+            let st = self.status_mut(item);
+            st.last_state = old_state;
+            st.state = new_state;
+            st.state_type = if new_state == 0 { StateType::Hard } else { state_type };
+            st.attempt = attempt;
+            if state_changed {
+                st.last_state_change = now;
+            }
+            if hard_change {
+                st.last_hard_state = new_state;
+                st.last_hard_state_change = now;
+            }
+            // Non-sticky acknowledgements end at any state change; sticky ones at recovery.
+            if let Some(ack) = &st.acknowledgement {
+                if new_state == 0 || (state_changed && ack.sticky != 2) {
+                    st.acknowledgement = None;
+                }
+            }
+        }
+        let retry_logged = soft_change && !state_changed && self.log_retries(item);
+        if state_changed || retry_logged || (hard_change && old_type == StateType::Soft) || (volatile && new_state != 0)
+        {
+            self.log_alert(item, logged_type, attempt);
+        }
+        let event = state_changed || soft_change || hard_change || (volatile && new_state != 0);
+        if event {
+            self.run_event_handler(item, logged_type);
+        }
+        if new_state != 0 && (hard_change || (volatile && state_type == StateType::Hard)) {
+            self.start_problem(item);
+        } else if new_state == 0 && state_changed && old_type == StateType::Hard {
+            self.recover(item);
+        } else if new_state == 0 && state_changed {
+            self.status_mut(item).next_notification = 0;
+        }
+    }
+
+    fn log_retries(&self, item: Item) -> bool {
+        match item {
+            Item::Host(_) => self.globals.log_host_retries,
+            Item::Service(_) => self.globals.log_service_retries,
+        }
+    }
+
+    fn log_alert(&mut self, item: Item, state_type: StateType, attempt: u32) {
+        let st = self.status(item);
+        let state = state_name(item, st.state);
+        let output = st.output.clone();
+        let line = match self.item_name(item) {
+            (host, None) => format!("HOST ALERT: {host};{state};{};{attempt};{output}", state_type.name()),
+            (host, Some(svc)) => {
+                format!(
+                    "SERVICE ALERT: {host};{svc};{state};{};{attempt};{output}",
+                    state_type.name()
+                )
+            }
+        };
+        self.log(line);
+    }
+
+    /// `state_letter` of the current state, for option lists.
+    pub(crate) fn current_letter(&self, item: Item) -> char {
+        state_letter(item, self.status(item).state)
+    }
+}

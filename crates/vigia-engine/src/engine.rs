@@ -1,0 +1,311 @@
+//! The engine: one configuration part, its states, its schedule, and what it asks others to run.
+//!
+//! Everything happens through four calls: [`Engine::advance`] moves the clock and hands out due
+//! actions, [`Engine::submit`] takes a check result, [`Engine::command`] takes an external
+//! command, [`Engine::drain_log`] gives the monitoring log lines produced. No call reads a clock
+//! or sleeps, so a day of monitoring can be replayed in a second and every run is reproducible.
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+
+use vigia_config::model::{Config, HostId};
+
+use crate::status::{Item, Status, Switches};
+
+/// Something the engine wants run by a poller or a reactionner.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Action {
+    /// Unique within the engine's life: results name the action they answer.
+    pub id: u64,
+    pub item: Item,
+    pub kind: ActionKind,
+    /// The command line with every macro resolved.
+    pub command_line: String,
+    /// Seconds; `None` uses the daemon's default.
+    pub timeout: Option<u32>,
+    /// Poller or reactionner tag (`None`: untagged).
+    pub tag: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum ActionKind {
+    Check,
+    Notification {
+        contact: vigia_config::model::ContactId,
+        kind: NotificationKind,
+        number: u32,
+    },
+    EventHandler,
+}
+
+/// Nagios notification types (`$NOTIFICATIONTYPE$`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum NotificationKind {
+    Problem,
+    Recovery,
+    Acknowledgement,
+    FlappingStart,
+    FlappingStop,
+    FlappingDisabled,
+    DowntimeStart,
+    DowntimeEnd,
+    DowntimeCancelled,
+    Custom,
+}
+
+impl NotificationKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            NotificationKind::Problem => "PROBLEM",
+            NotificationKind::Recovery => "RECOVERY",
+            NotificationKind::Acknowledgement => "ACKNOWLEDGEMENT",
+            NotificationKind::FlappingStart => "FLAPPINGSTART",
+            NotificationKind::FlappingStop => "FLAPPINGSTOP",
+            NotificationKind::FlappingDisabled => "FLAPPINGDISABLED",
+            NotificationKind::DowntimeStart => "DOWNTIMESTART",
+            NotificationKind::DowntimeEnd => "DOWNTIMEEND",
+            NotificationKind::DowntimeCancelled => "DOWNTIMECANCELLED",
+            NotificationKind::Custom => "CUSTOM",
+        }
+    }
+}
+
+/// What a poller (or the engine's own scripted source) reports for a check.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CheckResult {
+    /// The [`Action::id`] it answers; 0 for a passive result.
+    pub action: u64,
+    pub item: Item,
+    /// Plugin exit code (already mapped for timeouts by the executor).
+    pub exit_code: i32,
+    /// The whole plugin output (first line, long output and perfdata).
+    pub output: String,
+    pub start: f64,
+    pub end: f64,
+}
+
+/// Global switches (`enable_notifications`, …) as configured, then as changed by commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Globals {
+    pub notifications: bool,
+    pub event_handlers: bool,
+    pub flap_detection: bool,
+    pub execute_service_checks: bool,
+    pub execute_host_checks: bool,
+    pub accept_passive_service_checks: bool,
+    pub accept_passive_host_checks: bool,
+    pub log_service_retries: bool,
+    pub log_host_retries: bool,
+}
+
+/// A due event in the schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Due {
+    Check(Item),
+    Notification(Item),
+}
+
+/// The monitoring engine for one configuration part.
+pub struct Engine {
+    pub(crate) config: Arc<Config>,
+    pub(crate) hosts: Vec<Status>,
+    pub(crate) services: Vec<Status>,
+    /// The hosts this engine owns (its part); others are known but not scheduled.
+    pub(crate) owned: Vec<bool>,
+    pub(crate) schedule: BinaryHeap<Reverse<(i64, u64, Due)>>,
+    pub(crate) seq: u64,
+    pub(crate) now: i64,
+    pub(crate) next_action: u64,
+    pub(crate) pending: Vec<Action>,
+    pub(crate) log: Vec<String>,
+    pub(crate) globals: Globals,
+    pub(crate) tz: jiff::tz::TimeZone,
+    /// Illegal characters stripped from output macros (`illegal_macro_output_chars`).
+    pub(crate) illegal_output_chars: String,
+    pub(crate) max_output_length: usize,
+}
+
+impl Engine {
+    /// An engine for the hosts of `part` (all hosts when `None`), starting at `now` (epoch
+    /// seconds), with local time `tz` for timeperiods. First checks are spread over
+    /// `max_*_check_spread` minutes, deterministically from `seed`.
+    pub fn new(config: Arc<Config>, part: Option<&[HostId]>, now: i64, tz: jiff::tz::TimeZone, seed: u64) -> Engine {
+        let flag = |key: &str, default: bool| {
+            config
+                .globals
+                .get(key)
+                .map_or(default, |v| vigia_config::values::parse_bool(v).unwrap_or(default))
+        };
+        let globals = Globals {
+            notifications: flag("enable_notifications", true),
+            event_handlers: flag("enable_event_handlers", true),
+            flap_detection: flag("enable_flap_detection", true),
+            execute_service_checks: flag("execute_service_checks", true),
+            execute_host_checks: flag("execute_host_checks", true),
+            accept_passive_service_checks: flag("accept_passive_service_checks", true),
+            accept_passive_host_checks: flag("accept_passive_host_checks", true),
+            log_service_retries: flag("log_service_retries", true),
+            log_host_retries: flag("log_host_retries", true),
+        };
+        let switches = |m: &vigia_config::model::Monitored| Switches {
+            active_checks: m.active_checks_enabled,
+            passive_checks: m.passive_checks_enabled,
+            notifications: m.notifications_enabled,
+            event_handler: m.event_handler_enabled,
+            flap_detection: m.flap_detection_enabled,
+        };
+        let hosts = config
+            .hosts
+            .iter()
+            .map(|h| Status::new(initial_host_state(h.common.initial_state), switches(&h.common)))
+            .collect();
+        let services = config
+            .services
+            .iter()
+            .map(|s| Status::new(initial_service_state(s.common.initial_state), switches(&s.common)))
+            .collect();
+        let mut owned = vec![part.is_none(); config.hosts.len()];
+        for h in part.into_iter().flatten() {
+            if let Some(o) = owned.get_mut(h.index()) {
+                *o = true;
+            }
+        }
+        let illegal_output_chars = config
+            .globals
+            .get("illegal_macro_output_chars")
+            .cloned()
+            .unwrap_or_default();
+        let max_output_length = config
+            .globals
+            .get("max_plugins_output_length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(8192);
+        let mut engine = Engine {
+            config,
+            hosts,
+            services,
+            owned,
+            schedule: BinaryHeap::new(),
+            seq: 0,
+            now,
+            next_action: 1,
+            pending: Vec::new(),
+            log: Vec::new(),
+            globals,
+            tz,
+            illegal_output_chars,
+            max_output_length,
+        };
+        engine.schedule_initial_checks(seed);
+        engine
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    pub fn status(&self, item: Item) -> &Status {
+        match item {
+            Item::Host(h) => &self.hosts[h.index()],
+            Item::Service(s) => &self.services[s.index()],
+        }
+    }
+
+    pub(crate) fn status_mut(&mut self, item: Item) -> &mut Status {
+        match item {
+            Item::Host(h) => &mut self.hosts[h.index()],
+            Item::Service(s) => &mut self.services[s.index()],
+        }
+    }
+
+    /// Whether this engine's part holds the item.
+    pub fn owns(&self, item: Item) -> bool {
+        let host = match item {
+            Item::Host(h) => h,
+            Item::Service(s) => self.config.services[s.index()].host,
+        };
+        self.owned.get(host.index()).copied().unwrap_or(false)
+    }
+
+    /// When the next scheduled event is due (checks, notifications), if any.
+    pub fn next_event(&self) -> Option<i64> {
+        self.schedule.peek().map(|Reverse((t, _, _))| *t)
+    }
+
+    /// Moves the clock to `now` (never backwards) and returns every action due by then.
+    pub fn advance(&mut self, now: i64) -> Vec<Action> {
+        self.now = self.now.max(now);
+        while let Some(&Reverse((at, _, due))) = self.schedule.peek() {
+            if at > self.now {
+                break;
+            }
+            self.schedule.pop();
+            match due {
+                Due::Check(item) => self.run_due_check(item, at),
+                Due::Notification(item) => self.renotify_if_due(item, at),
+            }
+        }
+        std::mem::take(&mut self.pending)
+    }
+
+    /// The monitoring log lines produced since the last call, each `[epoch] BODY`.
+    pub fn drain_log(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.log)
+    }
+
+    pub(crate) fn log(&mut self, body: String) {
+        self.log.push(format!("[{}] {}", self.now, body));
+    }
+
+    pub(crate) fn push_schedule(&mut self, at: i64, due: Due) {
+        self.seq += 1;
+        self.schedule.push(Reverse((at, self.seq, due)));
+    }
+
+    pub(crate) fn new_action_id(&mut self) -> u64 {
+        let id = self.next_action;
+        self.next_action += 1;
+        id
+    }
+
+    pub(crate) fn item_name(&self, item: Item) -> (String, Option<String>) {
+        match item {
+            Item::Host(h) => (self.config.hosts[h.index()].name.clone(), None),
+            Item::Service(s) => {
+                let svc = &self.config.services[s.index()];
+                (
+                    self.config.hosts[svc.host.index()].name.clone(),
+                    Some(svc.description.to_string()),
+                )
+            }
+        }
+    }
+
+    pub(crate) fn monitored(&self, item: Item) -> &vigia_config::model::Monitored {
+        match item {
+            Item::Host(h) => &self.config.hosts[h.index()].common,
+            Item::Service(s) => &self.config.services[s.index()].common,
+        }
+    }
+}
+
+fn initial_host_state(c: char) -> u8 {
+    match c {
+        'd' => 1,
+        'u' | 'x' => 2,
+        _ => 0,
+    }
+}
+
+fn initial_service_state(c: char) -> u8 {
+    match c {
+        'w' => 1,
+        'c' => 2,
+        'u' | 'x' => 3,
+        _ => 0,
+    }
+}

@@ -1,0 +1,374 @@
+//! Notifications: whether one is due, who gets it, and the command lines run for them.
+//!
+//! Rules (Nagios "Notifications", Alignak `SchedulingItem.create_notifications`): a PROBLEM on
+//! entering a HARD problem state (after `first_notification_delay`), again every
+//! `notification_interval` while the problem lasts (0: once), a RECOVERY only when a problem was
+//! notified. Every filter must pass: global and object switches, `notification_options`, the
+//! `notification_period`, no downtime, no acknowledgement, not flapping, and for a service, its
+//! host UP. Escalations replace the contacts for the notification numbers they cover.
+use std::collections::BTreeSet;
+
+use vigia_config::model::{CommandCall, ContactId, EscalationTarget, Letters, TimeperiodId};
+
+use crate::engine::{Action, ActionKind, Due, Engine, NotificationKind};
+use crate::status::{host_state, state_name, Item, StateType};
+
+/// One contact's way of being notified: Alignak notification ways, or the contact's own settings.
+struct Channel<'c> {
+    period: Option<TimeperiodId>,
+    options: Letters,
+    commands: &'c [CommandCall],
+}
+
+impl Engine {
+    /// A HARD problem began (or a volatile service reported one).
+    pub(crate) fn start_problem(&mut self, item: Item) {
+        let delay = self.monitored(item).first_notification_delay;
+        let st = self.status(item);
+        if st.notification_number == 0 && delay > 0.0 {
+            let at = st.last_hard_state_change + (delay * self.config.interval_length as f64) as i64;
+            self.status_mut(item).next_notification = at;
+            self.push_schedule(at, Due::Notification(item));
+            return;
+        }
+        self.notify_problem(item);
+    }
+
+    /// A scheduled re-notification (or delayed first notification) came due.
+    pub(crate) fn renotify_if_due(&mut self, item: Item, at: i64) {
+        let st = self.status(item);
+        if st.next_notification != at || !st.is_problem() || st.state_type != StateType::Hard {
+            return;
+        }
+        self.notify_problem(item);
+    }
+
+    fn notify_problem(&mut self, item: Item) {
+        let sent = self.notify(item, NotificationKind::Problem, None);
+        let interval = self.notification_interval(item);
+        let now = self.now;
+        let st = self.status_mut(item);
+        st.next_notification = 0;
+        if sent {
+            st.notification_number += 1;
+            st.last_notification = now;
+        }
+        // Re-notify while the problem lasts; a notification held back by a filter (period,
+        // acknowledgement, downtime) is looked at again at the same pace.
+        if interval > 0 {
+            let at = now + interval;
+            self.status_mut(item).next_notification = at;
+            self.push_schedule(at, Due::Notification(item));
+        }
+    }
+
+    /// The item recovered from a HARD problem.
+    pub(crate) fn recover(&mut self, item: Item) {
+        if self.status(item).notification_number > 0 {
+            self.notify(item, NotificationKind::Recovery, None);
+        }
+        let st = self.status_mut(item);
+        st.notification_number = 0;
+        st.next_notification = 0;
+    }
+
+    /// Seconds between PROBLEM notifications: the object's, or the smallest of the escalations
+    /// that apply to the next one (Nagios rule); 0 means notify once.
+    fn notification_interval(&self, item: Item) -> i64 {
+        let number = self.status(item).notification_number;
+        let base = self.monitored(item).notification_interval;
+        let escalated = self
+            .escalations_for(item, number, NotificationKind::Problem)
+            .map(|e| self.config.escalations[e].notification_interval)
+            .fold(None, |acc: Option<f64>, i| Some(acc.map_or(i, |a| a.min(i))));
+        let minutes = escalated.unwrap_or(base);
+        (minutes * self.config.interval_length as f64).round() as i64
+    }
+
+    /// Indices of the escalations covering notification `number + 1` of `item` now.
+    fn escalations_for(&self, item: Item, number: u32, kind: NotificationKind) -> impl Iterator<Item = usize> + '_ {
+        let target = match item {
+            Item::Host(h) => EscalationTarget::Host(h),
+            Item::Service(s) => EscalationTarget::Service(s),
+        };
+        let next = number + 1;
+        let letter = match kind {
+            NotificationKind::Recovery => 'r',
+            _ => self.current_letter(item),
+        };
+        let elapsed_units =
+            (self.now - self.status(item).last_hard_state_change) as f64 / self.config.interval_length as f64;
+        self.config.escalations.iter().enumerate().filter_map(move |(i, e)| {
+            if e.target != target {
+                return None;
+            }
+            let by_number = e
+                .first_notification
+                .is_some_and(|first| next >= first && e.last_notification.is_none_or(|last| last == 0 || next <= last));
+            let by_time = e.first_notification_time.is_some_and(|first| {
+                elapsed_units >= first
+                    && e.last_notification_time
+                        .is_none_or(|last| last == 0.0 || elapsed_units <= last)
+            });
+            let options_ok = e.escalation_options.is_empty() || e.escalation_options.contains(letter);
+            ((by_number || by_time) && options_ok && self.in_period(e.escalation_period, self.now)).then_some(i)
+        })
+    }
+
+    /// Object-level filters, then one notification per contact channel command. Returns whether
+    /// anything was sent.
+    pub(crate) fn notify(&mut self, item: Item, kind: NotificationKind, author_comment: Option<(&str, &str)>) -> bool {
+        if !self.notification_allowed(item, kind) {
+            return false;
+        }
+        let number = self.status(item).notification_number + u32::from(kind == NotificationKind::Problem);
+        let contacts = self.notified_contacts(item, kind);
+        let letter = match kind {
+            NotificationKind::Problem => self.current_letter(item),
+            NotificationKind::Recovery => 'r',
+            NotificationKind::FlappingStart | NotificationKind::FlappingStop | NotificationKind::FlappingDisabled => {
+                'f'
+            }
+            NotificationKind::DowntimeStart | NotificationKind::DowntimeEnd | NotificationKind::DowntimeCancelled => {
+                's'
+            }
+            NotificationKind::Acknowledgement | NotificationKind::Custom => '*',
+        };
+        let mut sent = false;
+        for contact in contacts {
+            let calls: Vec<CommandCall> = self
+                .channels(item, contact)
+                .into_iter()
+                .filter(|ch| letter == '*' || ch.options.contains(letter))
+                .filter(|ch| self.in_period(ch.period, self.now))
+                .flat_map(|ch| ch.commands.iter().cloned())
+                .collect();
+            for call in calls {
+                let command_line = self.notification_command_line(item, &call, contact, kind, number, author_comment);
+                let command_name = self.config.commands[call.command.index()].name.clone();
+                self.log_notification(item, contact, kind, &command_name, author_comment);
+                let id = self.new_action_id();
+                let tag = self.monitored(item).details().reactionner_tag.clone();
+                let timeout = self.config.commands[call.command.index()].timeout;
+                self.pending.push(Action {
+                    id,
+                    item,
+                    kind: ActionKind::Notification { contact, kind, number },
+                    command_line,
+                    timeout,
+                    tag,
+                });
+                sent = true;
+            }
+        }
+        sent
+    }
+
+    fn notification_allowed(&self, item: Item, kind: NotificationKind) -> bool {
+        let st = self.status(item);
+        let m = self.monitored(item);
+        if !self.globals.notifications || !st.switches.notifications {
+            return false;
+        }
+        let option = match kind {
+            NotificationKind::Problem => Some(self.current_letter(item)),
+            NotificationKind::Recovery => Some('r'),
+            NotificationKind::FlappingStart | NotificationKind::FlappingStop | NotificationKind::FlappingDisabled => {
+                Some('f')
+            }
+            NotificationKind::DowntimeStart | NotificationKind::DowntimeEnd | NotificationKind::DowntimeCancelled => {
+                Some('s')
+            }
+            NotificationKind::Acknowledgement | NotificationKind::Custom => None,
+        };
+        // Alignak writes host UNREACHABLE as `x` as well as Nagios's `u`.
+        let unreachable_alias = matches!(item, Item::Host(_)) && st.state == host_state::UNREACHABLE;
+        if let Some(letter) = option {
+            if !(m.notification_options.contains(letter) || (unreachable_alias && m.notification_options.contains('x')))
+            {
+                return false;
+            }
+        }
+        if kind != NotificationKind::Custom && !self.in_period(m.notification_period, self.now) {
+            return false;
+        }
+        let problem_or_recovery = matches!(kind, NotificationKind::Problem | NotificationKind::Recovery);
+        if problem_or_recovery && (st.downtime_depth > 0 || st.is_flapping) {
+            return false;
+        }
+        if kind == NotificationKind::Problem && st.acknowledgement.is_some() {
+            return false;
+        }
+        if let Item::Service(s) = item {
+            let host = self.config.services[s.index()].host;
+            if problem_or_recovery && self.hosts[host.index()].state != host_state::UP {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The object's contacts and its contact groups' members, or the escalations' when one
+    /// applies; sorted, each once.
+    fn notified_contacts(&self, item: Item, kind: NotificationKind) -> Vec<ContactId> {
+        let number = self.status(item).notification_number;
+        let escalations: Vec<usize> = self.escalations_for(item, number, kind).collect();
+        let mut out = BTreeSet::new();
+        let mut add = |contacts: &[ContactId], groups: &[vigia_config::model::ContactgroupId]| {
+            out.extend(contacts.iter().copied());
+            for g in groups {
+                out.extend(self.config.contactgroups[g.index()].members.iter().copied());
+            }
+        };
+        if escalations.is_empty() {
+            let m = self.monitored(item);
+            add(&m.contacts, &m.contact_groups);
+        } else {
+            for e in escalations {
+                let e = &self.config.escalations[e];
+                add(&e.contacts, &e.contact_groups);
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    /// A contact's channels for this kind of object.
+    fn channels(&self, item: Item, contact: ContactId) -> Vec<Channel<'_>> {
+        let c = &self.config.contacts[contact.index()];
+        let host = matches!(item, Item::Host(_));
+        let enabled = if host {
+            c.host_notifications_enabled
+        } else {
+            c.service_notifications_enabled
+        };
+        if !enabled {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for way in &c.notificationways {
+            let w = &self.config.notificationways[way.index()];
+            out.push(if host {
+                Channel {
+                    period: w.host_notification_period,
+                    options: w.host_notification_options,
+                    commands: &w.host_notification_commands,
+                }
+            } else {
+                Channel {
+                    period: w.service_notification_period,
+                    options: w.service_notification_options,
+                    commands: &w.service_notification_commands,
+                }
+            });
+        }
+        if out.is_empty() {
+            out.push(if host {
+                Channel {
+                    period: c.host_notification_period,
+                    options: all_if_empty(c.host_notification_options),
+                    commands: &c.host_notification_commands,
+                }
+            } else {
+                Channel {
+                    period: c.service_notification_period,
+                    options: all_if_empty(c.service_notification_options),
+                    commands: &c.service_notification_commands,
+                }
+            });
+        }
+        out
+    }
+
+    fn log_notification(
+        &mut self,
+        item: Item,
+        contact: ContactId,
+        kind: NotificationKind,
+        command: &str,
+        author_comment: Option<(&str, &str)>,
+    ) {
+        let st = self.status(item);
+        let state = state_name(item, st.state);
+        let what = match kind {
+            NotificationKind::Problem | NotificationKind::Recovery => state.to_string(),
+            other => format!("{} ({state})", other.name()),
+        };
+        let output = st.output.clone();
+        let contact = self.config.contacts[contact.index()].name.clone();
+        let tail = match (kind, author_comment) {
+            (NotificationKind::Acknowledgement | NotificationKind::Custom, Some((a, c))) => format!(";{a};{c}"),
+            _ => String::new(),
+        };
+        let line = match self.item_name(item) {
+            (host, None) => format!("HOST NOTIFICATION: {contact};{host};{what};{command};{output}{tail}"),
+            (host, Some(svc)) => {
+                format!("SERVICE NOTIFICATION: {contact};{host};{svc};{what};{command};{output}{tail}")
+            }
+        };
+        self.log(line);
+    }
+
+    /// Event handlers (global, then the object's) on every SOFT problem, on entering a HARD
+    /// state and on recovery.
+    pub(crate) fn run_event_handler(&mut self, item: Item, state_type: StateType) {
+        if !self.globals.event_handlers || !self.status(item).switches.event_handler {
+            return;
+        }
+        let global_key = match item {
+            Item::Host(_) => "global_host_event_handler",
+            Item::Service(_) => "global_service_event_handler",
+        };
+        let mut calls = Vec::new();
+        if let Some(text) = self.config.globals.get(global_key).filter(|t| !t.trim().is_empty()) {
+            let name = text.split('!').next().unwrap_or("").trim();
+            if let Some(id) = self.config.commands.iter().position(|c| c.name == name) {
+                calls.push(CommandCall {
+                    command: vigia_config::model::CommandId(id as u32),
+                    raw: text.as_str().into(),
+                });
+            }
+        }
+        if self.monitored(item).event_handler_enabled {
+            calls.extend(self.monitored(item).details().event_handler.clone());
+        }
+        for call in calls {
+            let command_line = self.command_line(item, &call, None);
+            let st = self.status(item);
+            let (state, attempt) = (state_name(item, st.state), st.attempt);
+            let name = self.config.commands[call.command.index()].name.clone();
+            let line = match self.item_name(item) {
+                (host, None) => format!(
+                    "HOST EVENT HANDLER: {host};{state};{};{attempt};{name}",
+                    state_type.name()
+                ),
+                (host, Some(svc)) => {
+                    format!(
+                        "SERVICE EVENT HANDLER: {host};{svc};{state};{};{attempt};{name}",
+                        state_type.name()
+                    )
+                }
+            };
+            self.log(line);
+            let id = self.new_action_id();
+            let timeout = self.config.commands[call.command.index()].timeout;
+            let tag = self.monitored(item).details().reactionner_tag.clone();
+            self.pending.push(Action {
+                id,
+                item,
+                kind: ActionKind::EventHandler,
+                command_line,
+                timeout,
+                tag,
+            });
+        }
+    }
+}
+
+/// A contact with no notification options set gets all of them (Alignak default).
+fn all_if_empty(l: Letters) -> Letters {
+    if l.is_empty() {
+        vigia_config::values::letters("d,u,r,f,s,w,c,x")
+    } else {
+        l
+    }
+}

@@ -176,6 +176,11 @@ impl Engine {
         if active || self.status(item).next_check == 0 {
             self.reschedule_after_result(item);
         }
+        // A re-notification that came due while this check was out.
+        let due = self.status(item).next_notification;
+        if due != 0 && due <= self.now {
+            self.renotify_if_due(item, due);
+        }
     }
 
     /// Exit code to host state, with reachability through parents.

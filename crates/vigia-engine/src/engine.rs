@@ -112,7 +112,9 @@ pub struct Engine {
     pub(crate) services: Vec<Status>,
     /// The hosts this engine owns (its part); others are known but not scheduled.
     pub(crate) owned: Vec<bool>,
-    pub(crate) schedule: BinaryHeap<Reverse<(i64, u64, Due)>>,
+    /// (time, rank, sequence, event): at the same second checks go before notifications, so a
+    /// notification sees the result of a check due at the same moment.
+    pub(crate) schedule: BinaryHeap<Reverse<(i64, u8, u64, Due)>>,
     pub(crate) seq: u64,
     pub(crate) now: i64,
     pub(crate) next_action: u64,
@@ -233,13 +235,13 @@ impl Engine {
 
     /// When the next scheduled event is due (checks, notifications), if any.
     pub fn next_event(&self) -> Option<i64> {
-        self.schedule.peek().map(|Reverse((t, _, _))| *t)
+        self.schedule.peek().map(|Reverse((t, _, _, _))| *t)
     }
 
     /// Moves the clock to `now` (never backwards) and returns every action due by then.
     pub fn advance(&mut self, now: i64) -> Vec<Action> {
         self.now = self.now.max(now);
-        while let Some(&Reverse((at, _, due))) = self.schedule.peek() {
+        while let Some(&Reverse((at, _, _, due))) = self.schedule.peek() {
             if at > self.now {
                 break;
             }
@@ -263,7 +265,11 @@ impl Engine {
 
     pub(crate) fn push_schedule(&mut self, at: i64, due: Due) {
         self.seq += 1;
-        self.schedule.push(Reverse((at, self.seq, due)));
+        let rank = match due {
+            Due::Check(_) => 0,
+            Due::Notification(_) => 1,
+        };
+        self.schedule.push(Reverse((at, rank, self.seq, due)));
     }
 
     pub(crate) fn new_action_id(&mut self) -> u64 {

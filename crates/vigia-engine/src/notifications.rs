@@ -34,10 +34,12 @@ impl Engine {
         self.notify_problem(item);
     }
 
-    /// A scheduled re-notification (or delayed first notification) came due.
+    /// A scheduled re-notification (or delayed first notification) came due. When a check of
+    /// the item is with a poller, its result decides: it is looked at again when the result
+    /// comes in, so a recovery found at that same moment is not preceded by a stale PROBLEM.
     pub(crate) fn renotify_if_due(&mut self, item: Item, at: i64) {
         let st = self.status(item);
-        if st.next_notification != at || !st.is_problem() || st.state_type != StateType::Hard {
+        if st.next_notification != at || !st.is_problem() || st.state_type != StateType::Hard || st.in_flight {
             return;
         }
         self.notify_problem(item);
@@ -62,14 +64,16 @@ impl Engine {
         }
     }
 
-    /// The item recovered from a HARD problem.
+    /// The item recovered from a HARD problem. The RECOVERY carries notification number 0:
+    /// Alignak resets the count before sending it (Nagios would send number N+1).
     pub(crate) fn recover(&mut self, item: Item) {
-        if self.status(item).notification_number > 0 {
-            self.notify(item, NotificationKind::Recovery, None);
-        }
+        let notified = self.status(item).notification_number > 0;
         let st = self.status_mut(item);
         st.notification_number = 0;
         st.next_notification = 0;
+        if notified {
+            self.notify(item, NotificationKind::Recovery, None);
+        }
     }
 
     /// Seconds between PROBLEM notifications: the object's, or the smallest of the escalations
@@ -121,6 +125,7 @@ impl Engine {
         if !self.notification_allowed(item, kind) {
             return false;
         }
+        // `$NOTIFICATIONNUMBER$`: the PROBLEM being sent counts; others carry the current count.
         let number = self.status(item).notification_number + u32::from(kind == NotificationKind::Problem);
         let contacts = self.notified_contacts(item, kind);
         let letter = match kind {

@@ -268,13 +268,20 @@ impl Engine {
                 st.last_hard_state = new_state;
                 st.last_hard_state_change = now;
             }
-            // Non-sticky acknowledgements end at any state change; sticky ones at recovery.
-            if let Some(ack) = &st.acknowledgement {
-                if new_state == 0 || (state_changed && ack.sticky != 2) {
-                    st.acknowledgement = None;
-                }
-            }
         }
+        // Non-sticky acknowledgements end at any state change; sticky ones at recovery.
+        let ack_ends = self
+            .status(item)
+            .acknowledgement
+            .as_ref()
+            .is_some_and(|ack| new_state == 0 || (state_changed && ack.sticky != 2));
+        if ack_ends {
+            self.remove_acknowledgement(item);
+        }
+        if new_state != 0 && state_changed {
+            self.problem_started_for_downtimes(item);
+        }
+        self.update_flapping(item, state_changed);
         let retry_logged = soft_change && !state_changed && self.log_retries(item);
         if state_changed || retry_logged || (hard_change && old_type == StateType::Soft) || (volatile && new_state != 0)
         {

@@ -103,6 +103,8 @@ pub struct Globals {
 pub(crate) enum Due {
     Check(Item),
     Notification(Item),
+    DowntimeStart(u64),
+    DowntimeEnd(u64),
 }
 
 /// The monitoring engine for one configuration part.
@@ -125,6 +127,10 @@ pub struct Engine {
     /// Illegal characters stripped from output macros (`illegal_macro_output_chars`).
     pub(crate) illegal_output_chars: String,
     pub(crate) max_output_length: usize,
+    pub(crate) comments: Vec<crate::comments::Comment>,
+    pub(crate) next_comment_id: u64,
+    pub(crate) downtimes: Vec<crate::downtime::Downtime>,
+    pub(crate) next_downtime_id: u64,
 }
 
 impl Engine {
@@ -197,6 +203,10 @@ impl Engine {
             tz,
             illegal_output_chars,
             max_output_length,
+            comments: Vec::new(),
+            next_comment_id: 0,
+            downtimes: Vec::new(),
+            next_downtime_id: 0,
         };
         engine.schedule_initial_checks(seed);
         engine
@@ -249,6 +259,8 @@ impl Engine {
             match due {
                 Due::Check(item) => self.run_due_check(item, at),
                 Due::Notification(item) => self.renotify_if_due(item, at),
+                Due::DowntimeStart(id) => self.start_downtime(id),
+                Due::DowntimeEnd(id) => self.end_downtime(id),
             }
         }
         std::mem::take(&mut self.pending)
@@ -266,8 +278,9 @@ impl Engine {
     pub(crate) fn push_schedule(&mut self, at: i64, due: Due) {
         self.seq += 1;
         let rank = match due {
-            Due::Check(_) => 0,
-            Due::Notification(_) => 1,
+            Due::DowntimeStart(_) | Due::DowntimeEnd(_) => 0,
+            Due::Check(_) => 1,
+            Due::Notification(_) => 2,
         };
         self.schedule.push(Reverse((at, rank, self.seq, due)));
     }

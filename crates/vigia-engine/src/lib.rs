@@ -3,13 +3,17 @@
 //! time is passed in.
 mod checks;
 mod commands;
+pub mod comments;
 mod context;
+pub mod downtime;
 pub mod engine;
 pub mod external;
+mod flapping;
 pub mod log;
 pub mod macros;
 mod notifications;
 pub mod output;
+pub mod retention;
 pub mod simulate;
 pub mod status;
 

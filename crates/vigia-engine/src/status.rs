@@ -59,6 +59,9 @@ pub fn state_letter(item: Item, state: u8) -> char {
     }
 }
 
+/// Results remembered for flap detection (Nagios and Alignak: 20).
+pub const FLAP_HISTORY: u8 = 20;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StateType {
     Soft,
@@ -126,6 +129,10 @@ pub struct Status {
     pub downtime_depth: u32,
     pub is_flapping: bool,
     pub percent_state_change: f64,
+    /// The last [`FLAP_HISTORY`] results (bit 0 newest): 1 where the state had changed.
+    pub flap_history: u32,
+    /// How many results are in `flap_history` (flapping is judged once it is full).
+    pub flap_samples: u8,
     /// A check for it is with a poller: not scheduled again until its result comes back.
     pub in_flight: bool,
     pub switches: Switches,
@@ -156,6 +163,8 @@ impl Status {
             downtime_depth: 0,
             is_flapping: false,
             percent_state_change: 0.0,
+            flap_history: 0,
+            flap_samples: 0,
             in_flight: false,
             switches,
         }

@@ -111,6 +111,12 @@ impl Engine {
             self.set_next_check(item, next);
             return;
         }
+        if self.dependency_fails(item, crate::dependencies::Criteria::Execution) {
+            // Not run while a master fails; looked at again at the normal interval.
+            let next = self.next_in_period(item, at + self.interval_seconds(item, false));
+            self.set_next_check(item, next);
+            return;
+        }
         if !self.in_period(self.monitored(item).check_period, at) {
             let next = self.next_in_period(item, at + 1);
             self.set_next_check(item, next);

@@ -131,6 +131,7 @@ pub struct Engine {
     pub(crate) next_comment_id: u64,
     pub(crate) downtimes: Vec<crate::downtime::Downtime>,
     pub(crate) next_downtime_id: u64,
+    pub(crate) dependencies_of: rustc_hash::FxHashMap<Item, Vec<u32>>,
 }
 
 impl Engine {
@@ -207,7 +208,9 @@ impl Engine {
             next_comment_id: 0,
             downtimes: Vec::new(),
             next_downtime_id: 0,
+            dependencies_of: rustc_hash::FxHashMap::default(),
         };
+        engine.dependencies_of = crate::dependencies::index(&engine.config);
         engine.schedule_initial_checks(seed);
         engine
     }

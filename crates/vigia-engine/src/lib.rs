@@ -5,6 +5,7 @@ mod checks;
 mod commands;
 pub mod comments;
 mod context;
+mod dependencies;
 pub mod downtime;
 pub mod engine;
 pub mod external;

@@ -210,7 +210,7 @@ impl Engine {
                 return false;
             }
         }
-        true
+        !(problem_or_recovery && self.dependency_fails(item, crate::dependencies::Criteria::Notification))
     }
 
     /// The object's contacts and its contact groups' members, or the escalations' when one

@@ -105,6 +105,7 @@ pub(crate) enum Due {
     Notification(Item),
     DowntimeStart(u64),
     DowntimeEnd(u64),
+    Freshness(Item),
 }
 
 /// The monitoring engine for one configuration part.
@@ -132,6 +133,8 @@ pub struct Engine {
     pub(crate) downtimes: Vec<crate::downtime::Downtime>,
     pub(crate) next_downtime_id: u64,
     pub(crate) dependencies_of: rustc_hash::FxHashMap<Item, Vec<u32>>,
+    /// When this engine started: freshness of never-checked objects counts from here.
+    pub(crate) started: i64,
 }
 
 impl Engine {
@@ -209,9 +212,11 @@ impl Engine {
             downtimes: Vec::new(),
             next_downtime_id: 0,
             dependencies_of: rustc_hash::FxHashMap::default(),
+            started: now,
         };
         engine.dependencies_of = crate::dependencies::index(&engine.config);
         engine.schedule_initial_checks(seed);
+        engine.schedule_freshness();
         engine
     }
 
@@ -264,6 +269,7 @@ impl Engine {
                 Due::Notification(item) => self.renotify_if_due(item, at),
                 Due::DowntimeStart(id) => self.start_downtime(id),
                 Due::DowntimeEnd(id) => self.end_downtime(id),
+                Due::Freshness(item) => self.check_freshness(item),
             }
         }
         std::mem::take(&mut self.pending)
@@ -282,7 +288,7 @@ impl Engine {
         self.seq += 1;
         let rank = match due {
             Due::DowntimeStart(_) | Due::DowntimeEnd(_) => 0,
-            Due::Check(_) => 1,
+            Due::Check(_) | Due::Freshness(_) => 1,
             Due::Notification(_) => 2,
         };
         self.schedule.push(Reverse((at, rank, self.seq, due)));

@@ -10,6 +10,7 @@ pub mod downtime;
 pub mod engine;
 pub mod external;
 mod flapping;
+mod freshness;
 pub mod log;
 pub mod macros;
 mod notifications;

@@ -18,7 +18,6 @@ pub mod ini;
 pub mod kind;
 pub mod model;
 pub mod parallel;
-pub mod parts;
 pub mod resolve;
 pub mod schema;
 pub mod source;
@@ -64,7 +63,7 @@ pub fn load(path: &Path) -> Result<Config, LoadError> {
         .collect();
     let mut config = resolve::Builder::new(&tree, &flat, &arena, &mut diags).build(globals, resources);
     drop(flat);
-    parts::cut(&mut config, &mut diags);
+    split::cut(&mut config, &mut diags);
     if diags.has_errors() {
         return Err(LoadError { diagnostics: diags });
     }

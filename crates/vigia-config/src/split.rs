@@ -1,0 +1,279 @@
+//! Cutting a resolved configuration into the parts the arbiter dispatches, one per active
+//! scheduler (Alignak `Config.cut_into_parts`).
+//!
+//! - Realms form a tree (`realm_members`, `higher_realms`); a loop is an error. A host without a
+//!   realm belongs to the default realm.
+//! - Hosts linked by `parents`, host or service dependencies, or business-rule members form a
+//!   *pack*: a pack is never split, because the engine needs every end of those links in one
+//!   scheduler. A pack whose hosts sit in different realms is an error.
+//! - Packs, largest first, go to the non-spare scheduler of their realm with the least load per
+//!   unit of `weight` (ties to the first defined), so weights 1 and 3 share hosts about 1:3.
+//! - Each part has a content hash (its hosts and services as resolved): the same configuration
+//!   always yields the same parts with the same hashes, and an unchanged part keeps its hash
+//!   across reloads.
+use crate::diag::Diagnostics;
+use crate::model::{Config, DaemonId, HostId, Part, RealmId, Role};
+
+/// Fills `config.parts`; problems (realm loops, packs across realms, realms with hosts but no
+/// scheduler or poller) go to `diags`.
+pub fn cut(config: &mut Config, diags: &mut Diagnostics) {
+    if !check_realm_loops(config, diags) {
+        return;
+    }
+    let default_realm = RealmId(config.realms.iter().position(|r| r.default).unwrap_or(0) as u32);
+    let host_realm: Vec<RealmId> = config.hosts.iter().map(|h| h.realm.unwrap_or(default_realm)).collect();
+    let packs = packs(config);
+
+    // Packs per realm; a pack across realms is refused (Alignak: "more than one realm in one pack").
+    let mut by_realm: Vec<Vec<&Vec<HostId>>> = vec![Vec::new(); config.realms.len()];
+    for pack in &packs {
+        let realm = host_realm[pack[0].index()];
+        if let Some(other) = pack.iter().find(|h| host_realm[h.index()] != realm) {
+            let first = &config.hosts[pack[0].index()];
+            let odd = &config.hosts[other.index()];
+            diags.error(
+                Some(odd.common.location.clone()),
+                format!(
+                    "host '{}' is in realm '{}' but is linked (parents, dependencies or business rules) to host '{}' in realm '{}': linked hosts must share a realm",
+                    odd.name,
+                    config.realms[host_realm[other.index()].index()].name,
+                    first.name,
+                    config.realms[realm.index()].name
+                ),
+            );
+            continue;
+        }
+        if let Some(list) = by_realm.get_mut(realm.index()) {
+            list.push(pack);
+        }
+    }
+
+    let mut parts = Vec::new();
+    for (r, mut realm_packs) in by_realm.into_iter().enumerate() {
+        let realm = RealmId(r as u32);
+        let schedulers: Vec<DaemonId> = config
+            .daemons
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.role == Role::Scheduler && !d.spare && d.active && d.realm == realm)
+            .map(|(i, _)| DaemonId(i as u32))
+            .collect();
+        let name = &config.realms[r].name;
+        let host_count: usize = realm_packs.iter().map(|p| p.len()).sum();
+        if host_count > 0 {
+            if schedulers.is_empty() {
+                diags.error(
+                    config.realms[r].location.clone(),
+                    format!("realm '{name}' has {host_count} host(s) but no active non-spare scheduler"),
+                );
+                continue;
+            }
+            if !has_satellite(config, realm, Role::Poller) {
+                diags.error(
+                    config.realms[r].location.clone(),
+                    format!("realm '{name}' has {host_count} host(s) but no poller serves it"),
+                );
+            }
+        }
+        // Largest first, then by first host: deterministic, and big packs placed while the
+        // schedulers are still empty balance best.
+        realm_packs.sort_by_key(|p| (std::cmp::Reverse(p.len()), p[0]));
+        let mut load = vec![0usize; schedulers.len()];
+        let mut hosts: Vec<Vec<HostId>> = vec![Vec::new(); schedulers.len()];
+        for pack in realm_packs {
+            let weight = |i: usize| config.daemons[schedulers[i].index()].weight.max(1) as f64;
+            let best = (0..schedulers.len())
+                .min_by(|&a, &b| {
+                    let la = (load[a] + pack.len()) as f64 / weight(a);
+                    let lb = (load[b] + pack.len()) as f64 / weight(b);
+                    la.total_cmp(&lb).then(a.cmp(&b))
+                })
+                .unwrap_or(0);
+            load[best] += pack.len();
+            hosts[best].extend_from_slice(pack);
+        }
+        for (i, mut part_hosts) in hosts.into_iter().enumerate() {
+            part_hosts.sort_unstable();
+            let services = part_hosts.iter().map(|h| config.hosts[h.index()].services.len()).sum();
+            parts.push(Part {
+                realm,
+                scheduler: schedulers[i],
+                hosts: part_hosts,
+                services,
+                hash: String::new(),
+            });
+        }
+    }
+    let hashes = crate::parallel::map(&parts, |p| part_hash(config, p));
+    for (part, hash) in parts.iter_mut().zip(hashes) {
+        part.hash = hash;
+    }
+    config.parts = parts;
+}
+
+/// Whether a satellite of `role` serves `realm`: one in the realm itself, or in a realm above
+/// it with `manage_sub_realms`.
+fn has_satellite(config: &Config, realm: RealmId, role: Role) -> bool {
+    config.daemons.iter().any(|d| {
+        d.role == role && d.active && (d.realm == realm || (d.manage_sub_realms && is_below(config, realm, d.realm)))
+    })
+}
+
+/// Whether `realm` is somewhere below `above` in the realm tree.
+pub fn is_below(config: &Config, realm: RealmId, above: RealmId) -> bool {
+    let mut stack = config.realms[above.index()].members.clone();
+    let mut seen = vec![false; config.realms.len()];
+    while let Some(r) = stack.pop() {
+        if r == realm {
+            return true;
+        }
+        if !std::mem::replace(&mut seen[r.index()], true) {
+            stack.extend_from_slice(&config.realms[r.index()].members);
+        }
+    }
+    false
+}
+
+/// Reports realm membership loops; false when there is one (the tree cannot be used).
+fn check_realm_loops(config: &Config, diags: &mut Diagnostics) -> bool {
+    let mut ok = true;
+    for (i, realm) in config.realms.iter().enumerate() {
+        if is_below(config, RealmId(i as u32), RealmId(i as u32)) {
+            diags.error(
+                realm.location.clone(),
+                format!("realm '{}' is a member of itself (realm_members loop)", realm.name),
+            );
+            ok = false;
+        }
+    }
+    ok
+}
+
+/// Hosts that must stay together, each pack sorted, packs in order of their first host.
+pub fn packs(config: &Config) -> Vec<Vec<HostId>> {
+    let mut sets = UnionFind::new(config.hosts.len());
+    for (h, host) in config.hosts.iter().enumerate() {
+        for p in &host.parents {
+            sets.union(h, p.index());
+        }
+    }
+    for d in &config.hostdependencies {
+        sets.union(d.master.index(), d.dependent.index());
+    }
+    for d in &config.servicedependencies {
+        let master = config.services[d.master.index()].host;
+        let dependent = config.services[d.dependent.index()].host;
+        sets.union(master.index(), dependent.index());
+    }
+    let host_index: rustc_hash::FxHashMap<&str, usize> = config
+        .hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.name.as_str(), i))
+        .collect();
+    let group_index: rustc_hash::FxHashMap<&str, usize> = config
+        .hostgroups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.name.as_str(), i))
+        .collect();
+    let mut rule_owners: Vec<(usize, &str)> = Vec::new();
+    for (h, host) in config.hosts.iter().enumerate() {
+        if let Some(rule) = business_rule(config, &host.common) {
+            rule_owners.push((h, rule));
+        }
+    }
+    for s in &config.services {
+        if let Some(rule) = business_rule(config, &s.common) {
+            rule_owners.push((s.host.index(), rule));
+        }
+    }
+    for (owner, rule) in rule_owners {
+        for name in rule_members(rule) {
+            if let Some(group) = name.strip_prefix("g:") {
+                if let Some(&g) = group_index.get(group) {
+                    for m in &config.hostgroups[g].members {
+                        sets.union(owner, m.index());
+                    }
+                }
+            } else if let Some(&m) = host_index.get(name) {
+                sets.union(owner, m);
+            }
+        }
+    }
+    let mut packs: rustc_hash::FxHashMap<usize, Vec<HostId>> = Default::default();
+    for h in 0..config.hosts.len() {
+        packs.entry(sets.find(h)).or_default().push(HostId(h as u32));
+    }
+    let mut packs: Vec<Vec<HostId>> = packs.into_values().collect();
+    packs.sort_unstable_by_key(|p| p[0]);
+    packs
+}
+
+/// The expression of a `bp_rule!EXPR` check command.
+fn business_rule<'c>(config: &'c Config, m: &'c crate::model::Monitored) -> Option<&'c str> {
+    let call = m.check_command.as_ref()?;
+    if config.commands[call.command.index()].name != "bp_rule" {
+        return None;
+    }
+    call.raw.split_once('!').map(|(_, expr)| expr)
+}
+
+/// Host names (and `g:group` names) a business rule refers to; regex terms (`r:`) are left to
+/// the engine, which resolves them within its own part.
+fn rule_members(expr: &str) -> impl Iterator<Item = &str> {
+    expr.split(['&', '|', '(', ')'])
+        .map(|term| {
+            let term = term.trim();
+            // `2 of: a,b` → `a,b`; `!a` → `a`.
+            let term = term.rsplit_once("of:").map_or(term, |(_, t)| t).trim();
+            let term = term.trim_start_matches('!').trim();
+            term.split(',').next().unwrap_or("").trim()
+        })
+        .filter(|name| !name.is_empty() && !name.starts_with("r:"))
+}
+
+/// The part's content hash: every host and service in it, as resolved.
+fn part_hash(config: &Config, part: &Part) -> String {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(config.realms[part.realm.index()].name.as_bytes());
+    for h in &part.hosts {
+        let host = &config.hosts[h.index()];
+        // serde_json of a resolved object is a canonical form: fields in declaration order,
+        // maps sorted (BTreeMap).
+        let _ = serde_json::to_writer(&mut hasher, host);
+        for s in &host.services {
+            let _ = serde_json::to_writer(&mut hasher, &config.services[s.index()]);
+        }
+    }
+    hasher.finalize().to_hex()[..16].to_string()
+}
+
+struct UnionFind {
+    parent: Vec<usize>,
+}
+
+impl UnionFind {
+    fn new(n: usize) -> Self {
+        UnionFind {
+            parent: (0..n).collect(),
+        }
+    }
+
+    fn find(&mut self, mut x: usize) -> usize {
+        while self.parent[x] != x {
+            self.parent[x] = self.parent[self.parent[x]];
+            x = self.parent[x];
+        }
+        x
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            // The smaller index is the root: packs are the same whatever the link order.
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            self.parent[hi] = lo;
+        }
+    }
+}

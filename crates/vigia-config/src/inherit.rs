@@ -205,6 +205,7 @@ pub fn flatten<'a>(
 /// A property written twice in one definition: the last one counts (as Nagios), both are kept
 /// out of the flattened result.
 fn push_own<'a>(own: &mut Vec<FlatProp<'a>>, key: &'a str, value: &'a str, file: u32, line: u32) {
+    let key = crate::schema::canonical(key);
     match own.iter_mut().find(|p| p.key == key) {
         Some(p) => {
             p.value = value;

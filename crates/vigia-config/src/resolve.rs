@@ -35,7 +35,13 @@ const IMPLIED_FROM_HOST: &[&str] = &[
 ];
 
 /// Checks that need no process: Alignak runs them inside the scheduler or poller.
-pub const INTERNAL_COMMANDS: &[&str] = &["_internal_host_up", "_echo", "_internal_host_check", "bp_rule"];
+pub const INTERNAL_COMMANDS: &[&str] = &[
+    "_internal_host_up",
+    "_echo",
+    "_internal_host_check",
+    "_internal_service_check",
+    "bp_rule",
+];
 
 /// Values many objects write the same way, stored once: at a million services, one copy of
 /// `check_ping!100,20%!500,60%` instead of a million.
@@ -199,6 +205,39 @@ impl<'r, 'a> Builder<'r, 'a> {
             kept.push(*obj);
         }
         (names, kept)
+    }
+
+    /// Groups that members name in their own `hostgroups`/`servicegroups` but that are not
+    /// defined. Alignak creates them (`Hostgroups.add_member`); Nagios refuses the
+    /// configuration. Vigia follows Alignak, with a warning so the typo is still seen.
+    fn implied_groups(
+        &mut self,
+        members: &[&'r FlatObject<'a>],
+        key: &str,
+        what: &str,
+        names: &mut Names<'r>,
+    ) -> Vec<(String, Location)> {
+        let mut implied = Vec::new();
+        for obj in members {
+            let Some(list) = obj.value(key) else { continue };
+            for item in values::split_list(list) {
+                let name = item.trim_start_matches('!').trim();
+                if name.is_empty() || name == "*" || names.get(name).is_some() {
+                    continue;
+                }
+                let at = at_of(obj, key);
+                let loc = self.loc(at.0, at.1);
+                self.warn_at(
+                    loc.clone(),
+                    format!("{what} '{name}' is not defined: created with the members that name it (as Alignak does)"),
+                );
+                let name: &'r str = self.arena.alloc(name.to_string());
+                names.ids.insert(name, names.order.len() as u32);
+                names.order.push(name);
+                implied.push((name.to_string(), loc));
+            }
+        }
+        implied
     }
 
     /// Every property the schema marks required (no default) must be set.
@@ -460,7 +499,8 @@ impl<'r, 'a> Builder<'r, 'a> {
             let svc_cmds = self.command_list(obj, "service_notification_commands", &mut commands);
             contacts.push(Contact {
                 name: r.string("contact_name"),
-                alias: r.string("alias"),
+                // Nagios: an alias defaults to the name.
+                alias: r.opt("alias").unwrap_or(r.str("contact_name")).to_string(),
                 email: r.string("email"),
                 pager: r.string("pager"),
                 addresses: (1..=6).map(|n| r.string(&format!("address{n}"))).collect(),
@@ -492,6 +532,7 @@ impl<'r, 'a> Builder<'r, 'a> {
         }
         let cg_list = self.groups(
             &cg_objs,
+            &[],
             &contact_names,
             cg_members,
             "contact",
@@ -507,10 +548,11 @@ impl<'r, 'a> Builder<'r, 'a> {
 
         // Hosts and host groups.
         let objs = self.real(ObjectKind::Hostgroup);
-        let (hg_names, hg_objs) = self.names(ObjectKind::Hostgroup, &objs);
+        let (mut hg_names, hg_objs) = self.names(ObjectKind::Hostgroup, &objs);
         let objs = self.real(ObjectKind::Host);
         let (host_names, host_objs) = self.names(ObjectKind::Host, &objs);
-        let mut hg_members: Vec<Vec<u32>> = vec![Vec::new(); hg_objs.len()];
+        let hg_implied = self.implied_groups(&host_objs, "hostgroups", "hostgroup", &mut hg_names);
+        let mut hg_members: Vec<Vec<u32>> = vec![Vec::new(); hg_names.order.len()];
         let mut hosts = Vec::with_capacity(host_objs.len());
         let mut lookups = Lookups {
             timeperiods: &tp_names,
@@ -549,6 +591,7 @@ impl<'r, 'a> Builder<'r, 'a> {
         self.check_loops(&parent_edges, &host_objs, "parents", "host_name");
         let hg_list = self.groups(
             &hg_objs,
+            &hg_implied,
             &host_names,
             hg_members,
             "host",
@@ -576,8 +619,10 @@ impl<'r, 'a> Builder<'r, 'a> {
             self.service_instances(&host_objs, &host_sides, &host_names, &hg_names, &hg_list);
         let mut services = Vec::with_capacity(instances.len());
         let objs = self.real(ObjectKind::Servicegroup);
-        let (sg_names, sg_objs) = self.names(ObjectKind::Servicegroup, &objs);
-        let mut sg_members: Vec<Vec<u32>> = vec![Vec::new(); sg_objs.len()];
+        let (mut sg_names, sg_objs) = self.names(ObjectKind::Servicegroup, &objs);
+        let service_objs: Vec<&FlatObject<'_>> = instances.iter().map(|i| i.obj).collect();
+        let sg_implied = self.implied_groups(&service_objs, "servicegroups", "servicegroup", &mut sg_names);
+        let mut sg_members: Vec<Vec<u32>> = vec![Vec::new(); sg_names.order.len()];
         for inst in &instances {
             let id = services.len() as u32;
             for g in self.refs(inst.obj, "servicegroups", &sg_names, "servicegroup") {
@@ -622,6 +667,7 @@ impl<'r, 'a> Builder<'r, 'a> {
         }
         let sg_list = self.groups(
             &sg_objs,
+            &sg_implied,
             &Names::default(),
             sg_members,
             "service",
@@ -1145,6 +1191,7 @@ impl<'r, 'a> Builder<'r, 'a> {
     fn groups(
         &mut self,
         objs: &[&'r FlatObject<'a>],
+        implied: &[(String, Location)],
         member_names: &Names<'_>,
         mut members: Vec<Vec<u32>>,
         member_what: &str,
@@ -1153,12 +1200,12 @@ impl<'r, 'a> Builder<'r, 'a> {
     ) -> Vec<Group<u32>> {
         let kind = objs.first().map(|o| o.kind);
         let name_key = kind.and_then(|k| k.name_key()).unwrap_or("name");
-        let mut nested: Vec<Vec<u32>> = Vec::with_capacity(objs.len());
+        let mut nested: Vec<Vec<u32>> = vec![Vec::new(); objs.len() + implied.len()];
         for (g, obj) in objs.iter().enumerate() {
             if member_what != "service" {
                 members[g].extend(self.refs(obj, "members", member_names, member_what));
             }
-            nested.push(self.refs(obj, nested_key, group_names, "group"));
+            nested[g] = self.refs(obj, nested_key, group_names, "group");
         }
         self.check_loops(&nested, objs, nested_key, name_key);
         // Depth-first union of nested groups; loops were reported, `visiting` stops them here.
@@ -1175,17 +1222,29 @@ impl<'r, 'a> Builder<'r, 'a> {
         let mut out = Vec::with_capacity(objs.len());
         for (g, obj) in objs.iter().enumerate() {
             let mut all = Vec::new();
-            let mut seen = vec![false; objs.len()];
+            let mut seen = vec![false; nested.len()];
             collect(g, &nested, &members, &mut seen, &mut all);
             all.sort_unstable();
             all.dedup();
             let r = Reader::new(obj);
             out.push(Group {
                 name: r.string(name_key),
-                alias: r.string("alias"),
+                alias: r.opt("alias").unwrap_or(r.str(name_key)).to_string(),
                 members: all,
                 extra: extra(obj, obj.kind, GROUP_TYPED),
                 location: self.obj_loc(obj),
+            });
+        }
+        for (i, (name, location)) in implied.iter().enumerate() {
+            let mut all = members[objs.len() + i].clone();
+            all.sort_unstable();
+            all.dedup();
+            out.push(Group {
+                name: name.clone(),
+                alias: name.clone(),
+                members: all,
+                extra: BTreeMap::new(),
+                location: location.clone(),
             });
         }
         out

@@ -785,7 +785,19 @@ pub fn props(kind: ObjectKind) -> &'static [PropDef] {
 }
 
 /// The definition of `name` for `kind`, if the type knows it.
+/// Nagios 2 names that Nagios 3+, Shinken and Alignak still accept for host and service
+/// properties (Alignak `old_properties`).
+pub fn canonical(name: &str) -> &str {
+    match name {
+        "normal_check_interval" => "check_interval",
+        "retry_check_interval" => "retry_interval",
+        "criticity" => "business_impact",
+        _ => name,
+    }
+}
+
 pub fn lookup(kind: ObjectKind, name: &str) -> Option<&'static PropDef> {
+    let name = canonical(name);
     let table = props(kind);
     table.binary_search_by(|def| def.name.cmp(name)).ok().map(|i| &table[i])
 }

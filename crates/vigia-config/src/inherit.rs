@@ -188,7 +188,7 @@ pub fn flatten<'a>(
                     }
                 }
             }
-            out.entry(obj.kind).or_default().push(FlatObject {
+            let flat = FlatObject {
                 kind: obj.kind,
                 file: f as u32,
                 line: obj.line,
@@ -196,10 +196,83 @@ pub fn flatten<'a>(
                 ancestry,
                 own,
                 inherited,
-            });
+            };
+            let list = out.entry(obj.kind).or_default();
+            match name_range(&flat) {
+                Some(range) => list.extend(range.expand(&flat, arena)),
+                None => list.push(flat),
+            }
         }
     }
     out
+}
+
+/// Alignak's generated names: a definition named `north_host_[0-19-%03d]` stands for twenty
+/// objects `north_host_000` … `north_host_019` (`[MIN-MAX]` or `[MIN-MAX-FORMAT]`, `%d` by
+/// default; Alignak `Items.add_item`). Templates are never expanded; a bracket without a range
+/// is an ordinary character.
+struct NameRange {
+    key: &'static str,
+    prefix: String,
+    suffix: String,
+    min: i64,
+    max: i64,
+    /// Zero-padded width from a `%0Nd` format (0: none).
+    width: usize,
+}
+
+/// At most this many objects from one definition: a typo such as `[0-99999999]` must not
+/// exhaust memory.
+const MAX_GENERATED: i64 = 1_000_000;
+
+fn name_range(obj: &FlatObject<'_>) -> Option<NameRange> {
+    if obj.template_only {
+        return None;
+    }
+    let key = obj.kind.name_key()?;
+    let name = obj.own.iter().find(|p| p.key == key)?.value;
+    let open = name.find('[')?;
+    let close = open + name[open..].find(']')?;
+    let inner = &name[open + 1..close];
+    let mut parts = inner.splitn(3, '-');
+    let (lo, hi, fmt) = (parts.next()?, parts.next()?, parts.next().unwrap_or("%d"));
+    // Alignak: a limit that is not a number counts as 1.
+    let min = lo.trim().parse().unwrap_or(1);
+    let max = hi.trim().parse().unwrap_or(1);
+    let width = fmt
+        .strip_prefix("%0")
+        .and_then(|w| w.strip_suffix('d'))
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(0);
+    Some(NameRange {
+        key,
+        prefix: name[..open].to_string(),
+        suffix: name[close + 1..].to_string(),
+        min,
+        max: max.min(min.saturating_add(MAX_GENERATED - 1)),
+        width,
+    })
+}
+
+impl NameRange {
+    fn expand<'a>(&self, obj: &FlatObject<'a>, arena: &'a Arena<String>) -> Vec<FlatObject<'a>> {
+        let mut out = Vec::new();
+        for i in self.min..=self.max {
+            let name: &'a str = arena.alloc(format!("{}{:0w$}{}", self.prefix, i, self.suffix, w = self.width));
+            let mut copy = obj.clone();
+            for p in copy.own.iter_mut() {
+                if p.key == self.key {
+                    p.value = name;
+                } else if matches!(p.key, "display_name" | "alias" | "notes" | "notes_url" | "action_url")
+                    && p.value.contains("$HOSTNAME$")
+                {
+                    p.value = arena.alloc(p.value.replace("$HOSTNAME$", name));
+                }
+            }
+            out.push(copy);
+        }
+        out
+    }
 }
 
 /// A property written twice in one definition: the last one counts (as Nagios), both are kept

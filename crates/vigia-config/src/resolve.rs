@@ -2246,4 +2246,19 @@ mod tests {
         );
         let _ = Path::new("");
     }
+
+    #[test]
+    fn generated_names_from_ranges() {
+        let c = ok("define host {\n host_name north_[0-2-%03d]\n alias $HOSTNAME$ box\n check_command c\n max_check_attempts 1\n}\n\
+            define host {\n host_name web[1-2]\n check_command c\n max_check_attempts 1\n}\n\
+            define host {\n host_name plain[x]\n check_command c\n max_check_attempts 1\n}\n\
+            define service {\n host_name north_001,web2\n service_description s\n check_command c\n max_check_attempts 1\n}\n");
+        let names: Vec<&str> = c.hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["north_000", "north_001", "north_002", "web1", "web2", "plain[x]"]
+        );
+        assert_eq!(host(&c, "north_002").alias, "north_002 box");
+        assert_eq!(c.services.len(), 2);
+    }
 }

@@ -12,7 +12,7 @@
 use jiff::Timestamp;
 use vigia_config::model::{HostId, TimeperiodId};
 
-use crate::engine::{Action, ActionKind, CheckResult, Due, Engine};
+use crate::engine::{subject, Action, ActionKind, CheckResult, Due, Engine};
 use crate::output::PluginOutput;
 use crate::status::{host_state, service_state, state_letter, state_name, Item, StateType};
 
@@ -43,6 +43,7 @@ impl Engine {
         let count = items.len().max(1) as i64;
         for (i, (item, spread)) in items.into_iter().enumerate() {
             let interval = self.interval_seconds(item, false);
+            // Spread over the configured window, never later than one interval.
             let window = spread.min(interval).max(1);
             let offset = ((i as i64 * window) / count + (seed % window as u64) as i64) % window;
             let at = self.next_in_period(item, self.now + offset);
@@ -51,18 +52,17 @@ impl Engine {
     }
 
     /// An item gets active checks when it has a command and a positive interval.
-    fn schedulable(&self, item: Item) -> bool {
-        let m = self.monitored(item);
-        m.check_command.is_some() && m.check_interval > 0.0
+    pub(crate) fn schedulable(&self, item: Item) -> bool {
+        self.monitored(item).check_command.is_some() && self.check_interval(item) > 0.0
     }
 
-    /// `check_interval` (or `retry_interval`) in seconds.
+    /// `check_interval` (or `retry_interval`) in seconds, as commands may have changed them.
     pub(crate) fn interval_seconds(&self, item: Item, retry: bool) -> i64 {
-        let m = self.monitored(item);
-        let minutes = if retry && m.retry_interval > 0.0 {
-            m.retry_interval
+        let retry_minutes = if retry { self.retry_interval(item) } else { 0.0 };
+        let minutes = if retry_minutes > 0.0 {
+            retry_minutes
         } else {
-            m.check_interval
+            self.check_interval(item)
         };
         ((minutes * self.config.interval_length as f64).round() as i64).max(1)
     }
@@ -125,8 +125,22 @@ impl Engine {
         self.launch_check(item);
     }
 
-    /// Hands a check to the pollers now.
+    /// A forced check came due (`SCHEDULE_FORCED_*_CHECK`): it runs whatever the switches,
+    /// periods and dependencies say.
+    pub(crate) fn run_forced_check(&mut self, item: Item, at: i64) {
+        let st = self.status(item);
+        if st.next_check != at || st.in_flight || !self.owns(item) {
+            return;
+        }
+        self.launch_check(item);
+    }
+
+    /// Hands a check to the pollers now (a business rule is computed here instead).
     pub(crate) fn launch_check(&mut self, item: Item) {
+        if self.business.by_item.contains_key(&item) {
+            self.run_business_rule(item);
+            return;
+        }
         let Some(call) = self.monitored(item).check_command.clone() else {
             return;
         };
@@ -146,12 +160,24 @@ impl Engine {
         });
     }
 
-    /// A check result, active (answering an action) or passive (`action == 0`).
+    /// A check result, active (answering an action) or passive (`action == 0`). Results for
+    /// objects of another part are ignored.
     pub fn submit(&mut self, result: CheckResult) {
         let item = result.item;
         if !self.owns(item) {
             return;
         }
+        let active = result.action != 0;
+        self.consume(result);
+        if active || self.status(item).next_check == 0 {
+            self.reschedule_after_result(item);
+        }
+        self.flush_status_broks(Some(item));
+    }
+
+    /// What a result does to the item, whoever produced it.
+    pub(crate) fn consume(&mut self, result: CheckResult) {
+        let item = result.item;
         let active = result.action != 0;
         let out = PluginOutput::parse(&result.output, self.max_output_length);
         let was_scheduled = self.status(item).next_check;
@@ -179,9 +205,6 @@ impl Engine {
             },
         };
         self.apply_state(item, new_state);
-        if active || self.status(item).next_check == 0 {
-            self.reschedule_after_result(item);
-        }
         // A re-notification that came due while this check was out.
         let due = self.status(item).next_notification;
         if due != 0 && due <= self.now {
@@ -206,7 +229,7 @@ impl Engine {
         }
     }
 
-    fn reschedule_after_result(&mut self, item: Item) {
+    pub(crate) fn reschedule_after_result(&mut self, item: Item) {
         if !self.schedulable(item) {
             return;
         }
@@ -219,7 +242,7 @@ impl Engine {
     /// The soft/hard state machine: attempts, state types, alerts, notifications, event
     /// handlers.
     pub(crate) fn apply_state(&mut self, item: Item, new_state: u8) {
-        let max_attempts = self.monitored(item).max_check_attempts.max(1);
+        let max_attempts = self.max_check_attempts(item);
         let volatile = matches!(item, Item::Service(s) if self.config.services[s.index()].is_volatile);
         // A service on a host that is not UP goes HARD at once.
         let host_down = match item {
@@ -255,18 +278,27 @@ impl Engine {
         let state_changed = new_state != old_state;
         let hard_change = state_type == StateType::Hard && (state_changed || old_type == StateType::Soft);
         let soft_change = state_type == StateType::Soft;
-        // A recovery from SOFT is logged as SOFT (attempt back to 1).
+        // A recovery from SOFT is logged as SOFT.
         let logged_type = if new_state == 0 && old_type == StateType::Soft {
             StateType::Soft
         } else {
             state_type
+        };
+        // A recovery is logged, handled and notified with the attempt it ends (a SOFT one counts
+        // one more attempt), and only then goes back to 1: `OK;HARD;3`, `OK;SOFT;2` (Nagios 4
+        // and Alignak `consume_result` alike).
+        let recovering = new_state == 0 && old_state != 0;
+        let logged_attempt = match (recovering, old_type) {
+            (true, StateType::Soft) => (old_attempt + 1).min(max_attempts),
+            (true, StateType::Hard) => old_attempt,
+            (false, _) => attempt,
         };
         {
             let st = self.status_mut(item);
             st.last_state = old_state;
             st.state = new_state;
             st.state_type = if new_state == 0 { StateType::Hard } else { state_type };
-            st.attempt = attempt;
+            st.attempt = logged_attempt;
             if state_changed {
                 st.last_state_change = now;
             }
@@ -284,48 +316,53 @@ impl Engine {
         if ack_ends {
             self.remove_acknowledgement(item);
         }
-        if new_state != 0 && state_changed {
-            self.problem_started_for_downtimes(item);
-        }
         self.update_flapping(item, state_changed);
         let retry_logged = soft_change && !state_changed && self.log_retries(item);
         if state_changed || retry_logged || (hard_change && old_type == StateType::Soft) || (volatile && new_state != 0)
         {
-            self.log_alert(item, logged_type, attempt);
+            self.log_alert(item, logged_type, logged_attempt);
         }
         let event = state_changed || soft_change || hard_change || (volatile && new_state != 0);
         if event {
             self.run_event_handler(item, logged_type);
         }
-        if new_state != 0 && (hard_change || (volatile && state_type == StateType::Hard)) {
+        let hard_problem = new_state != 0 && (hard_change || (volatile && state_type == StateType::Hard));
+        if hard_problem {
+            // Alignak starts flexible downtimes on entering a HARD problem, before notifying.
+            self.problem_started_for_downtimes(item);
+        }
+        if hard_change {
+            self.business_member_changed(item);
+        }
+        if hard_problem {
             self.start_problem(item);
         } else if new_state == 0 && state_changed && old_type == StateType::Hard {
             self.recover(item);
         } else if new_state == 0 && state_changed {
             self.status_mut(item).next_notification = 0;
         }
+        if recovering {
+            self.status_mut(item).attempt = attempt;
+        }
     }
 
     fn log_retries(&self, item: Item) -> bool {
         match item {
-            Item::Host(_) => self.globals.log_host_retries,
-            Item::Service(_) => self.globals.log_service_retries,
+            Item::Host(_) => self.log_options.host_retries,
+            Item::Service(_) => self.log_options.service_retries,
         }
     }
 
     fn log_alert(&mut self, item: Item, state_type: StateType, attempt: u32) {
+        let config = std::sync::Arc::clone(&self.config);
         let st = self.status(item);
-        let state = state_name(item, st.state);
-        let output = st.output.clone();
-        let line = match self.item_name(item) {
-            (host, None) => format!("HOST ALERT: {host};{state};{};{attempt};{output}", state_type.name()),
-            (host, Some(svc)) => {
-                format!(
-                    "SERVICE ALERT: {host};{svc};{state};{};{attempt};{output}",
-                    state_type.name()
-                )
-            }
-        };
+        let line = crate::log::alert(
+            subject(&config, item),
+            state_name(item, st.state),
+            state_type,
+            attempt,
+            &st.output,
+        );
         self.log(line);
     }
 

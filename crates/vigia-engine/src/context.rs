@@ -90,12 +90,7 @@ impl<'e> ItemMacros<'e> {
             ),
             _ => {
                 let custom = name.strip_prefix("_HOST")?;
-                return h
-                    .common
-                    .details()
-                    .customs
-                    .get(custom)
-                    .map(|v| Cow::Borrowed(v.as_str()));
+                return e.custom_var(item, custom).map(Cow::Borrowed);
             }
         };
         Some(v)
@@ -163,12 +158,7 @@ impl<'e> ItemMacros<'e> {
             ),
             _ => {
                 let custom = name.strip_prefix("_SERVICE")?;
-                return s
-                    .common
-                    .details()
-                    .customs
-                    .get(custom)
-                    .map(|v| Cow::Borrowed(v.as_str()));
+                return e.custom_var(item, custom).map(Cow::Borrowed);
             }
         };
         Some(v)
@@ -206,6 +196,21 @@ impl<'e> ItemMacros<'e> {
 impl MacroSource for ItemMacros<'_> {
     fn value(&self, name: &str) -> Option<Cow<'_, str>> {
         let e = self.engine;
+        // Alignak's item macros, used by business rule output templates.
+        match name {
+            "STATUS" => return Some(Cow::Borrowed(state_name(self.item, e.status(self.item).state))),
+            "SHORTSTATUS" => return Some(Cow::Borrowed(short_status(self.item, e.status(self.item).state))),
+            "FULLNAME" => {
+                return Some(Cow::Owned(match self.item {
+                    Item::Host(h) => e.config.hosts[h.index()].name.clone(),
+                    Item::Service(s) => {
+                        let svc = &e.config.services[s.index()];
+                        format!("{}/{}", e.config.hosts[svc.host.index()].name, svc.description)
+                    }
+                }))
+            }
+            _ => {}
+        }
         let host = match self.item {
             Item::Host(h) => h,
             Item::Service(s) => e.config.services[s.index()].host,
@@ -274,7 +279,31 @@ impl MacroSource for ItemMacros<'_> {
     }
 }
 
+/// Alignak `get_short_status`: `O`, `W`, `C`, `U` for services, `U`, `D`, `X` for hosts.
+fn short_status(item: Item, state: u8) -> &'static str {
+    match item {
+        Item::Host(_) => ["U", "D", "X"].get(state as usize).copied().unwrap_or("X"),
+        Item::Service(_) => ["O", "W", "C", "U"].get(state as usize).copied().unwrap_or("U"),
+    }
+}
+
 impl Engine {
+    /// Any text with the item's macros resolved (no `$ARGn$`).
+    pub(crate) fn expand_for(&self, item: Item, text: &str) -> String {
+        let source = ItemMacros {
+            engine: self,
+            item,
+            notification: None,
+        };
+        Expander {
+            args: &[],
+            resources: &self.config.resources,
+            illegal_output_chars: &self.illegal_output_chars,
+            source: &source,
+        }
+        .expand(text)
+    }
+
     /// A check or event handler command line, macros resolved.
     pub(crate) fn command_line(
         &self,

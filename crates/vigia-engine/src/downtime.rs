@@ -1,12 +1,18 @@
-//! Scheduled downtimes (Nagios "Scheduled Downtime"): fixed ones run from start to end;
-//! flexible ones start when the object enters a problem state inside the window and last
-//! `duration`; a triggered one starts when its trigger starts. Each one raises the object's
-//! `scheduled_downtime_depth`, adds a comment, logs `DOWNTIME ALERT` and notifies
-//! DOWNTIMESTART / DOWNTIMEEND / DOWNTIMECANCELLED.
+//! Scheduled downtimes (Nagios "Scheduled Downtime", Alignak `downtime.py`): fixed ones run from
+//! start to end; flexible ones start when the object enters a HARD problem state inside the
+//! window (Alignak `check_for_flexible_downtime`; Nagios starts them on any problem result) and
+//! last `duration`; a triggered one starts when its trigger starts. Each one raises the object's
+//! `scheduled_downtime_depth` and adds a comment. Only the first to start and the last to end
+//! log `DOWNTIME ALERT` and notify DOWNTIMESTART / DOWNTIMEEND. Cancelling one logs CANCELLED,
+//! cancels the downtimes it triggered, and notifies nobody (Alignak; Nagios sends
+//! DOWNTIMECANCELLED). A host downtime that starts acknowledges the host's problem, sticky
+//! (Alignak).
 use serde::{Deserialize, Serialize};
 
+use crate::brok::BrokBody;
 use crate::comments::CommentKind;
-use crate::engine::{Due, Engine, NotificationKind};
+use crate::engine::{subject, Due, Engine, NotificationKind};
+use crate::log::DowntimeEvent;
 use crate::status::Item;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -52,14 +58,27 @@ impl Engine {
         }
         self.next_downtime_id += 1;
         let id = self.next_downtime_id;
-        let text = format!(
-            "This {} has been scheduled for {} downtime from {start} to {end}. Notifications for the {} will not be sent out during that time period.",
-            kind_word(item),
-            if fixed { "fixed" } else { "flexible" },
-            kind_word(item)
-        );
+        let word = kind_word(item);
+        let stamp = |t: i64| crate::macros::short_date_time(t, &self.tz);
+        // Alignak's automatic comment, word for word.
+        let text = if fixed {
+            format!(
+                "This {word} has been scheduled for fixed downtime from {} to {}. Notifications for the {word} will not be sent out for this time period.",
+                stamp(start),
+                stamp(end)
+            )
+        } else {
+            let duration = duration.max(0);
+            format!(
+                "This {word} has been scheduled for flexible downtime starting between {} and {} and lasting for a period of {} hours and {} minutes. Notifications for the {word} will not be sent out for this time period.",
+                stamp(start),
+                stamp(end),
+                duration / 3600,
+                duration % 3600 / 60
+            )
+        };
         let comment_id = self.add_comment(item, CommentKind::Downtime, false, author, &text);
-        self.downtimes.push(Downtime {
+        let downtime = Downtime {
             id,
             item,
             start,
@@ -73,11 +92,23 @@ impl Engine {
             active: false,
             started_at: 0,
             comment_id,
+        };
+        self.push_brok(BrokBody::DowntimeAdded {
+            downtime: downtime.clone(),
         });
+        self.downtimes.push(downtime);
+        self.record_downtime(id);
+        // The object's status shows its downtimes (comments, and soon the depth).
+        self.status_mut(item);
         if fixed && triggered_by == 0 {
             self.push_schedule(start.max(self.now), Due::DowntimeStart(id));
-        } else if !fixed && triggered_by == 0 && self.status(item).is_problem() && start <= self.now {
-            // A flexible downtime scheduled during a problem starts at once.
+        } else if !fixed
+            && triggered_by == 0
+            && self.status(item).is_problem()
+            && self.status(item).state_type == crate::status::StateType::Hard
+            && start <= self.now
+        {
+            // A flexible downtime scheduled during a HARD problem starts at once.
             self.start_downtime(id);
         }
         self.push_schedule(end, Due::DowntimeEnd(id));
@@ -100,12 +131,34 @@ impl Engine {
         d.active = true;
         d.started_at = now;
         let (item, fixed, duration) = (d.item, d.fixed, d.duration);
+        self.record_downtime(id);
+        self.push_brok(BrokBody::DowntimeStarted { id });
         if !fixed {
             self.push_schedule(now + duration, Due::DowntimeEnd(id));
         }
-        self.status_mut(item).downtime_depth += 1;
-        self.log_downtime(item, "STARTED", "has entered a period of scheduled downtime");
-        self.notify(item, NotificationKind::DowntimeStart, None);
+        let depth = {
+            let st = self.status_mut(item);
+            st.downtime_depth += 1;
+            st.downtime_depth
+        };
+        if depth == 1 {
+            let config = std::sync::Arc::clone(&self.config);
+            self.log(crate::log::downtime(subject(&config, item), DowntimeEvent::Started));
+            self.notify(item, NotificationKind::DowntimeStart, None);
+            if matches!(item, Item::Host(_)) && self.status(item).is_problem() {
+                // Alignak: a host downtime acknowledges the host's problem (and its services').
+                let _ = self.acknowledge(
+                    item,
+                    2,
+                    true,
+                    false,
+                    "Alignak",
+                    "Acknowledged because of an host downtime",
+                    0,
+                );
+            }
+        }
+        self.business_member_changed(item);
         let triggered: Vec<u64> = self
             .downtimes
             .iter()
@@ -133,18 +186,14 @@ impl Engine {
             return; // an earlier schedule entry of a flexible downtime that started late
         }
         let d = self.downtimes.remove(pos);
-        self.delete_comment(d.comment_id);
+        self.downtime_removed(&d, false);
         if d.active {
-            self.finish_downtime(
-                d.item,
-                "STOPPED",
-                "has exited from a period of scheduled downtime",
-                NotificationKind::DowntimeEnd,
-            );
+            self.leave_downtime(d.item, DowntimeEvent::Stopped);
         }
     }
 
-    /// Deletes a downtime (`DEL_SVC_DOWNTIME`); a running one ends as CANCELLED.
+    /// Deletes a downtime (`DEL_SVC_DOWNTIME`): a running one ends as CANCELLED, without a
+    /// notification (Alignak), and the downtimes it triggered are cancelled with it.
     pub fn cancel_downtime(&mut self, id: u64) -> Result<(), String> {
         let pos = self
             .downtimes
@@ -152,45 +201,73 @@ impl Engine {
             .position(|d| d.id == id)
             .ok_or_else(|| format!("no downtime with id {id}"))?;
         let d = self.downtimes.remove(pos);
-        self.delete_comment(d.comment_id);
+        self.downtime_removed(&d, true);
         if d.active {
-            self.finish_downtime(
-                d.item,
-                "CANCELLED",
-                "downtime has been cancelled",
-                NotificationKind::DowntimeCancelled,
-            );
+            self.leave_downtime(d.item, DowntimeEvent::Cancelled);
+        }
+        let triggered: Vec<u64> = self
+            .downtimes
+            .iter()
+            .filter(|t| t.triggered_by == id)
+            .map(|t| t.id)
+            .collect();
+        for t in triggered {
+            let _ = self.cancel_downtime(t);
         }
         Ok(())
     }
 
-    fn finish_downtime(&mut self, item: Item, what: &str, text: &str, kind: NotificationKind) {
-        let st = self.status_mut(item);
-        st.downtime_depth = st.downtime_depth.saturating_sub(1);
-        self.log_downtime(item, what, text);
-        self.notify(item, kind, None);
+    fn downtime_removed(&mut self, d: &Downtime, cancelled: bool) {
+        self.delete_comment(d.comment_id);
+        self.push_brok(BrokBody::DowntimeRemoved { id: d.id, cancelled });
+        self.record_downtime(d.id);
+        self.status_mut(d.item);
     }
 
-    /// A problem began: flexible downtimes whose window is open start now.
+    fn leave_downtime(&mut self, item: Item, event: DowntimeEvent) {
+        let depth = {
+            let st = self.status_mut(item);
+            st.downtime_depth = st.downtime_depth.saturating_sub(1);
+            st.downtime_depth
+        };
+        if depth == 0 {
+            let config = std::sync::Arc::clone(&self.config);
+            self.log(crate::log::downtime(subject(&config, item), event));
+            if event == DowntimeEvent::Stopped {
+                self.notify(item, NotificationKind::DowntimeEnd, None);
+            }
+            self.renotify_after_downtime(item);
+        }
+        self.business_member_changed(item);
+    }
+
+    /// A problem that lasts past the end of its downtime is notified with the next check's
+    /// result (Alignak `in_scheduled_downtime_during_last_check`; Nagios does the same through
+    /// its notification interval check), not a whole notification interval later.
+    fn renotify_after_downtime(&mut self, item: Item) {
+        let st = self.status(item);
+        if !st.is_problem() || st.state_type != crate::status::StateType::Hard || st.next_check == 0 {
+            return;
+        }
+        let at = st.next_check.max(self.now);
+        self.status_mut(item).next_notification = at;
+        self.push_schedule(at, Due::Notification(item));
+    }
+
+    /// A HARD problem began: flexible downtimes whose window is open start now.
     pub(crate) fn problem_started_for_downtimes(&mut self, item: Item) {
         let now = self.now;
         let ready: Vec<u64> = self
             .downtimes
             .iter()
-            .filter(|d| d.item == item && !d.fixed && !d.active && d.triggered_by == 0 && d.start <= now && now < d.end)
+            .filter(|d| {
+                d.item == item && !d.fixed && !d.active && d.triggered_by == 0 && d.start <= now && now <= d.end
+            })
             .map(|d| d.id)
             .collect();
         for id in ready {
             self.start_downtime(id);
         }
-    }
-
-    fn log_downtime(&mut self, item: Item, what: &str, text: &str) {
-        let line = match self.item_name(item) {
-            (host, None) => format!("HOST DOWNTIME ALERT: {host};{what}; Host {text}"),
-            (host, Some(svc)) => format!("SERVICE DOWNTIME ALERT: {host};{svc};{what}; Service {text}"),
-        };
-        self.log(line);
     }
 }
 

@@ -2,8 +2,10 @@
 //!
 //! Everything happens through four calls: [`Engine::advance`] moves the clock and hands out due
 //! actions, [`Engine::submit`] takes a check result, [`Engine::command`] takes an external
-//! command, [`Engine::drain_log`] gives the monitoring log lines produced. No call reads a clock
-//! or sleeps, so a day of monitoring can be replayed in a second and every run is reproducible.
+//! command, [`Engine::drain_log`] gives the monitoring log lines produced. What changed is also
+//! told as broks ([`Engine::drain_broks`]) for brokers and as retention changes
+//! ([`Engine::drain_retention_changes`]) for a standby. No call reads a clock or sleeps, so a day
+//! of monitoring can be replayed in a second and every run is reproducible.
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
@@ -84,8 +86,9 @@ pub struct CheckResult {
     pub end: f64,
 }
 
-/// Global switches (`enable_notifications`, …) as configured, then as changed by commands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Global switches (`enable_notifications`, …) as configured, then as changed by commands;
+/// retained across restarts like Nagios's program-wide modified attributes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Globals {
     pub notifications: bool,
     pub event_handlers: bool,
@@ -94,18 +97,34 @@ pub struct Globals {
     pub execute_host_checks: bool,
     pub accept_passive_service_checks: bool,
     pub accept_passive_host_checks: bool,
-    pub log_service_retries: bool,
-    pub log_host_retries: bool,
+}
+
+/// What the monitoring log records (`log_*` settings): configuration only, never changed by
+/// commands. Defaults are Alignak's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogOptions {
+    pub service_retries: bool,
+    pub host_retries: bool,
+    /// `PASSIVE … CHECK` lines instead of `EXTERNAL COMMAND` for passive results (Alignak
+    /// default off; Nagios default on).
+    pub passive_checks: bool,
+    pub external_commands: bool,
+    /// `CURRENT … STATE` lines when the engine starts (default off, as in both).
+    pub initial_states: bool,
 }
 
 /// A due event in the schedule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Due {
     Check(Item),
+    /// `SCHEDULE_FORCED_*_CHECK`: runs whatever the switches and periods say.
+    ForcedCheck(Item),
     Notification(Item),
     DowntimeStart(u64),
     DowntimeEnd(u64),
     Freshness(Item),
+    /// An acknowledgement with an end time (Alignak `*_PROBLEM_EXPIRE`).
+    AckExpire(Item),
 }
 
 /// The monitoring engine for one configuration part.
@@ -124,6 +143,7 @@ pub struct Engine {
     pub(crate) pending: Vec<Action>,
     pub(crate) log: Vec<String>,
     pub(crate) globals: Globals,
+    pub(crate) log_options: LogOptions,
     pub(crate) tz: jiff::tz::TimeZone,
     /// Illegal characters stripped from output macros (`illegal_macro_output_chars`).
     pub(crate) illegal_output_chars: String,
@@ -135,6 +155,15 @@ pub struct Engine {
     pub(crate) dependencies_of: rustc_hash::FxHashMap<Item, Vec<u32>>,
     /// When this engine started: freshness of never-checked objects counts from here.
     pub(crate) started: i64,
+    /// Host indices sorted by name: external commands name hosts, and this costs 4 bytes a host
+    /// where a name map would cost a copy of every name.
+    pub(crate) host_order: Vec<u32>,
+    /// Values changed by commands (intervals, attempts, custom variables); few items have any.
+    pub(crate) overrides: rustc_hash::FxHashMap<Item, crate::modattr::Overrides>,
+    /// Business rules (`bp_rule!EXPR`) by the item they compute, and who watches whom.
+    pub(crate) business: crate::business::Rules,
+    /// Broks and retention changes not yet drained.
+    pub(crate) track: crate::brok::Tracker,
 }
 
 impl Engine {
@@ -156,8 +185,13 @@ impl Engine {
             execute_host_checks: flag("execute_host_checks", true),
             accept_passive_service_checks: flag("accept_passive_service_checks", true),
             accept_passive_host_checks: flag("accept_passive_host_checks", true),
-            log_service_retries: flag("log_service_retries", true),
-            log_host_retries: flag("log_host_retries", true),
+        };
+        let log_options = LogOptions {
+            service_retries: flag("log_service_retries", true),
+            host_retries: flag("log_host_retries", true),
+            passive_checks: flag("log_passive_checks", false),
+            external_commands: flag("log_external_commands", true),
+            initial_states: flag("log_initial_states", false),
         };
         let switches = |m: &vigia_config::model::Monitored| Switches {
             active_checks: m.active_checks_enabled,
@@ -192,6 +226,9 @@ impl Engine {
             .get("max_plugins_output_length")
             .and_then(|v| v.parse().ok())
             .unwrap_or(8192);
+        let mut host_order: Vec<u32> = (0..config.hosts.len() as u32).collect();
+        host_order.sort_unstable_by(|a, b| config.hosts[*a as usize].name.cmp(&config.hosts[*b as usize].name));
+        let track = crate::brok::Tracker::new(config.hosts.len(), config.services.len());
         let mut engine = Engine {
             config,
             hosts,
@@ -204,6 +241,7 @@ impl Engine {
             pending: Vec::new(),
             log: Vec::new(),
             globals,
+            log_options,
             tz,
             illegal_output_chars,
             max_output_length,
@@ -213,10 +251,18 @@ impl Engine {
             next_downtime_id: 0,
             dependencies_of: rustc_hash::FxHashMap::default(),
             started: now,
+            host_order,
+            overrides: rustc_hash::FxHashMap::default(),
+            business: crate::business::Rules::default(),
+            track,
         };
         engine.dependencies_of = crate::dependencies::index(&engine.config);
+        engine.business = crate::business::Rules::build(&engine.config);
         engine.schedule_initial_checks(seed);
         engine.schedule_freshness();
+        if engine.log_options.initial_states {
+            engine.log_current_states();
+        }
         engine
     }
 
@@ -235,7 +281,9 @@ impl Engine {
         }
     }
 
+    /// The one way to change a status: it marks the item changed for broks and retention.
     pub(crate) fn status_mut(&mut self, item: Item) -> &mut Status {
+        self.track.touch(item);
         match item {
             Item::Host(h) => &mut self.hosts[h.index()],
             Item::Service(s) => &mut self.services[s.index()],
@@ -266,12 +314,15 @@ impl Engine {
             self.schedule.pop();
             match due {
                 Due::Check(item) => self.run_due_check(item, at),
+                Due::ForcedCheck(item) => self.run_forced_check(item, at),
                 Due::Notification(item) => self.renotify_if_due(item, at),
                 Due::DowntimeStart(id) => self.start_downtime(id),
                 Due::DowntimeEnd(id) => self.end_downtime(id),
                 Due::Freshness(item) => self.check_freshness(item),
+                Due::AckExpire(item) => self.expire_acknowledgement(item, at),
             }
         }
+        self.flush_status_broks(None);
         std::mem::take(&mut self.pending)
     }
 
@@ -280,15 +331,39 @@ impl Engine {
         std::mem::take(&mut self.log)
     }
 
+    /// Writes one monitoring log line (a body from [`crate::log`]) and tells brokers.
     pub(crate) fn log(&mut self, body: String) {
-        self.log.push(format!("[{}] {}", self.now, body));
+        let line = format!("[{}] {}", self.now, body);
+        if self.track.broks_enabled {
+            self.push_brok(crate::brok::BrokBody::Log { line: line.clone() });
+        }
+        self.log.push(line);
+    }
+
+    /// `CURRENT HOST STATE` / `CURRENT SERVICE STATE` for every owned host and service: what a
+    /// daemon writes at the top of each new log file (rotation) and, with `log_initial_states`,
+    /// at start.
+    pub fn log_current_states(&mut self) {
+        let config = Arc::clone(&self.config);
+        let items: Vec<Item> = self.all_items().filter(|i| self.owns(*i)).collect();
+        for item in items {
+            let st = self.status(item);
+            let line = crate::log::current_state(
+                subject(&config, item),
+                crate::status::state_name(item, st.state),
+                st.state_type,
+                st.attempt,
+                &st.output,
+            );
+            self.log(line);
+        }
     }
 
     pub(crate) fn push_schedule(&mut self, at: i64, due: Due) {
         self.seq += 1;
         let rank = match due {
-            Due::DowntimeStart(_) | Due::DowntimeEnd(_) => 0,
-            Due::Check(_) | Due::Freshness(_) => 1,
+            Due::DowntimeStart(_) | Due::DowntimeEnd(_) | Due::AckExpire(_) => 0,
+            Due::Check(_) | Due::ForcedCheck(_) | Due::Freshness(_) => 1,
             Due::Notification(_) => 2,
         };
         self.schedule.push(Reverse((at, rank, self.seq, due)));
@@ -313,10 +388,40 @@ impl Engine {
         }
     }
 
+    /// A host by name, whether this engine owns it or not.
+    pub fn find_host(&self, name: &str) -> Option<HostId> {
+        let hosts = &self.config.hosts;
+        self.host_order
+            .binary_search_by(|i| hosts[*i as usize].name.as_str().cmp(name))
+            .ok()
+            .map(|pos| HostId(self.host_order[pos]))
+    }
+
+    /// A service by host name and description, whether this engine owns it or not.
+    pub fn find_service(&self, host: &str, description: &str) -> Option<vigia_config::model::ServiceId> {
+        let h = self.find_host(host)?;
+        self.config.hosts[h.index()]
+            .services
+            .iter()
+            .copied()
+            .find(|s| &*self.config.services[s.index()].description == description)
+    }
+
     pub(crate) fn monitored(&self, item: Item) -> &vigia_config::model::Monitored {
         match item {
             Item::Host(h) => &self.config.hosts[h.index()].common,
             Item::Service(s) => &self.config.services[s.index()].common,
+        }
+    }
+}
+
+/// The names of an item, for log lines.
+pub(crate) fn subject(config: &Config, item: Item) -> crate::log::Subject<'_> {
+    match item {
+        Item::Host(h) => crate::log::Subject::host(&config.hosts[h.index()].name),
+        Item::Service(s) => {
+            let svc = &config.services[s.index()];
+            crate::log::Subject::service(&config.hosts[svc.host.index()].name, &svc.description)
         }
     }
 }

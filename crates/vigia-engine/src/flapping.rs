@@ -3,7 +3,7 @@
 //! more; the percent state change is their sum over 20. Flapping starts above the high
 //! threshold and stops below the low one, judged only once the history is full, and only on the
 //! states `flap_detection_options` names.
-use crate::engine::{Engine, NotificationKind};
+use crate::engine::{subject, Engine, NotificationKind};
 use crate::status::{state_letter, Item, FLAP_HISTORY};
 
 impl Engine {
@@ -12,10 +12,11 @@ impl Engine {
         let m = self.monitored(item);
         let (low, high, options) = (m.low_flap_threshold, m.high_flap_threshold, m.flap_detection_options);
         let letter = state_letter(item, self.status(item).state);
-        if !options.is_empty() && !options.contains(letter) && !(letter == 'u' && options.contains('x')) {
+        if !(options.is_empty() || options.contains(letter) || letter == 'u' && options.contains('x')) {
             return;
         }
         let enabled = self.globals.flap_detection && self.status(item).switches.flap_detection;
+        let config = std::sync::Arc::clone(&self.config);
         let st = self.status_mut(item);
         let mask = (1u32 << FLAP_HISTORY) - 1;
         st.flap_history = ((st.flap_history << 1) | u32::from(changed)) & mask;
@@ -36,28 +37,27 @@ impl Engine {
         }
         if !st.is_flapping && percent >= high {
             st.is_flapping = true;
-            self.log_flapping(
-                item,
-                "STARTED",
-                &format!("appears to have started flapping ({percent:.1}% change >= {high:.1}% threshold)"),
-            );
+            self.log(crate::log::flapping_started(subject(&config, item), percent, high));
             self.notify(item, NotificationKind::FlappingStart, None);
         } else if st.is_flapping && percent < low {
             st.is_flapping = false;
-            self.log_flapping(
-                item,
-                "STOPPED",
-                &format!("appears to have stopped flapping ({percent:.1}% change < {low:.1}% threshold)"),
-            );
+            self.log(crate::log::flapping_stopped(subject(&config, item), percent, low));
             self.notify(item, NotificationKind::FlappingStop, None);
         }
     }
 
-    fn log_flapping(&mut self, item: Item, what: &str, text: &str) {
-        let line = match self.item_name(item) {
-            (host, None) => format!("HOST FLAPPING ALERT: {host};{what}; Host {text}"),
-            (host, Some(svc)) => format!("SERVICE FLAPPING ALERT: {host};{svc};{what}; Service {text}"),
-        };
-        self.log(line);
+    /// Flap detection turned off for an item (or globally): it stops flapping at once and
+    /// forgets its history, silently (Alignak; Nagios logs `FLAPPING ALERT … DISABLED` and
+    /// notifies FLAPPINGDISABLED).
+    pub(crate) fn forget_flapping(&mut self, item: Item) {
+        let st = self.status(item);
+        if !st.is_flapping && st.flap_samples == 0 {
+            return;
+        }
+        let st = self.status_mut(item);
+        st.is_flapping = false;
+        st.flap_history = 0;
+        st.flap_samples = 0;
+        st.percent_state_change = 0.0;
     }
 }

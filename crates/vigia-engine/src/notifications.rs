@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 
 use vigia_config::model::{CommandCall, ContactId, EscalationTarget, Letters, TimeperiodId};
 
-use crate::engine::{Action, ActionKind, Due, Engine, NotificationKind};
+use crate::brok::BrokBody;
+use crate::engine::{subject, Action, ActionKind, Due, Engine, NotificationKind};
 use crate::status::{host_state, state_name, Item, StateType};
 
 /// One contact's way of being notified: Alignak notification ways, or the contact's own settings.
@@ -122,12 +123,44 @@ impl Engine {
     /// Object-level filters, then one notification per contact channel command. Returns whether
     /// anything was sent.
     pub(crate) fn notify(&mut self, item: Item, kind: NotificationKind, author_comment: Option<(&str, &str)>) -> bool {
-        if !self.notification_allowed(item, kind) {
+        self.notify_with(item, kind, author_comment, false, false)
+    }
+
+    /// `SEND_CUSTOM_*_NOTIFICATION` (Nagios; Alignak does not implement it): `options` is a
+    /// bit mask: 1 broadcast (to every contact, escalated or not), 2 forced (whatever the
+    /// filters say), 4 increment the notification number.
+    pub(crate) fn notify_custom(&mut self, item: Item, options: u32, author: &str, comment: &str) -> bool {
+        if options & 4 != 0 {
+            self.status_mut(item).notification_number += 1;
+        }
+        self.notify_with(
+            item,
+            NotificationKind::Custom,
+            Some((author, comment)),
+            options & 2 != 0,
+            options & 1 != 0,
+        )
+    }
+
+    fn notify_with(
+        &mut self,
+        item: Item,
+        kind: NotificationKind,
+        author_comment: Option<(&str, &str)>,
+        forced: bool,
+        broadcast: bool,
+    ) -> bool {
+        if !forced && !self.notification_allowed(item, kind) {
             return false;
         }
         // `$NOTIFICATIONNUMBER$`: the PROBLEM being sent counts; others carry the current count.
         let number = self.status(item).notification_number + u32::from(kind == NotificationKind::Problem);
-        let contacts = self.notified_contacts(item, kind);
+        let mut contacts = self.notified_contacts(item, kind);
+        if broadcast {
+            contacts.extend(self.escalation_contacts(item));
+            contacts.sort_unstable();
+            contacts.dedup();
+        }
         let letter = match kind {
             NotificationKind::Problem => self.current_letter(item),
             NotificationKind::Recovery => 'r',
@@ -139,22 +172,41 @@ impl Engine {
             }
             NotificationKind::Acknowledgement | NotificationKind::Custom => '*',
         };
+        let config = std::sync::Arc::clone(&self.config);
         let mut sent = false;
         for contact in contacts {
             let calls: Vec<CommandCall> = self
                 .channels(item, contact)
                 .into_iter()
                 .filter(|ch| letter == '*' || ch.options.contains(letter))
-                .filter(|ch| self.in_period(ch.period, self.now))
+                .filter(|ch| forced || self.in_period(ch.period, self.now))
                 .flat_map(|ch| ch.commands.iter().cloned())
                 .collect();
             for call in calls {
                 let command_line = self.notification_command_line(item, &call, contact, kind, number, author_comment);
-                let command_name = self.config.commands[call.command.index()].name.clone();
-                self.log_notification(item, contact, kind, &command_name, author_comment);
+                let st = self.status(item);
+                let line = crate::log::notification(
+                    &config.contacts[contact.index()].name,
+                    subject(&config, item),
+                    kind,
+                    state_name(item, st.state),
+                    &config.commands[call.command.index()].name,
+                    &st.output,
+                    author_comment,
+                );
+                self.log(line);
                 let id = self.new_action_id();
                 let tag = self.monitored(item).details().reactionner_tag.clone();
-                let timeout = self.config.commands[call.command.index()].timeout;
+                let timeout = config.commands[call.command.index()].timeout;
+                if self.track.broks_enabled {
+                    self.push_brok(BrokBody::Notification {
+                        item,
+                        contact,
+                        kind,
+                        number,
+                        command_line: command_line.clone(),
+                    });
+                }
                 self.pending.push(Action {
                     id,
                     item,
@@ -169,22 +221,34 @@ impl Engine {
         sent
     }
 
+    /// Alignak's `is_blocking_notifications` for hosts and services, in its order. CUSTOM ones
+    /// follow Nagios (Alignak has none): switches, period, and no downtime on the object or its
+    /// host.
     fn notification_allowed(&self, item: Item, kind: NotificationKind) -> bool {
+        use NotificationKind as K;
         let st = self.status(item);
         let m = self.monitored(item);
-        if !self.globals.notifications || !st.switches.notifications {
+        if !self.globals.notifications || !st.switches.notifications || m.notification_options.contains('n') {
             return false;
         }
+        if !self.in_period(m.notification_period, self.now) {
+            return false;
+        }
+        let host_status = match item {
+            Item::Service(s) => Some(&self.hosts[self.config.services[s.index()].host.index()]),
+            Item::Host(_) => None,
+        };
+        if kind == K::Custom {
+            return st.downtime_depth == 0 && host_status.is_none_or(|h| h.downtime_depth == 0);
+        }
+        let flapping_kind = matches!(kind, K::FlappingStart | K::FlappingStop | K::FlappingDisabled);
+        let downtime_kind = matches!(kind, K::DowntimeStart | K::DowntimeEnd | K::DowntimeCancelled);
         let option = match kind {
-            NotificationKind::Problem => Some(self.current_letter(item)),
-            NotificationKind::Recovery => Some('r'),
-            NotificationKind::FlappingStart | NotificationKind::FlappingStop | NotificationKind::FlappingDisabled => {
-                Some('f')
-            }
-            NotificationKind::DowntimeStart | NotificationKind::DowntimeEnd | NotificationKind::DowntimeCancelled => {
-                Some('s')
-            }
-            NotificationKind::Acknowledgement | NotificationKind::Custom => None,
+            K::Problem => Some(self.current_letter(item)),
+            K::Recovery => Some('r'),
+            _ if flapping_kind => Some('f'),
+            _ if downtime_kind => Some('s'),
+            _ => None,
         };
         // Alignak writes host UNREACHABLE as `x` as well as Nagios's `u`.
         let unreachable_alias = matches!(item, Item::Host(_)) && st.state == host_state::UNREACHABLE;
@@ -194,23 +258,61 @@ impl Engine {
                 return false;
             }
         }
-        if kind != NotificationKind::Custom && !self.in_period(m.notification_period, self.now) {
+        if kind == K::Acknowledgement && !st.is_problem() {
             return false;
         }
-        let problem_or_recovery = matches!(kind, NotificationKind::Problem | NotificationKind::Recovery);
-        if problem_or_recovery && (st.downtime_depth > 0 || st.is_flapping) {
+        let depth = st.downtime_depth;
+        match host_status {
+            // A service: nothing while its host is in downtime.
+            Some(h) if h.downtime_depth > 0 => return false,
+            None if flapping_kind && depth > 0 => return false,
+            _ => {}
+        }
+        // In deep downtime, only the end of a downtime is told.
+        if depth > 1 && !matches!(kind, K::DowntimeEnd | K::DowntimeCancelled) {
             return false;
         }
-        if kind == NotificationKind::Problem && st.acknowledgement.is_some() {
+        let blocked_in_downtime = match host_status {
+            Some(_) => matches!(kind, K::Problem | K::Recovery | K::Acknowledgement) || flapping_kind,
+            None => matches!(kind, K::Problem | K::Recovery | K::Acknowledgement),
+        };
+        if depth > 0 && blocked_in_downtime {
             return false;
         }
-        if let Item::Service(s) = item {
-            let host = self.config.services[s.index()].host;
-            if problem_or_recovery && self.hosts[host.index()].state != host_state::UP {
-                return false;
+        if kind == K::Problem && st.state_type == StateType::Soft {
+            return false;
+        }
+        let ack_passes = match host_status {
+            Some(_) => kind == K::Acknowledgement,
+            None => kind == K::Acknowledgement || downtime_kind,
+        };
+        if st.acknowledgement.is_some() && !ack_passes {
+            return false;
+        }
+        if st.is_flapping && !flapping_kind {
+            return false;
+        }
+        if host_status.is_some_and(|h| h.state != host_state::UP) {
+            return false;
+        }
+        let problem_or_recovery = matches!(kind, K::Problem | K::Recovery);
+        !(problem_or_recovery && self.dependency_fails(item, crate::dependencies::Criteria::Notification))
+    }
+
+    /// Every contact of every escalation of the item (for broadcast custom notifications).
+    fn escalation_contacts(&self, item: Item) -> Vec<ContactId> {
+        let target = match item {
+            Item::Host(h) => EscalationTarget::Host(h),
+            Item::Service(s) => EscalationTarget::Service(s),
+        };
+        let mut out = Vec::new();
+        for e in self.config.escalations.iter().filter(|e| e.target == target) {
+            out.extend(e.contacts.iter().copied());
+            for g in &e.contact_groups {
+                out.extend(self.config.contactgroups[g.index()].members.iter().copied());
             }
         }
-        !(problem_or_recovery && self.dependency_fails(item, crate::dependencies::Criteria::Notification))
+        out
     }
 
     /// The object's contacts and its contact groups' members, or the escalations' when one
@@ -284,35 +386,6 @@ impl Engine {
         out
     }
 
-    fn log_notification(
-        &mut self,
-        item: Item,
-        contact: ContactId,
-        kind: NotificationKind,
-        command: &str,
-        author_comment: Option<(&str, &str)>,
-    ) {
-        let st = self.status(item);
-        let state = state_name(item, st.state);
-        let what = match kind {
-            NotificationKind::Problem | NotificationKind::Recovery => state.to_string(),
-            other => format!("{} ({state})", other.name()),
-        };
-        let output = st.output.clone();
-        let contact = self.config.contacts[contact.index()].name.clone();
-        let tail = match (kind, author_comment) {
-            (NotificationKind::Acknowledgement | NotificationKind::Custom, Some((a, c))) => format!(";{a};{c}"),
-            _ => String::new(),
-        };
-        let line = match self.item_name(item) {
-            (host, None) => format!("HOST NOTIFICATION: {contact};{host};{what};{command};{output}{tail}"),
-            (host, Some(svc)) => {
-                format!("SERVICE NOTIFICATION: {contact};{host};{svc};{what};{command};{output}{tail}")
-            }
-        };
-        self.log(line);
-    }
-
     /// Event handlers (global, then the object's) on every SOFT problem, on entering a HARD
     /// state and on recovery.
     pub(crate) fn run_event_handler(&mut self, item: Item, state_type: StateType) {
@@ -336,24 +409,24 @@ impl Engine {
         if self.monitored(item).event_handler_enabled {
             calls.extend(self.monitored(item).details().event_handler.clone());
         }
+        let config = std::sync::Arc::clone(&self.config);
         for call in calls {
             let command_line = self.command_line(item, &call, None);
             let st = self.status(item);
-            let (state, attempt) = (state_name(item, st.state), st.attempt);
-            let name = self.config.commands[call.command.index()].name.clone();
-            let line = match self.item_name(item) {
-                (host, None) => format!(
-                    "HOST EVENT HANDLER: {host};{state};{};{attempt};{name}",
-                    state_type.name()
-                ),
-                (host, Some(svc)) => {
-                    format!(
-                        "SERVICE EVENT HANDLER: {host};{svc};{state};{};{attempt};{name}",
-                        state_type.name()
-                    )
-                }
-            };
+            let line = crate::log::event_handler(
+                subject(&config, item),
+                state_name(item, st.state),
+                state_type,
+                st.attempt,
+                &config.commands[call.command.index()].name,
+            );
             self.log(line);
+            if self.track.broks_enabled {
+                self.push_brok(BrokBody::EventHandler {
+                    item,
+                    command_line: command_line.clone(),
+                });
+            }
             let id = self.new_action_id();
             let timeout = self.config.commands[call.command.index()].timeout;
             let tag = self.monitored(item).details().reactionner_tag.clone();

@@ -2,11 +2,17 @@
 //! so that it survives a configuration change (objects that no longer exist are dropped, new ones
 //! start fresh). Restoring a snapshot into a new engine reproduces states, attempts,
 //! acknowledgements, comments, downtimes, notification numbers and next check times exactly.
+//!
+//! Between snapshots, [`Engine::drain_retention_changes`] gives what changed as small
+//! [`RetentionChange`]s; applied in order to an engine that holds an earlier snapshot
+//! ([`Engine::apply_retention_changes`]), they make its snapshot equal to the source's. The HA
+//! layer streams them to a standby scheduler.
 use serde::{Deserialize, Serialize};
 
 use crate::comments::Comment;
 use crate::downtime::Downtime;
-use crate::engine::{Due, Engine};
+use crate::engine::{Due, Engine, Globals};
+use crate::modattr::Overrides;
 use crate::status::{Item, Status};
 
 /// Bumped whenever the document's meaning changes; older documents are refused, not misread.
@@ -22,6 +28,56 @@ pub struct Retention {
     pub downtimes: Vec<(ItemName, Downtime)>,
     pub next_comment_id: u64,
     pub next_downtime_id: u64,
+    /// Values changed by commands, per item (absent in documents from before they existed).
+    #[serde(default)]
+    pub overrides: Vec<(ItemName, Overrides)>,
+    /// Global switches as commands left them.
+    #[serde(default)]
+    pub globals: Option<Globals>,
+}
+
+/// One change since the last drain, keyed by names like the snapshot.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum RetentionChange {
+    /// An item's whole status now (the last one of a drain wins).
+    Status {
+        item: ItemName,
+        status: Status,
+    },
+    CommentAdded {
+        item: ItemName,
+        comment: Comment,
+    },
+    CommentDeleted {
+        id: u64,
+    },
+    /// A new downtime, or a downtime whose state changed (started).
+    Downtime {
+        item: ItemName,
+        downtime: Downtime,
+    },
+    DowntimeDeleted {
+        id: u64,
+    },
+    Overrides {
+        item: ItemName,
+        overrides: Option<Overrides>,
+    },
+    Globals {
+        globals: Globals,
+    },
+    Counters {
+        next_comment_id: u64,
+        next_downtime_id: u64,
+    },
+    Clock {
+        now: i64,
+    },
+    /// Everything at once (after a restore).
+    Snapshot {
+        snapshot: Box<Retention>,
+    },
 }
 
 /// An item by its names: host, and service description for a service.
@@ -40,12 +96,13 @@ pub struct RestoreReport {
 }
 
 impl Engine {
-    /// The engine's dynamic state, for the objects of its part.
+    /// The engine's dynamic state, for the objects of its part. Checks with a poller are saved
+    /// as not in flight: their results cannot reach a restored engine.
     pub fn snapshot(&self) -> Retention {
         let c = &self.config;
         let hosts = (0..c.hosts.len())
             .filter(|&h| self.owned[h])
-            .map(|h| (c.hosts[h].name.clone(), self.hosts[h].clone()))
+            .map(|h| (c.hosts[h].name.clone(), retained(&self.hosts[h])))
             .collect();
         let services = (0..c.services.len())
             .filter(|&s| self.owned[c.services[s].host.index()])
@@ -54,10 +111,16 @@ impl Engine {
                 (
                     c.hosts[svc.host.index()].name.clone(),
                     svc.description.to_string(),
-                    self.services[s].clone(),
+                    retained(&self.services[s]),
                 )
             })
             .collect();
+        let mut overrides: Vec<(ItemName, Overrides)> = self
+            .overrides
+            .iter()
+            .map(|(item, o)| (self.item_name_of(*item), o.clone()))
+            .collect();
+        overrides.sort_by(|a, b| (&a.0.host, &a.0.service).cmp(&(&b.0.host, &b.0.service)));
         Retention {
             version: RETENTION_VERSION,
             taken_at: self.now,
@@ -75,24 +138,20 @@ impl Engine {
                 .collect(),
             next_comment_id: self.next_comment_id,
             next_downtime_id: self.next_downtime_id,
+            overrides,
+            globals: Some(self.globals),
         }
     }
 
-    fn item_name_of(&self, item: Item) -> ItemName {
+    pub(crate) fn item_name_of(&self, item: Item) -> ItemName {
         let (host, service) = self.item_name(item);
         ItemName { host, service }
     }
 
     fn item_of(&self, name: &ItemName) -> Option<Item> {
-        let c = &self.config;
-        let h = c.hosts.iter().position(|x| x.name == name.host)?;
         match &name.service {
-            None => Some(Item::Host(vigia_config::model::HostId(h as u32))),
-            Some(desc) => c.hosts[h]
-                .services
-                .iter()
-                .find(|s| &*c.services[s.index()].description == desc.as_str())
-                .map(|s| Item::Service(*s)),
+            None => self.find_host(&name.host).map(Item::Host),
+            Some(desc) => self.find_service(&name.host, desc).map(Item::Service),
         }
     }
 
@@ -145,6 +204,14 @@ impl Engine {
             .collect();
         self.next_comment_id = self.next_comment_id.max(r.next_comment_id);
         self.next_downtime_id = self.next_downtime_id.max(r.next_downtime_id);
+        self.overrides = r
+            .overrides
+            .into_iter()
+            .filter_map(|(name, o)| Some((self.item_of(&name)?, o)))
+            .collect();
+        if let Some(globals) = r.globals {
+            self.globals = globals;
+        }
         // The schedule follows the restored times.
         let now = self.now;
         for item in restored {
@@ -176,6 +243,215 @@ impl Engine {
             }
             self.push_schedule(end.max(now), Due::DowntimeEnd(id));
         }
+        let expiring: Vec<(Item, i64)> = self
+            .all_items()
+            .filter_map(|i| {
+                let end = self.status(i).acknowledgement.as_ref()?.end_time;
+                (end > 0).then_some((i, end))
+            })
+            .collect();
+        for (item, end) in expiring {
+            self.push_schedule(end.max(now), Due::AckExpire(item));
+        }
+        if self.track.retention_enabled {
+            // A standby following this engine starts over from here.
+            self.track.dirty_retention.take();
+            self.track.retention.clear();
+            let snapshot = Box::new(self.snapshot());
+            self.track.retention.push(RetentionChange::Snapshot { snapshot });
+        }
         Ok(report)
     }
+
+    /// Turns the recording of retention changes on or off (on by default; off for
+    /// `vigia simulate` and benchmarks, where nobody drains them).
+    pub fn set_retention_tracking(&mut self, enabled: bool) {
+        self.track.retention_enabled = enabled;
+        if !enabled {
+            self.track.retention.clear();
+            self.track.dirty_retention.take();
+        }
+    }
+
+    /// What changed since the last call, in order; see the module documentation.
+    pub fn drain_retention_changes(&mut self) -> Vec<RetentionChange> {
+        let mut out = std::mem::take(&mut self.track.retention);
+        for item in self.track.dirty_retention.take() {
+            if self.owns(item) {
+                out.push(RetentionChange::Status {
+                    item: self.item_name_of(item),
+                    status: retained(self.status(item)),
+                });
+            }
+        }
+        out.push(RetentionChange::Counters {
+            next_comment_id: self.next_comment_id,
+            next_downtime_id: self.next_downtime_id,
+        });
+        out.push(RetentionChange::Clock { now: self.now });
+        out
+    }
+
+    /// Applies changes drained from another engine with the same configuration. States are
+    /// written as they are, without scheduling anything: a standby mirrors, it does not run
+    /// (to take over, restore its snapshot into a running engine). Changes naming objects this
+    /// configuration lacks are skipped and counted in the report's `dropped`.
+    pub fn apply_retention_changes(&mut self, changes: Vec<RetentionChange>) -> Result<RestoreReport, String> {
+        let mut report = RestoreReport::default();
+        for change in changes {
+            match change {
+                RetentionChange::Status { item, status } => match self.item_of(&item) {
+                    Some(i) => {
+                        *self.status_mut(i) = status;
+                        report.restored += 1;
+                    }
+                    None => report.dropped += 1,
+                },
+                RetentionChange::CommentAdded { item, mut comment } => match self.item_of(&item) {
+                    Some(i) => {
+                        comment.item = i;
+                        self.comments.push(comment);
+                    }
+                    None => report.dropped += 1,
+                },
+                RetentionChange::CommentDeleted { id } => self.comments.retain(|c| c.id != id),
+                RetentionChange::Downtime { item, mut downtime } => match self.item_of(&item) {
+                    Some(i) => {
+                        downtime.item = i;
+                        match self.downtimes.iter_mut().find(|d| d.id == downtime.id) {
+                            Some(d) => *d = downtime,
+                            None => self.downtimes.push(downtime),
+                        }
+                    }
+                    None => report.dropped += 1,
+                },
+                RetentionChange::DowntimeDeleted { id } => self.downtimes.retain(|d| d.id != id),
+                RetentionChange::Overrides { item, overrides } => match self.item_of(&item) {
+                    Some(i) => match overrides {
+                        Some(o) => {
+                            self.overrides.insert(i, o);
+                        }
+                        None => {
+                            self.overrides.remove(&i);
+                        }
+                    },
+                    None => report.dropped += 1,
+                },
+                RetentionChange::Globals { globals } => self.globals = globals,
+                RetentionChange::Counters {
+                    next_comment_id,
+                    next_downtime_id,
+                } => {
+                    self.next_comment_id = next_comment_id;
+                    self.next_downtime_id = next_downtime_id;
+                }
+                RetentionChange::Clock { now } => self.now = self.now.max(now),
+                RetentionChange::Snapshot { snapshot } => {
+                    let r = self.mirror(*snapshot)?;
+                    report.restored += r.restored;
+                    report.dropped += r.dropped;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Replaces every state by a snapshot's, as is (no scheduling): the start of a mirror.
+    fn mirror(&mut self, r: Retention) -> Result<RestoreReport, String> {
+        if r.version != RETENTION_VERSION {
+            return Err(format!("retention version {} is not {RETENTION_VERSION}", r.version));
+        }
+        let mut report = RestoreReport::default();
+        let items: Vec<(ItemName, Status)> = r
+            .hosts
+            .into_iter()
+            .map(|(host, st)| (ItemName { host, service: None }, st))
+            .chain(r.services.into_iter().map(|(host, service, st)| {
+                (
+                    ItemName {
+                        host,
+                        service: Some(service),
+                    },
+                    st,
+                )
+            }))
+            .collect();
+        for (name, status) in items {
+            match self.item_of(&name) {
+                Some(i) => {
+                    *self.status_mut(i) = status;
+                    report.restored += 1;
+                }
+                None => report.dropped += 1,
+            }
+        }
+        self.comments = r
+            .comments
+            .into_iter()
+            .filter_map(|(name, mut cm)| {
+                cm.item = self.item_of(&name)?;
+                Some(cm)
+            })
+            .collect();
+        self.downtimes = r
+            .downtimes
+            .into_iter()
+            .filter_map(|(name, mut d)| {
+                d.item = self.item_of(&name)?;
+                Some(d)
+            })
+            .collect();
+        self.next_comment_id = r.next_comment_id;
+        self.next_downtime_id = r.next_downtime_id;
+        self.overrides = r
+            .overrides
+            .into_iter()
+            .filter_map(|(name, o)| Some((self.item_of(&name)?, o)))
+            .collect();
+        if let Some(globals) = r.globals {
+            self.globals = globals;
+        }
+        self.now = self.now.max(r.taken_at);
+        Ok(report)
+    }
+
+    pub(crate) fn record_retention(&mut self, change: impl FnOnce(&Engine) -> RetentionChange) {
+        if self.track.retention_enabled {
+            let change = change(self);
+            self.track.retention.push(change);
+        }
+    }
+
+    pub(crate) fn record_overrides(&mut self, item: Item, overrides: Option<Overrides>) {
+        self.record_retention(|e| RetentionChange::Overrides {
+            item: e.item_name_of(item),
+            overrides,
+        });
+    }
+
+    pub(crate) fn record_downtime(&mut self, id: u64) {
+        self.record_retention(|e| match e.downtimes.iter().find(|d| d.id == id) {
+            Some(d) => RetentionChange::Downtime {
+                item: e.item_name_of(d.item),
+                downtime: d.clone(),
+            },
+            None => RetentionChange::DowntimeDeleted { id },
+        });
+    }
+
+    pub(crate) fn record_globals(&mut self) {
+        let globals = self.globals;
+        self.record_retention(|_| RetentionChange::Globals { globals });
+        self.push_brok(crate::brok::BrokBody::ProgramStatus {
+            started: self.started,
+            globals,
+        });
+    }
+}
+
+/// A status as retained: never in flight.
+fn retained(st: &Status) -> Status {
+    let mut st = st.clone();
+    st.in_flight = false;
+    st
 }

@@ -134,8 +134,12 @@ fn parse_result(spec: &str) -> Result<EventKind, String> {
 }
 
 /// Runs the engine from its current time until `until` seconds later, printing into `out` the
-/// monitoring log and every notification and event handler command line it would run.
+/// monitoring log and every notification and event handler command line it would run. Broks and
+/// retention changes are turned off: a simulation has no broker and no standby.
 pub fn run(engine: &mut Engine, events: &[Event], until: i64, out: &mut Vec<String>) -> Result<(), String> {
+    engine.set_broks_enabled(false);
+    engine.set_retention_tracking(false);
+    out.extend(engine.drain_log());
     let start = engine.now();
     let end = start + until;
     let mut scripted: HashMap<Item, (i32, String)> = HashMap::new();
@@ -168,6 +172,8 @@ pub fn run(engine: &mut Engine, events: &[Event], until: i64, out: &mut Vec<Stri
                 }
                 EventKind::Command(line) => {
                     if let Err(e) = engine.command(line) {
+                        // After what the command logged before it was refused.
+                        out.extend(engine.drain_log());
                         out.push(format!("[{t}] Warning: events line {}: {e}", event.line));
                     }
                 }

@@ -1,7 +1,9 @@
 //! `vigia`: one binary for every Vigia role and tool.
 use clap::{Parser, Subcommand};
+use vigia_config::model::Role;
 
 mod cmd_check_config;
+mod cmd_daemons;
 mod cmd_exec;
 mod cmd_simulate;
 
@@ -24,6 +26,23 @@ enum Command {
     Simulate(cmd_simulate::SimulateArgs),
     /// Run one command line exactly as a poller would and print the result.
     Exec(cmd_exec::ExecArgs),
+    /// Every daemon of a configuration on this machine: the arbiter here, the others as child
+    /// processes (default: the embedded `etc/vigia`). Ctrl-C stops them all.
+    Run(cmd_daemons::RunArgs),
+    /// Every daemon as the arbiter sees it: role, master/spare, alive, work, generation.
+    Status(cmd_daemons::StatusArgs),
+    /// The arbiter: loads the configuration, dispatches it, watches the other daemons.
+    Arbiter(cmd_daemons::ArbiterArgs),
+    /// A scheduler: runs the monitoring engine on the part the arbiter assigns.
+    Scheduler(cmd_daemons::SatelliteArgs),
+    /// A poller: runs checks for its schedulers.
+    Poller(cmd_daemons::SatelliteArgs),
+    /// A reactionner: runs notifications and event handlers for its schedulers.
+    Reactionner(cmd_daemons::SatelliteArgs),
+    /// A broker: monitoring log and status of every scheduler it follows.
+    Broker(cmd_daemons::SatelliteArgs),
+    /// A receiver: external commands and passive results (HTTP, command FIFO, spool folder).
+    Receiver(cmd_daemons::SatelliteArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -32,6 +51,14 @@ fn main() -> std::process::ExitCode {
         Command::CheckConfig(args) => cmd_check_config::run(args),
         Command::Exec(args) => cmd_exec::run(args),
         Command::Simulate(args) => cmd_simulate::run(args),
+        Command::Run(args) => cmd_daemons::run_all(args),
+        Command::Status(args) => cmd_daemons::status(args),
+        Command::Arbiter(args) => cmd_daemons::run_arbiter(args),
+        Command::Scheduler(args) => cmd_daemons::run_satellite(Role::Scheduler, args),
+        Command::Poller(args) => cmd_daemons::run_satellite(Role::Poller, args),
+        Command::Reactionner(args) => cmd_daemons::run_satellite(Role::Reactionner, args),
+        Command::Broker(args) => cmd_daemons::run_satellite(Role::Broker, args),
+        Command::Receiver(args) => cmd_daemons::run_satellite(Role::Receiver, args),
     };
     match code {
         Ok(code) => std::process::ExitCode::from(code),

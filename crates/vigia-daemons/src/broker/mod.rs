@@ -1,0 +1,396 @@
+//! The broker: pulls broks from every scheduler it is assigned, keeps the live status of every
+//! host and service, writes the Nagios-format monitoring log, and serves the status as JSON.
+//!
+//! One task per scheduler long-polls `POST /v1/broks` with the last sequence number applied;
+//! a scheduler (or broker) restart, or a sequence the scheduler no longer has, yields an initial
+//! status that replaces what the broker knew of it (see [`status`]). Nothing is kept on disk but
+//! the log: a restarted broker rebuilds the whole status from the initial broks.
+//!
+//! HTTP API (besides the inter-daemon `/v1/assign` and `/v1/identity`): `GET /api/v1/hosts`,
+//! `/api/v1/services`, `/api/v1/problems` (hard, not OK, neither acknowledged nor in a
+//! downtime), `/api/v1/downtimes`, `/api/v1/comments` (all with an optional `?host_name=`
+//! filter) and `/api/v1/schedulers` (how each link is doing). The status answers are 503 until a
+//! scheduler has given a complete status, so that an empty list always means "nothing there".
+pub mod log;
+pub mod status;
+
+use std::collections::BTreeMap;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use vigia_proto::{paths, AssignAck, Assignment, BrokBatch, BrokRequest, BrokerWork, SchedulerLink, Work};
+
+use crate::daemon::{self, ApiError, DaemonOptions, DaemonState};
+use crate::link::Link;
+use log::{local_today, MonitoringLog};
+pub use status::{CommentView, DowntimeView, ItemView, SchedulerSummary, StatusStore};
+
+/// How long a scheduler may hold a brok request open when it has nothing new.
+pub const WAIT_MS: u64 = 1000;
+/// Broks asked for per request (the initial status may come in several batches).
+pub const MAX_BROKS: usize = 10_000;
+/// Beyond the long-poll wait: time for a large initial status to be serialized and sent.
+const REQUEST_SLACK: Duration = Duration::from_secs(30);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Answers in a row with a hole in the sequence before asking for a full status instead.
+const MAX_GAPS: u32 = 3;
+
+/// Runs a broker until SIGTERM or SIGINT.
+pub async fn run(options: DaemonOptions) -> anyhow::Result<()> {
+    run_until(options, daemon::stop_signal()).await
+}
+
+/// Runs a broker until `shutdown` resolves (tests run several daemons in one process), then
+/// stops pulling and flushes the log.
+pub async fn run_until(
+    options: DaemonOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&options.data)
+        .map_err(|e| anyhow::anyhow!("cannot create the data folder {}: {e}", options.data.display()))?;
+    let state = DaemonState::new(options.clone());
+    let status = Arc::new(RwLock::new(StatusStore::new()));
+    let log = LogWriter::start(&options.data, status.clone())?;
+    let broker = Arc::new(Broker {
+        state: state.clone(),
+        status,
+        log: Mutex::new(Some(log)),
+        pullers: Mutex::new(BTreeMap::new()),
+    });
+    let result = daemon::serve(state, router(broker.clone()), shutdown).await;
+    broker.stop().await;
+    result
+}
+
+/// The broker's shared state.
+pub struct Broker {
+    state: Arc<DaemonState>,
+    status: Arc<RwLock<StatusStore>>,
+    log: Mutex<Option<LogWriter>>,
+    pullers: Mutex<BTreeMap<String, Puller>>,
+}
+
+/// The task pulling one scheduler, and what it was started with (restarted when that changes).
+struct Puller {
+    key: PullerKey,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+struct PullerKey {
+    url: String,
+    secret: Option<String>,
+    part_hash: String,
+}
+
+/// Locks that survive a panicked holder: one failed task must not take the broker down.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn read<T>(m: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    m.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(m: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    m.write().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Broker {
+    /// Checks an assignment and applies it. The pullers' lock is held from the check to the
+    /// end, so that two assignments arriving together are applied in generation order.
+    fn assign(self: &Arc<Self>, a: Assignment) -> Result<usize, ApiError> {
+        let mut pullers = lock(&self.pullers);
+        self.state.accept(&a)?;
+        let Work::Broker(work) = a.work else {
+            return Err(ApiError(StatusCode::BAD_REQUEST, "not a broker's work".into()));
+        };
+        let count = work.schedulers.len();
+        self.apply_work(&mut pullers, work);
+        Ok(count)
+    }
+
+    /// Starts, restarts or stops the pullers to match the assigned schedulers.
+    fn apply_work(self: &Arc<Self>, pullers: &mut BTreeMap<String, Puller>, work: BrokerWork) {
+        let secret = self.state.outgoing_secret();
+        let wanted: BTreeMap<String, SchedulerLink> =
+            work.schedulers.into_iter().map(|l| (l.name.clone(), l)).collect();
+        pullers.retain(|name, p| {
+            let keep = wanted.contains_key(name);
+            if !keep {
+                tracing::info!("broker {}: scheduler {name} is no longer assigned", self.state.name());
+                p.handle.abort();
+            }
+            keep
+        });
+        write(&self.status).retain(|name| wanted.contains_key(name));
+        for (name, link) in wanted {
+            let key = PullerKey {
+                url: link.url.clone(),
+                secret: secret.clone(),
+                part_hash: link.part_hash.clone(),
+            };
+            if pullers.get(&name).is_some_and(|p| p.key == key) {
+                continue;
+            }
+            let old = pullers.remove(&name);
+            if let Some(old) = &old {
+                old.handle.abort();
+            }
+            {
+                let mut status = write(&self.status);
+                let view = status.view_mut(&name);
+                view.url = link.url.clone();
+                if old.as_ref().is_some_and(|o| o.key.part_hash != key.part_hash) {
+                    // Another part: whatever the scheduler says, start from a full status.
+                    view.restart();
+                }
+            }
+            tracing::info!(
+                "broker {}: pulling broks from scheduler {name} at {}",
+                self.state.name(),
+                link.url
+            );
+            let handle = tokio::spawn(pull_loop(
+                self.clone(),
+                name.clone(),
+                Link::new(&link.url, secret.clone()),
+            ));
+            pullers.insert(name, Puller { key, handle });
+        }
+    }
+
+    /// Hands log lines to the writer thread.
+    fn log_lines(&self, lines: Vec<String>) {
+        if let Some(log) = lock(&self.log).as_ref() {
+            if log.tx.send(lines).is_err() {
+                tracing::error!("the monitoring log writer has stopped: lines lost");
+            }
+        }
+    }
+
+    async fn stop(&self) {
+        for (_, p) in std::mem::take(&mut *lock(&self.pullers)) {
+            p.handle.abort();
+        }
+        let writer = lock(&self.log).take();
+        if let Some(writer) = writer {
+            drop(writer.tx);
+            let _ = tokio::task::spawn_blocking(move || writer.thread.join()).await;
+        }
+    }
+}
+
+/// Long-polls one scheduler forever (aborted when the assignment changes or at stop).
+async fn pull_loop(broker: Arc<Broker>, name: String, link: Link) {
+    let mut backoff = Duration::from_millis(250);
+    let mut failing = false;
+    let mut gaps = 0;
+    loop {
+        let (running_id, after) = {
+            let status = read(&broker.status);
+            status
+                .view(&name)
+                .map(|v| (v.running_id.clone(), v.last_seq))
+                .unwrap_or_default()
+        };
+        let request = BrokRequest {
+            broker: broker.state.name(),
+            running_id,
+            after,
+            wait_ms: WAIT_MS,
+            max: MAX_BROKS,
+        };
+        let started = Instant::now();
+        let answer = link
+            .post::<_, BrokBatch>(paths::BROKS, &request, Duration::from_millis(WAIT_MS) + REQUEST_SLACK)
+            .await;
+        match answer {
+            Ok(batch) => {
+                let empty = batch.broks.is_empty();
+                let applied = {
+                    let mut status = write(&broker.status);
+                    if status.view(&name).is_none() {
+                        // Unassigned while the request was out: its answer is no one's.
+                        return;
+                    }
+                    let applied = status.apply_batch(&name, batch);
+                    let view = status.view_mut(&name);
+                    view.connected = true;
+                    view.last_error = None;
+                    view.last_contact = daemon::now();
+                    gaps = if applied.gap { gaps + 1 } else { 0 };
+                    if gaps >= MAX_GAPS {
+                        // The scheduler no longer has the missing broks: start from a full status.
+                        tracing::warn!("broker: scheduler {name} keeps skipping broks: asking for a full status");
+                        view.restart();
+                        gaps = 0;
+                    }
+                    applied
+                };
+                if failing {
+                    tracing::info!("broker {}: scheduler {name} answers again", broker.state.name());
+                    failing = false;
+                }
+                backoff = Duration::from_millis(250);
+                if !applied.log_lines.is_empty() {
+                    broker.log_lines(applied.log_lines);
+                }
+                // A peer that answers at once with nothing (no long-poll) is not hammered.
+                if applied.resync || (empty && started.elapsed() < Duration::from_millis(100)) {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            }
+            Err(e) => {
+                {
+                    let mut status = write(&broker.status);
+                    if status.view(&name).is_none() {
+                        return;
+                    }
+                    let view = status.view_mut(&name);
+                    view.connected = false;
+                    view.last_error = Some(e.to_string());
+                }
+                if !failing {
+                    tracing::warn!(
+                        "broker {}: cannot get broks from scheduler {name}: {e}",
+                        broker.state.name()
+                    );
+                    failing = true;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+/// The thread that owns the log file: file writes never block the runtime, and the daily
+/// rotation happens even when no line comes.
+struct LogWriter {
+    tx: mpsc::Sender<Vec<String>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl LogWriter {
+    fn start(data: &std::path::Path, status: Arc<RwLock<StatusStore>>) -> anyhow::Result<LogWriter> {
+        let current = {
+            let status = status.clone();
+            move || read(&status).current_state_lines(daemon::now())
+        };
+        let mut log = MonitoringLog::open(data, local_today(), daemon::now(), &current)
+            .map_err(|e| anyhow::anyhow!("cannot open the monitoring log in {}: {e}", data.display()))?;
+        let (tx, rx) = mpsc::channel::<Vec<String>>();
+        let thread = std::thread::Builder::new().name("broker-log".into()).spawn(move || {
+            loop {
+                let result = match rx.recv_timeout(Duration::from_secs(1)) {
+                    Ok(mut lines) => {
+                        while let Ok(more) = rx.try_recv() {
+                            lines.extend(more);
+                        }
+                        log.write(&lines, local_today(), daemon::now(), &current)
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        log.rotate_if_due(local_today(), daemon::now(), &current).map(|_| ())
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                };
+                if let Err(e) = result {
+                    tracing::error!("monitoring log {}: {e}", log.path().display());
+                }
+            }
+            if let Err(e) = log.sync() {
+                tracing::error!("monitoring log {}: {e}", log.path().display());
+            }
+        })?;
+        Ok(LogWriter { tx, thread })
+    }
+}
+
+fn router(broker: Arc<Broker>) -> Router {
+    Router::new()
+        .route(paths::ASSIGN, post(assign))
+        .route("/api/v1/hosts", get(hosts))
+        .route("/api/v1/services", get(services))
+        .route("/api/v1/problems", get(problems))
+        .route("/api/v1/downtimes", get(downtimes))
+        .route("/api/v1/comments", get(comments))
+        .route("/api/v1/schedulers", get(schedulers))
+        .with_state(broker)
+}
+
+async fn assign(State(broker): State<Arc<Broker>>, Json(a): Json<Assignment>) -> Result<Json<AssignAck>, ApiError> {
+    let (name, generation) = (a.name.clone(), a.generation);
+    let count = broker.assign(a)?;
+    Ok(Json(AssignAck {
+        accepted: true,
+        message: format!("broker {name} pulls from {count} scheduler(s), generation {generation}"),
+    }))
+}
+
+/// `?host_name=` on the status lists.
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct Filter {
+    pub host_name: Option<String>,
+}
+
+/// The status lock, once a scheduler has given its status; 503 with why otherwise.
+fn ready(broker: &Broker) -> Result<std::sync::RwLockReadGuard<'_, StatusStore>, ApiError> {
+    let status = read(&broker.status);
+    if status.any_ready() {
+        return Ok(status);
+    }
+    let assigned = lock(&broker.pullers).len();
+    let message = if broker.state.generation() == 0 {
+        "this broker has no assignment yet: no status to serve".to_string()
+    } else {
+        format!("no scheduler has sent its status yet ({assigned} assigned): try again shortly")
+    };
+    Err(ApiError(StatusCode::SERVICE_UNAVAILABLE, message))
+}
+
+fn filtered(items: Vec<ItemView>, f: &Filter) -> Vec<ItemView> {
+    match &f.host_name {
+        Some(h) => items.into_iter().filter(|i| &i.host_name == h).collect(),
+        None => items,
+    }
+}
+
+async fn hosts(State(b): State<Arc<Broker>>, Query(f): Query<Filter>) -> Result<Json<Vec<ItemView>>, ApiError> {
+    Ok(Json(filtered(ready(&b)?.hosts(), &f)))
+}
+
+async fn services(State(b): State<Arc<Broker>>, Query(f): Query<Filter>) -> Result<Json<Vec<ItemView>>, ApiError> {
+    Ok(Json(filtered(ready(&b)?.services(), &f)))
+}
+
+async fn problems(State(b): State<Arc<Broker>>, Query(f): Query<Filter>) -> Result<Json<Vec<ItemView>>, ApiError> {
+    Ok(Json(filtered(ready(&b)?.problems(), &f)))
+}
+
+async fn downtimes(State(b): State<Arc<Broker>>, Query(f): Query<Filter>) -> Result<Json<Vec<DowntimeView>>, ApiError> {
+    let mut list = ready(&b)?.downtimes();
+    if let Some(h) = &f.host_name {
+        list.retain(|d| &d.host_name == h);
+    }
+    Ok(Json(list))
+}
+
+async fn comments(State(b): State<Arc<Broker>>, Query(f): Query<Filter>) -> Result<Json<Vec<CommentView>>, ApiError> {
+    let mut list = ready(&b)?.comments();
+    if let Some(h) = &f.host_name {
+        list.retain(|c| &c.host_name == h);
+    }
+    Ok(Json(list))
+}
+
+/// Always served, also before any status: it says why there is none.
+async fn schedulers(State(b): State<Arc<Broker>>) -> Json<Vec<SchedulerSummary>> {
+    Json(read(&b.status).summaries())
+}

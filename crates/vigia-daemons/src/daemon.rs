@@ -1,0 +1,211 @@
+//! What every daemon shares: who it is, what it was assigned, and its HTTP server.
+//!
+//! A satellite needs only where to listen and a data folder: everything else comes from the
+//! arbiter in an [`Assignment`]. Assignments carry generations that only grow; a daemon refuses
+//! one older than what it runs, and obeys only the highest arbiter generation it has seen.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use vigia_config::model::Role;
+use vigia_proto::{Assignment, AssignmentSummary, ErrorBody, Identity, PROTOCOL_VERSION, SECRET_HEADER};
+
+/// Where a daemon listens and keeps its files.
+#[derive(Clone, Debug)]
+pub struct DaemonOptions {
+    pub role: Role,
+    /// Name used until the arbiter assigns one (`ROLE-HOST:PORT` by default).
+    pub name: String,
+    pub listen: SocketAddr,
+    pub data: PathBuf,
+    /// Shared secret required on every request (`None`: the API is open, with a warning).
+    pub secret: Option<String>,
+}
+
+/// The daemon's identity and current assignment, shared by its tasks.
+pub struct DaemonState {
+    pub options: DaemonOptions,
+    pub running_id: String,
+    pub started: i64,
+    inner: Mutex<Assigned>,
+}
+
+#[derive(Default)]
+struct Assigned {
+    name: Option<String>,
+    arbiter_generation: u64,
+    current: Option<AssignmentSummary>,
+    secret: Option<String>,
+}
+
+/// Why an assignment was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AssignError {
+    #[error("arbiter generation {got} is older than {seen}, the newest this daemon obeys")]
+    OldArbiter { got: u64, seen: u64 },
+    #[error("assignment generation {got} is older than the running one ({current})")]
+    Stale { got: u64, current: u64 },
+    #[error("this daemon is a {mine}, not a {asked}")]
+    WrongRole { mine: &'static str, asked: &'static str },
+}
+
+pub fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+impl DaemonState {
+    pub fn new(options: DaemonOptions) -> Arc<DaemonState> {
+        let started = now();
+        // Start time plus sub-second clock and pid: different for every start, even two starts
+        // in the same second.
+        let nanos = jiff::Timestamp::now().subsec_nanosecond();
+        let running_id = format!("{started}.{:08x}{:05}", nanos, std::process::id());
+        Arc::new(DaemonState { options, running_id, started, inner: Mutex::new(Assigned::default()) })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Assigned> {
+        // A panic in another task must not take the daemon's identity down with it.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn name(&self) -> String {
+        self.lock().name.clone().unwrap_or_else(|| self.options.name.clone())
+    }
+
+    pub fn identity(&self) -> Identity {
+        let a = self.lock();
+        Identity {
+            protocol: PROTOCOL_VERSION,
+            role: self.options.role,
+            name: a.name.clone().unwrap_or_else(|| self.options.name.clone()),
+            running_id: self.running_id.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            started: self.started,
+            assignment: a.current.clone(),
+            arbiter_generation: a.arbiter_generation,
+        }
+    }
+
+    /// The generation of the running assignment (0: none).
+    pub fn generation(&self) -> u64 {
+        self.lock().current.as_ref().map_or(0, |c| c.generation)
+    }
+
+    /// The secret to send to other daemons: the one assigned, else the one we were started with.
+    pub fn outgoing_secret(&self) -> Option<String> {
+        self.lock().secret.clone().or_else(|| self.options.secret.clone())
+    }
+
+    /// Checks an assignment against generations and role, and records it when accepted.
+    /// The role-specific work is applied by the caller after this returns `Ok`.
+    pub fn accept(&self, assignment: &Assignment) -> Result<(), AssignError> {
+        let asked = match &assignment.work {
+            vigia_proto::Work::Scheduler(_) => Role::Scheduler,
+            vigia_proto::Work::Poller(_) => Role::Poller,
+            vigia_proto::Work::Reactionner(_) => Role::Reactionner,
+            vigia_proto::Work::Broker(_) => Role::Broker,
+            vigia_proto::Work::Receiver(_) => Role::Receiver,
+        };
+        if asked != self.options.role {
+            return Err(AssignError::WrongRole { mine: self.options.role.name(), asked: asked.name() });
+        }
+        let mut a = self.lock();
+        if assignment.arbiter_generation < a.arbiter_generation {
+            return Err(AssignError::OldArbiter { got: assignment.arbiter_generation, seen: a.arbiter_generation });
+        }
+        if let Some(cur) = &a.current {
+            if assignment.generation < cur.generation {
+                return Err(AssignError::Stale { got: assignment.generation, current: cur.generation });
+            }
+        }
+        a.arbiter_generation = assignment.arbiter_generation;
+        a.name = Some(assignment.name.clone());
+        a.secret = assignment.secret.clone().or_else(|| a.secret.take());
+        a.current = Some(AssignmentSummary {
+            generation: assignment.generation,
+            config_hash: assignment.config_hash.clone(),
+        });
+        Ok(())
+    }
+}
+
+/// An API error: a status and a message, as JSON.
+pub struct ApiError(pub StatusCode, pub String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(ErrorBody { error: self.1 })).into_response()
+    }
+}
+
+impl From<AssignError> for ApiError {
+    fn from(e: AssignError) -> Self {
+        let status = match e {
+            AssignError::WrongRole { .. } => StatusCode::BAD_REQUEST,
+            _ => StatusCode::CONFLICT,
+        };
+        ApiError(status, e.to_string())
+    }
+}
+
+/// Middleware: with a secret configured, a request without it gets 401 and goes no further.
+pub async fn require_secret(State(state): State<Arc<DaemonState>>, request: Request, next: Next) -> Response {
+    if let Some(secret) = state.options.secret.as_deref() {
+        let given = request.headers().get(SECRET_HEADER).and_then(|v| v.to_str().ok());
+        if given != Some(secret) {
+            return ApiError(StatusCode::UNAUTHORIZED, "missing or wrong shared secret".into()).into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// Serves `router` (with the secret check and `GET /v1/identity` added) until `shutdown`.
+pub async fn serve(
+    state: Arc<DaemonState>,
+    router: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    if state.options.secret.is_none() {
+        tracing::warn!(
+            "{} {}: no shared secret configured: the inter-daemon API on {} is open to anyone who can reach it",
+            state.options.role.name(),
+            state.name(),
+            state.options.listen
+        );
+    }
+    let identity_state = state.clone();
+    let router = router
+        .route(
+            vigia_proto::paths::IDENTITY,
+            axum::routing::get(move || {
+                let s = identity_state.clone();
+                async move { Json(s.identity()) }
+            }),
+        )
+        .layer(axum::middleware::from_fn_with_state(state.clone(), require_secret));
+    let listener = tokio::net::TcpListener::bind(state.options.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.options.listen))?;
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C): daemons save what they must, then exit.
+pub async fn stop_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}

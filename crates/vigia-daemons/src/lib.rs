@@ -1,0 +1,17 @@
+//! The six daemon roles over the network. Each role is a module with a `run` function that
+//! serves its HTTP API and runs its loops until asked to stop; the `vigia` binary picks one.
+//!
+//! - [`daemon`]: what every daemon shares (identity, running id, assignment generation, the
+//!   HTTP server with the shared-secret check).
+//! - [`link`]: calling another daemon (typed requests, secret, timeouts).
+//! - [`arbiter`], [`scheduler`], [`satellite`] (poller and reactionner), [`broker`],
+//!   [`receiver`]: the roles.
+//! - [`retention`]: the scheduler's state on disk (redb).
+pub mod daemon;
+pub mod link;
+pub mod arbiter;
+pub mod broker;
+pub mod receiver;
+pub mod retention;
+pub mod satellite;
+pub mod scheduler;

@@ -1,0 +1,105 @@
+//! Calling another daemon: typed JSON requests with the shared secret and a timeout.
+//!
+//! Errors say what failed so the caller can tell a refused connection (the daemon is down:
+//! counts at once) from a timeout (maybe slow: counts as one failed attempt) and from a refusal
+//! (the daemon answered, with a status).
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use vigia_proto::SECRET_HEADER;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("{url}: connection refused or reset: {detail}")]
+    Down { url: String, detail: String },
+    #[error("{url}: no answer within {timeout:?}")]
+    Timeout { url: String, timeout: Duration },
+    #[error("{url}: answered {status}: {body}")]
+    Refused { url: String, status: u16, body: String },
+    #[error("{url}: unreadable answer: {detail}")]
+    Protocol { url: String, detail: String },
+}
+
+impl LinkError {
+    /// The daemon is certainly not there (as opposed to slow or refusing).
+    pub fn is_down(&self) -> bool {
+        matches!(self, LinkError::Down { .. })
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            LinkError::Refused { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// A client for one daemon's API.
+#[derive(Clone, Debug)]
+pub struct Link {
+    pub base: String,
+    secret: Option<String>,
+    http: reqwest::Client,
+}
+
+impl Link {
+    pub fn new(base: impl Into<String>, secret: Option<String>) -> Link {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()
+            .unwrap_or_default();
+        Link { base: base.into().trim_end_matches('/').to_string(), secret, http }
+    }
+
+    pub async fn get<R: DeserializeOwned>(&self, path: &str, timeout: Duration) -> Result<R, LinkError> {
+        self.send(self.http.get(self.url(path)), path, timeout).await
+    }
+
+    pub async fn post<B: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        timeout: Duration,
+    ) -> Result<R, LinkError> {
+        self.send(self.http.post(self.url(path)).json(body), path, timeout).await
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    async fn send<R: DeserializeOwned>(
+        &self,
+        mut request: reqwest::RequestBuilder,
+        path: &str,
+        timeout: Duration,
+    ) -> Result<R, LinkError> {
+        let url = self.url(path);
+        if let Some(secret) = &self.secret {
+            request = request.header(SECRET_HEADER, secret);
+        }
+        let response = request.timeout(timeout).send().await.map_err(|e| classify(&url, timeout, e))?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = response.text().await.unwrap_or_default();
+            return Err(LinkError::Refused { url, status: status.as_u16(), body });
+        }
+        response.json::<R>().await.map_err(|e| {
+            if e.is_timeout() {
+                LinkError::Timeout { url: url.clone(), timeout }
+            } else {
+                LinkError::Protocol { url: url.clone(), detail: e.to_string() }
+            }
+        })
+    }
+}
+
+fn classify(url: &str, timeout: Duration, e: reqwest::Error) -> LinkError {
+    if e.is_timeout() {
+        LinkError::Timeout { url: url.to_string(), timeout }
+    } else {
+        LinkError::Down { url: url.to_string(), detail: e.to_string() }
+    }
+}

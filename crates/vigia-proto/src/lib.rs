@@ -1,0 +1,221 @@
+//! Vigia's inter-daemon protocol: every message the daemons exchange, typed and versioned.
+//!
+//! Transport: HTTP/1.1 with JSON bodies. Every path starts with [`PREFIX`] (`/v1`): a daemon
+//! that changes a message's meaning bumps [`PROTOCOL_VERSION`] and serves the new path, so two
+//! versions can run side by side during an upgrade. When the configuration sets a shared secret,
+//! every request carries it in [`SECRET_HEADER`]; a request without it gets 401 and changes
+//! nothing.
+//!
+//! Flows (who calls whom), as Alignak's, with our own messages:
+//! - arbiter → every daemon: [`paths::IDENTITY`] (health, running id), [`paths::ASSIGN`] (its
+//!   work, with a generation that only grows).
+//! - poller / reactionner → scheduler: [`paths::FETCH`] (long-polled batch of due actions),
+//!   [`paths::RESULTS`] (results, re-sent until acknowledged).
+//! - broker → scheduler: [`paths::BROKS`] (numbered broks after a sequence number; an unknown
+//!   position gets the initial full status first).
+//! - receiver → scheduler: [`paths::COMMANDS`] (external command lines).
+use serde::{Deserialize, Serialize};
+use vigia_config::model::Role;
+
+pub use vigia_engine::brok::Brok;
+pub use vigia_engine::{Action, CheckResult};
+
+pub const PROTOCOL_VERSION: u32 = 1;
+pub const PREFIX: &str = "/v1";
+/// Header carrying the shared secret (configuration `vigia_secret`).
+pub const SECRET_HEADER: &str = "x-vigia-secret";
+
+pub mod paths {
+    pub const IDENTITY: &str = "/v1/identity";
+    pub const ASSIGN: &str = "/v1/assign";
+    pub const FETCH: &str = "/v1/actions";
+    pub const RESULTS: &str = "/v1/results";
+    pub const BROKS: &str = "/v1/broks";
+    pub const COMMANDS: &str = "/v1/commands";
+    pub const STOP: &str = "/v1/stop";
+}
+
+/// Who a daemon is, and whether it has work: the arbiter's health check.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
+    pub protocol: u32,
+    pub role: Role,
+    pub name: String,
+    /// `START.RANDOM`: changes at every start, so a restart is seen even when it was quick.
+    pub running_id: String,
+    pub version: String,
+    pub started: i64,
+    /// The assignment the daemon runs, if any.
+    pub assignment: Option<AssignmentSummary>,
+    /// The highest arbiter generation this daemon has obeyed.
+    pub arbiter_generation: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentSummary {
+    pub generation: u64,
+    pub config_hash: String,
+}
+
+/// What the arbiter asks a daemon to do.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Assignment {
+    /// Name and generation of the arbiter that sends it; a daemon refuses an arbiter older than
+    /// the newest it has obeyed.
+    pub arbiter: String,
+    pub arbiter_generation: u64,
+    /// Only grows, per daemon: work from an older generation is stale.
+    pub generation: u64,
+    /// The daemon's name in the configuration.
+    pub name: String,
+    /// Hash of the whole configuration (the arbiter's), for `vigia status`.
+    pub config_hash: String,
+    /// Shared secret for the daemon's own calls to others.
+    pub secret: Option<String>,
+    pub work: Work,
+}
+
+/// A daemon's work, by role.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "lowercase")]
+pub enum Work {
+    Scheduler(SchedulerWork),
+    Poller(SatelliteWork),
+    Reactionner(SatelliteWork),
+    Broker(BrokerWork),
+    Receiver(ReceiverWork),
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SchedulerWork {
+    /// The whole resolved configuration (JSON of `vigia_config::Config`); the engine runs the
+    /// hosts of `hosts` and keeps the rest for dependencies and macros.
+    pub config: serde_json::Value,
+    pub hosts: Vec<u32>,
+    pub part_hash: String,
+}
+
+/// A scheduler a satellite works with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchedulerLink {
+    pub name: String,
+    /// `http://ADDRESS:PORT`.
+    pub url: String,
+    pub generation: u64,
+    pub part_hash: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SatelliteWork {
+    pub schedulers: Vec<SchedulerLink>,
+    /// Tags served (`None` = untagged work).
+    pub tags: Vec<String>,
+    pub max_concurrent: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BrokerWork {
+    pub schedulers: Vec<SchedulerLink>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReceiverWork {
+    pub schedulers: Vec<SchedulerLink>,
+    /// Host name → name of the scheduler that owns it (external commands are routed by host).
+    pub host_owner: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignAck {
+    pub accepted: bool,
+    pub message: String,
+}
+
+/// Which actions a worker wants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionClass {
+    /// Host and service checks (pollers).
+    Checks,
+    /// Notifications and event handlers (reactionners).
+    Reactions,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FetchRequest {
+    pub worker: String,
+    pub class: ActionClass,
+    /// Tags served; "None" stands for untagged actions.
+    pub tags: Vec<String>,
+    pub max: usize,
+    /// Long-poll: wait up to this long for an action to come due.
+    pub wait_ms: u64,
+    /// The assignment generation the worker knows for this scheduler.
+    pub generation: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FetchResponse {
+    pub generation: u64,
+    pub actions: Vec<Action>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ResultBatch {
+    pub worker: String,
+    pub generation: u64,
+    pub results: Vec<CheckResult>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultAck {
+    pub accepted: usize,
+}
+
+/// Broks after `after` (a sequence number; 0 or an unknown one = start over with the initial
+/// status).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BrokRequest {
+    pub broker: String,
+    pub running_id: String,
+    pub after: u64,
+    pub wait_ms: u64,
+    pub max: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BrokBatch {
+    /// The scheduler's running id: a change means its sequence started over.
+    pub running_id: String,
+    pub generation: u64,
+    /// True when `broks` starts with a full initial status that replaces what the broker knew.
+    pub initial: bool,
+    pub broks: Vec<Brok>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CommandBatch {
+    pub commands: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandOutcome {
+    pub ok: bool,
+    /// Why it was refused (`None` when applied).
+    pub error: Option<String>,
+    /// The command names an object this scheduler does not own: route it elsewhere.
+    pub not_mine: bool,
+}
+
+/// Refusal of work from an older generation (HTTP 409 body).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stale {
+    pub current_generation: u64,
+    pub message: String,
+}
+
+/// An error answer (any 4xx/5xx body).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+}

@@ -19,9 +19,10 @@ use axum::routing::{get, post};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
-use vigia_config::model::{Config, DaemonId, DaemonLink, RealmId, Role};
+use vigia_config::model::{Config, DaemonLink, RealmId, Role};
 use vigia_proto::{
-    AssignAck, Assignment, BrokerWork, Identity, ReceiverWork, SatelliteWork, SchedulerLink, SchedulerWork, Work,
+    AssignAck, Assignment, BrokerWork, Identity, ReceiverWork, SatelliteWork, SchedulerLink, SchedulerWork,
+    StandbyLink, Work,
 };
 
 use crate::daemon::{self, ApiError, DaemonOptions, DaemonState};
@@ -54,6 +55,15 @@ pub struct DaemonStatus {
     /// Epoch seconds of the last change of `alive` or of the assignment.
     pub since: i64,
     pub last_error: Option<String>,
+    /// Failed health checks in a row.
+    #[serde(default)]
+    pub attempts: u32,
+    /// The daemon whose work this one runs, when it stands in for another (a spare that took
+    /// over), with the reason.
+    #[serde(default)]
+    pub standing_in_for: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -63,6 +73,21 @@ pub struct ArbiterStatus {
     pub config_hash: String,
     pub loaded_at: i64,
     pub daemons: Vec<DaemonStatus>,
+    /// Every take-over and give-back since the arbiter started, oldest first.
+    #[serde(default)]
+    pub events: Vec<HaEvent>,
+}
+
+/// A take-over or give-back, as `vigia status` and the broker's log show it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct HaEvent {
+    pub at: i64,
+    pub role: Role,
+    /// The daemon whose work moved.
+    pub home: String,
+    pub from: String,
+    pub to: String,
+    pub reason: String,
 }
 
 /// The answer to a reload.
@@ -80,15 +105,36 @@ struct Counters {
     assignment_generation: u64,
 }
 
+/// The configuration being dispatched and who runs what.
 struct Dispatch {
+    config: Arc<Config>,
+    /// The configuration as schedulers receive it (serialized once per load).
+    config_json: serde_json::Value,
     config_hash: String,
     loaded_at: i64,
-    /// Per daemon (index into config.daemons): the assignment to run, `None` for a spare or an
-    /// unused daemon.
+    /// Per daemon: the daemon that runs its work (itself, or the spare standing in for it).
+    runner: Vec<usize>,
+    /// Per daemon: the state a giving-back spare handed over, until its master accepts it.
+    handover: BTreeMap<usize, Box<vigia_engine::retention::Retention>>,
+    /// Per daemon whose work moved: why (for the monitoring log).
+    reasons: BTreeMap<usize, String>,
+    /// Per daemon: the assignment to run, `None` for a waiting spare or an unused daemon.
     assignments: Vec<Option<Assignment>>,
     daemons: Vec<DaemonLink>,
     status: Vec<DaemonStatus>,
+    /// When each daemon was last checked.
+    checked: Vec<Option<std::time::Instant>>,
+    events: Vec<HaEvent>,
+    /// When this configuration was loaded: a master never seen alive gets
+    /// [`STARTUP_GRACE`] to come up before a spare takes its work.
+    started: std::time::Instant,
 }
+
+/// How long a master that has not answered yet since the arbiter (re)loaded may take to start
+/// before its work goes to a spare (daemons are usually started together).
+pub const STARTUP_GRACE: Duration = Duration::from_secs(10);
+/// Take-overs and give-backs sent to brokers (the newest).
+const MAX_HA_NOTES: usize = 100;
 
 struct Arbiter {
     name: String,
@@ -144,48 +190,107 @@ fn serves(config: &Config, satellite: &DaemonLink, target: RealmId) -> bool {
         || (satellite.manage_sub_realms && vigia_config::split::is_below(config, target, satellite.realm))
 }
 
-/// Every daemon's work for this configuration, with generation `generation`.
-fn plan(config: &Config, arbiter: &str, arbiter_generation: u64, generation: u64, secret: &Option<String>) -> Dispatch {
-    let config_hash = config_hash(config);
-    let config_json = serde_json::to_value(config).unwrap_or(serde_json::Value::Null);
+/// Daemons that have work of their own: masters (not spares), active, not arbiters.
+fn is_home(d: &DaemonLink) -> bool {
+    !d.spare && d.active && d.role != Role::Arbiter
+}
+
+/// Who receives what, for one plan.
+struct PlanInput<'a> {
+    config: &'a Config,
+    config_json: &'a serde_json::Value,
+    config_hash: &'a str,
+    runner: &'a [usize],
+    handover: &'a BTreeMap<usize, Box<vigia_engine::retention::Retention>>,
+    reasons: &'a BTreeMap<usize, String>,
+    arbiter: &'a str,
+    arbiter_generation: u64,
+    generation: u64,
+    secret: &'a Option<String>,
+    ha_events: &'a [vigia_proto::HaNote],
+}
+
+/// Every daemon's assignment: each home daemon's work goes to its runner. Other daemons see a
+/// part under its home scheduler's name, at the address of whoever runs it, so a take-over
+/// changes only an address and a generation for them.
+fn plan(input: &PlanInput) -> Vec<Option<Assignment>> {
+    let config = input.config;
     let mut assignments: Vec<Option<Assignment>> = vec![None; config.daemons.len()];
-    let assignment = |name: &str, work: Work| Assignment {
-        arbiter: arbiter.to_string(),
-        arbiter_generation,
-        generation,
-        name: name.to_string(),
-        config_hash: config_hash.clone(),
-        secret: secret.clone(),
+    let assignment = |runner: usize, work: Work| Assignment {
+        arbiter: input.arbiter.to_string(),
+        arbiter_generation: input.arbiter_generation,
+        generation: input.generation,
+        name: config.daemons[runner].name.clone(),
+        config_hash: input.config_hash.to_string(),
+        secret: input.secret.clone(),
         work,
     };
+    let runs_something = |i: usize| {
+        input
+            .runner
+            .iter()
+            .enumerate()
+            .any(|(h, r)| *r == i && is_home(&config.daemons[h]))
+    };
     // Schedulers: one part each.
-    let mut links: Vec<(RealmId, DaemonId, SchedulerLink)> = Vec::new();
+    let mut links: Vec<(RealmId, SchedulerLink)> = Vec::new();
     for part in &config.parts {
-        let d = &config.daemons[part.scheduler.index()];
+        let home = part.scheduler.index();
+        let runner = input.runner.get(home).copied().unwrap_or(home);
+        let h = &config.daemons[home];
+        let standbys = config
+            .daemons
+            .iter()
+            .enumerate()
+            .filter(|(i, d)| {
+                d.role == Role::Scheduler && d.spare && d.active && d.realm == h.realm && !runs_something(*i)
+            })
+            .map(|(_, d)| StandbyLink {
+                name: d.name.clone(),
+                url: url(d),
+            })
+            .collect();
         let work = SchedulerWork {
-            config: config_json.clone(),
+            config: input.config_json.clone(),
             hosts: part.hosts.iter().map(|h| h.0).collect(),
             part_hash: part.hash.clone(),
+            home: h.name.clone(),
+            standbys,
+            handover: input.handover.get(&home).cloned(),
+            reason: input.reasons.get(&home).cloned(),
         };
-        assignments[part.scheduler.index()] = Some(assignment(&d.name, Work::Scheduler(work)));
+        assignments[runner] = Some(assignment(runner, Work::Scheduler(work)));
         links.push((
             part.realm,
-            part.scheduler,
-            SchedulerLink { name: d.name.clone(), url: url(d), generation, part_hash: part.hash.clone() },
+            SchedulerLink {
+                name: h.name.clone(),
+                url: url(&config.daemons[runner]),
+                generation: input.generation,
+                part_hash: part.hash.clone(),
+            },
         ));
     }
     let schedulers_for = |d: &DaemonLink| -> Vec<SchedulerLink> {
-        links.iter().filter(|(realm, _, _)| serves(config, d, *realm)).map(|(_, _, l)| l.clone()).collect()
+        links
+            .iter()
+            .filter(|(realm, _)| serves(config, d, *realm))
+            .map(|(_, l)| l.clone())
+            .collect()
     };
     for (i, d) in config.daemons.iter().enumerate() {
-        if d.spare || !d.active {
+        if !is_home(d) {
             continue;
         }
+        let runner = input.runner.get(i).copied().unwrap_or(i);
         let work = match d.role {
             Role::Poller | Role::Reactionner => {
                 let w = SatelliteWork {
                     schedulers: schedulers_for(d),
-                    tags: if d.tags.is_empty() { vec!["None".to_string()] } else { d.tags.clone() },
+                    tags: if d.tags.is_empty() {
+                        vec!["None".to_string()]
+                    } else {
+                        d.tags.clone()
+                    },
                     max_concurrent: d.extra.get("max_concurrent").and_then(|v| v.parse().ok()).unwrap_or(64),
                 };
                 if d.role == Role::Poller {
@@ -194,7 +299,10 @@ fn plan(config: &Config, arbiter: &str, arbiter_generation: u64, generation: u64
                     Work::Reactionner(w)
                 }
             }
-            Role::Broker => Work::Broker(BrokerWork { schedulers: schedulers_for(d) }),
+            Role::Broker => Work::Broker(BrokerWork {
+                schedulers: schedulers_for(d),
+                ha_events: input.ha_events.to_vec(),
+            }),
             Role::Receiver => {
                 let schedulers = schedulers_for(d);
                 let mut host_owner = BTreeMap::new();
@@ -210,14 +318,17 @@ fn plan(config: &Config, arbiter: &str, arbiter_generation: u64, generation: u64
             }
             Role::Scheduler | Role::Arbiter => continue,
         };
-        assignments[i] = Some(assignment(&d.name, work));
+        assignments[runner] = Some(assignment(runner, work));
     }
+    assignments
+}
+
+fn new_status(config: &Config) -> Vec<DaemonStatus> {
     let now = daemon::now();
-    let status = config
+    config
         .daemons
         .iter()
-        .enumerate()
-        .map(|(i, d)| DaemonStatus {
+        .map(|d| DaemonStatus {
             name: d.name.clone(),
             role: d.role,
             address: d.address.clone(),
@@ -226,82 +337,224 @@ fn plan(config: &Config, arbiter: &str, arbiter_generation: u64, generation: u64
             realm: config.realms[d.realm.index()].name.clone(),
             alive: false,
             assigned: false,
-            generation: assignments[i].as_ref().map_or(0, |a| a.generation),
+            generation: 0,
             running_id: None,
             since: now,
             last_error: None,
+            attempts: 0,
+            standing_in_for: None,
+            reason: None,
         })
-        .collect();
-    Dispatch {
-        config_hash,
-        loaded_at: now,
-        assignments,
-        daemons: config.daemons.clone(),
-        status,
+        .collect()
+}
+
+impl Dispatch {
+    fn new(config: Config) -> Dispatch {
+        let config_json = serde_json::to_value(&config).unwrap_or(serde_json::Value::Null);
+        let n = config.daemons.len();
+        Dispatch {
+            config_hash: config_hash(&config),
+            loaded_at: daemon::now(),
+            runner: (0..n).collect(),
+            handover: BTreeMap::new(),
+            reasons: BTreeMap::new(),
+            assignments: vec![None; n],
+            daemons: config.daemons.clone(),
+            status: new_status(&config),
+            checked: vec![None; n],
+            events: Vec::new(),
+            started: std::time::Instant::now(),
+            config_json,
+            config: Arc::new(config),
+        }
     }
 }
 
 impl Arbiter {
-    /// Plans a new dispatch for `config` with fresh generations and persists the counters.
-    fn redispatch(&mut self, config: &Config) -> anyhow::Result<()> {
+    /// A new generation for the current plan, persisted before anyone sees it.
+    fn next_generation(&mut self) -> anyhow::Result<u64> {
         self.counters.assignment_generation += 1;
         save_counters(&self.options.data, &self.counters)?;
-        let secret = self.options.secret.clone().or_else(|| config.globals.get("vigia_secret").cloned());
-        self.dispatch = plan(config, &self.name, self.counters.arbiter_generation, self.counters.assignment_generation, &secret);
+        Ok(self.counters.assignment_generation)
+    }
+
+    fn secret(&self) -> Option<String> {
+        self.options
+            .secret
+            .clone()
+            .or_else(|| self.dispatch.config.globals.get("vigia_secret").cloned())
+    }
+
+    /// Plans every assignment again with generation `generation`.
+    fn replan(&mut self, generation: u64) {
+        let secret = self.secret();
+        let d = &self.dispatch;
+        let notes: Vec<vigia_proto::HaNote> = d
+            .events
+            .iter()
+            .rev()
+            .take(MAX_HA_NOTES)
+            .rev()
+            .map(|e| vigia_proto::HaNote {
+                at: e.at,
+                line: format!("VIGIA HA: {}: {}", e.role.name(), e.reason),
+            })
+            .collect();
+        let assignments = plan(&PlanInput {
+            ha_events: &notes,
+            config: &d.config,
+            config_json: &d.config_json,
+            config_hash: &d.config_hash,
+            runner: &d.runner,
+            handover: &d.handover,
+            reasons: &d.reasons,
+            arbiter: &self.name,
+            arbiter_generation: self.counters.arbiter_generation,
+            generation,
+            secret: &secret,
+        });
+        let d = &mut self.dispatch;
+        for (i, st) in d.status.iter_mut().enumerate() {
+            st.generation = assignments[i].as_ref().map_or(0, |a| a.generation);
+            let home = (0..d.runner.len()).find(|h| d.runner[*h] == i && *h != i && is_home(&d.daemons[*h]));
+            st.standing_in_for = home.map(|h| d.daemons[h].name.clone());
+            st.reason = home.and_then(|h| d.reasons.get(&h).cloned());
+        }
+        d.assignments = assignments;
+    }
+
+    /// Takes a newly loaded configuration: who runs what starts over (every master its own
+    /// work), with a fresh generation; liveness is kept for daemons that are still configured.
+    fn redispatch(&mut self, config: Config) -> anyhow::Result<()> {
+        let generation = self.next_generation()?;
+        let mut next = Dispatch::new(config);
+        for (i, d) in next.daemons.iter().enumerate() {
+            if let Some(old) = self
+                .dispatch
+                .status
+                .iter()
+                .find(|s| s.name == d.name && s.role == d.role)
+            {
+                let st = &mut next.status[i];
+                st.alive = old.alive;
+                st.running_id = old.running_id.clone();
+                st.since = old.since;
+            }
+        }
+        next.events = std::mem::take(&mut self.dispatch.events);
+        self.dispatch = next;
+        self.replan(generation);
         Ok(())
     }
 }
 
-/// Checks one daemon and sends it its assignment when it runs none or an older one.
-async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Duration) {
-    let (assignment, role) = {
-        let a = shared.lock().await;
-        (a.dispatch.assignments.get(index).cloned().flatten(), a.dispatch.daemons.get(index).map(|d| d.role))
-    };
-    if role == Some(Role::Arbiter) {
-        return;
-    }
-    let result: Result<Identity, _> = link.get(vigia_proto::paths::IDENTITY, timeout).await;
-    let mut resend = None;
-    {
-        let mut a = shared.lock().await;
-        let Some(st) = a.dispatch.status.get_mut(index) else { return };
-        match &result {
-            Ok(id) => {
-                if !st.alive || st.running_id.as_deref() != Some(id.running_id.as_str()) {
-                    st.since = daemon::now();
-                }
-                st.alive = true;
-                st.running_id = Some(id.running_id.clone());
-                st.last_error = None;
-                let running = id.assignment.as_ref().map(|s| s.generation);
-                st.assigned = assignment.as_ref().is_some_and(|asg| running == Some(asg.generation));
-                if let Some(asg) = &assignment {
-                    if running != Some(asg.generation) {
-                        resend = Some(asg.clone());
-                    }
+/// The health verdict on one daemon after a check.
+fn record_check(st: &mut DaemonStatus, link: &DaemonLink, result: &Result<Identity, crate::link::LinkError>) {
+    match result {
+        Ok(id) => {
+            if !st.alive || st.running_id.as_deref() != Some(id.running_id.as_str()) {
+                st.since = daemon::now();
+                if !st.alive && st.last_error.is_some() {
+                    tracing::info!("{} {} answers again", st.role.name(), st.name);
                 }
             }
-            Err(e) => {
-                if st.alive {
-                    st.since = daemon::now();
-                    tracing::warn!("{} {} is not answering: {e}", st.role.name(), st.name);
-                }
+            st.alive = true;
+            st.attempts = 0;
+            st.running_id = Some(id.running_id.clone());
+            st.last_error = None;
+        }
+        Err(e) => {
+            // A refused connection: nobody listens there, dead at once. A timeout or an error
+            // answer: one attempt; one slow answer does not condemn a daemon.
+            st.attempts = if e.is_down() {
+                link.max_check_attempts.max(1)
+            } else {
+                st.attempts + 1
+            };
+            st.last_error = Some(e.to_string());
+            if st.alive && st.attempts >= link.max_check_attempts.max(1) {
+                st.since = daemon::now();
                 st.alive = false;
                 st.assigned = false;
-                st.last_error = Some(e.to_string());
+                tracing::warn!("{} {} is dead: {e}", st.role.name(), st.name);
             }
+        }
+    }
+}
+
+/// Checks one daemon, then sends it its assignment when it runs none or an older one, or
+/// releases it when it runs work it no longer has (a stale master, a spare giving back).
+async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Duration) {
+    let result: Result<Identity, _> = link.get(vigia_proto::paths::IDENTITY, timeout).await;
+    let mut resend = None;
+    let mut release = None;
+    {
+        let mut a = shared.lock().await;
+        let arbiter = a.name.clone();
+        let arbiter_generation = a.counters.arbiter_generation;
+        let generation = a.counters.assignment_generation;
+        let d = &mut a.dispatch;
+        let (Some(st), Some(dl)) = (d.status.get_mut(index), d.daemons.get(index)) else {
+            return;
+        };
+        record_check(st, dl, &result);
+        if let Ok(id) = &result {
+            let assignment = d.assignments.get(index).cloned().flatten();
+            let running = id.assignment.as_ref().map(|s| s.generation);
+            st.assigned = assignment.as_ref().is_some_and(|asg| running == Some(asg.generation));
+            match (&assignment, running) {
+                (Some(asg), r) if r != Some(asg.generation) => resend = Some(asg.clone()),
+                (None, Some(_)) => {
+                    release = Some(vigia_proto::Release {
+                        arbiter,
+                        arbiter_generation,
+                        generation,
+                        reason: format!("{} is not assigned any work in generation {generation}", st.name),
+                    })
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some(r) = release {
+        match link
+            .post::<_, vigia_proto::Released>(vigia_proto::paths::RELEASE, &r, Duration::from_secs(10))
+            .await
+        {
+            Ok(_) => tracing::info!("released daemon {index}: {}", r.reason),
+            Err(e) => tracing::warn!("cannot release daemon {index}: {e}"),
         }
     }
     if let Some(asg) = resend {
         // A whole configuration can be large: give the daemon time to take it.
-        match link.post::<_, AssignAck>(vigia_proto::paths::ASSIGN, &asg, Duration::from_secs(60)).await {
+        match link
+            .post::<_, AssignAck>(vigia_proto::paths::ASSIGN, &asg, Duration::from_secs(60))
+            .await
+        {
             Ok(ack) if ack.accepted => {
                 tracing::info!("{} assigned (generation {})", asg.name, asg.generation);
                 let mut a = shared.lock().await;
-                if let Some(st) = a.dispatch.status.get_mut(index) {
+                let d = &mut a.dispatch;
+                if let Some(st) = d.status.get_mut(index) {
                     st.assigned = true;
                     st.since = daemon::now();
+                }
+                // A hand-over is for this assignment only: a later restart of the master
+                // resumes from its own state, not from this old copy.
+                if let Work::Scheduler(w) = &asg.work {
+                    if w.handover.is_some() {
+                        let home = d.daemons.iter().position(|x| x.name == w.home);
+                        if let Some(home) = home {
+                            d.handover.remove(&home);
+                        }
+                        if let Some(Some(Assignment {
+                            work: Work::Scheduler(w),
+                            ..
+                        })) = d.assignments.get_mut(index)
+                        {
+                            w.handover = None;
+                        }
+                    }
                 }
             }
             Ok(ack) => tracing::warn!("{} refused its assignment: {}", asg.name, ack.message),
@@ -310,31 +563,209 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
     }
 }
 
-/// The health loop: every daemon checked every `polling_interval` seconds (1 s at most here,
-/// so a restarted daemon gets its work back quickly).
+/// A waiting spare that can stand in for `home`: same role and realm, alive, running nothing.
+fn pick_spare(d: &Dispatch, home: usize) -> Option<usize> {
+    let h = &d.daemons[home];
+    (0..d.daemons.len()).find(|&j| {
+        let s = &d.daemons[j];
+        s.spare
+            && s.active
+            && s.role == h.role
+            && s.realm == h.realm
+            && d.status[j].alive
+            && !d
+                .runner
+                .iter()
+                .enumerate()
+                .any(|(k, r)| *r == j && is_home(&d.daemons[k]))
+    })
+}
+
+/// One move of a home daemon's work.
+struct Move {
+    home: usize,
+    from: usize,
+    to: usize,
+    reason: String,
+}
+
+/// Fail-over and fail-back decisions from the latest health checks.
+fn decide(d: &Dispatch) -> Vec<Move> {
+    let mut moves = Vec::new();
+    for h in 0..d.daemons.len() {
+        if !is_home(&d.daemons[h]) || !has_work(d, h) {
+            continue;
+        }
+        let r = d.runner[h];
+        let home_name = &d.daemons[h].name;
+        let dead = |i: usize| {
+            !d.status[i].alive
+                && d.status[i].last_error.is_some()
+                && (d.status[i].running_id.is_some() || d.started.elapsed() >= STARTUP_GRACE)
+        };
+        if r == h {
+            if dead(h) {
+                if let Some(s) = pick_spare(d, h) {
+                    let why = d.status[h].last_error.clone().unwrap_or_default();
+                    moves.push(Move {
+                        home: h,
+                        from: h,
+                        to: s,
+                        reason: format!(
+                            "{} takes over from {home_name} ({home_name} not answering: {why})",
+                            d.daemons[s].name
+                        ),
+                    });
+                }
+            }
+        } else if d.status[h].alive {
+            moves.push(Move {
+                home: h,
+                from: r,
+                to: h,
+                reason: format!(
+                    "{home_name} is back: {} gives its work back and waits",
+                    d.daemons[r].name
+                ),
+            });
+        } else if dead(r) {
+            let why = d.status[r].last_error.clone().unwrap_or_default();
+            if let Some(s) = pick_spare(d, h) {
+                moves.push(Move {
+                    home: h,
+                    from: r,
+                    to: s,
+                    reason: format!(
+                        "{} takes over from {} for {home_name} (not answering: {why})",
+                        d.daemons[s].name, d.daemons[r].name
+                    ),
+                });
+            }
+        }
+    }
+    moves
+}
+
+/// Whether a home daemon has work in this configuration (a scheduler without a part has none).
+fn has_work(d: &Dispatch, h: usize) -> bool {
+    match d.daemons[h].role {
+        Role::Scheduler => d.config.parts.iter().any(|p| p.scheduler.index() == h),
+        Role::Arbiter => false,
+        _ => true,
+    }
+}
+
+/// Applies fail-over and fail-back decisions. A scheduler giving its part back is released
+/// first and hands its final state over, so the master resumes exactly where it stopped.
+async fn failover(shared: &Shared, secret: &Option<String>) {
+    let moves = decide(&shared.lock().await.dispatch);
+    if moves.is_empty() {
+        return;
+    }
+    let mut a = shared.lock().await;
+    let generation = match a.next_generation() {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::error!("cannot record a new generation: {e}; fail-over postponed");
+            return;
+        }
+    };
+    let arbiter = a.name.clone();
+    let arbiter_generation = a.counters.arbiter_generation;
+    let mut applied = false;
+    for m in moves {
+        let from = a.dispatch.daemons[m.from].clone();
+        let giving_back = m.to == m.home && from.spare && a.dispatch.status[m.from].alive;
+        if giving_back {
+            // The spare stops first; its final state goes to the master with its assignment.
+            let release = vigia_proto::Release {
+                arbiter: arbiter.clone(),
+                arbiter_generation,
+                generation,
+                reason: m.reason.clone(),
+            };
+            let link = Link::new(url(&from), secret.clone());
+            match link
+                .post::<_, vigia_proto::Released>(vigia_proto::paths::RELEASE, &release, Duration::from_secs(30))
+                .await
+            {
+                Ok(released) => {
+                    if let Some(state) = released.state {
+                        a.dispatch.handover.insert(m.home, state);
+                    }
+                }
+                Err(e) if e.is_down() => tracing::warn!("{} is gone while giving back: {e}", from.name),
+                Err(e) => {
+                    tracing::warn!("{} did not give its work back ({e}): it keeps it for now", from.name);
+                    continue;
+                }
+            }
+        }
+        tracing::warn!("{}", m.reason);
+        let d = &mut a.dispatch;
+        d.runner[m.home] = m.to;
+        d.reasons.insert(m.home, m.reason.clone());
+        d.events.push(HaEvent {
+            at: daemon::now(),
+            role: d.daemons[m.home].role,
+            home: d.daemons[m.home].name.clone(),
+            from: d.daemons[m.from].name.clone(),
+            to: d.daemons[m.to].name.clone(),
+            reason: m.reason,
+        });
+        d.checked[m.to] = None;
+        applied = true;
+    }
+    if applied {
+        a.replan(generation);
+    }
+}
+
+/// The health loop: each daemon checked every `check_interval` seconds with its `timeout`;
+/// after every round, fail-over and fail-back.
 async fn watch(shared: Shared, secret: Option<String>) {
     let mut links: BTreeMap<String, Link> = BTreeMap::new();
     loop {
         let targets: Vec<(usize, String, Duration)> = {
-            let a = shared.lock().await;
-            a.dispatch
-                .daemons
-                .iter()
-                .enumerate()
-                .filter(|(_, d)| d.role != Role::Arbiter && d.active)
-                .map(|(i, d)| (i, url(d), Duration::from_secs(u64::from(d.timeout.max(1)))))
-                .collect()
+            let mut a = shared.lock().await;
+            let d = &mut a.dispatch;
+            let now = std::time::Instant::now();
+            let mut due = Vec::new();
+            for (i, dl) in d.daemons.iter().enumerate() {
+                if dl.role == Role::Arbiter || !dl.active {
+                    continue;
+                }
+                let every = Duration::from_secs(u64::from(dl.check_interval.max(1)));
+                // An unassigned daemon is looked at as often as possible: it may be waiting
+                // for work.
+                let waiting_for_work = d.assignments[i].is_some() && !d.status[i].assigned;
+                // A daemon that failed a check is checked again at once: a hung master is
+                // declared dead after `max_check_attempts` timeouts back to back.
+                let suspect = d.status[i].attempts > 0;
+                if d.checked[i].is_some_and(|t| now.duration_since(t) < every) && !waiting_for_work && !suspect {
+                    continue;
+                }
+                d.checked[i] = Some(now);
+                due.push((i, url(dl), Duration::from_secs(u64::from(dl.timeout.max(1)))));
+            }
+            due
         };
         let mut checks = Vec::new();
         for (i, base, timeout) in targets {
-            let link = links.entry(base.clone()).or_insert_with(|| Link::new(base, secret.clone())).clone();
+            let link = links
+                .entry(base.clone())
+                .or_insert_with(|| Link::new(base, secret.clone()))
+                .clone();
             let shared = shared.clone();
-            checks.push(tokio::spawn(async move { check_daemon(&shared, i, link, timeout).await }));
+            checks.push(tokio::spawn(
+                async move { check_daemon(&shared, i, link, timeout).await },
+            ));
         }
         for c in checks {
             let _ = c.await;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        failover(&shared, &secret).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -348,10 +779,14 @@ async fn reload(shared: &Shared) -> ReloadOutcome {
     };
     let mut a = shared.lock().await;
     match loaded {
-        Ok(config) => match a.redispatch(&config) {
+        Ok(config) => match a.redispatch(config) {
             Ok(()) => {
                 tracing::info!("configuration reloaded (hash {})", a.dispatch.config_hash);
-                ReloadOutcome { reloaded: true, errors: Vec::new(), config_hash: a.dispatch.config_hash.clone() }
+                ReloadOutcome {
+                    reloaded: true,
+                    errors: Vec::new(),
+                    config_hash: a.dispatch.config_hash.clone(),
+                }
             }
             Err(e) => ReloadOutcome {
                 reloaded: false,
@@ -360,8 +795,15 @@ async fn reload(shared: &Shared) -> ReloadOutcome {
             },
         },
         Err(errors) => {
-            tracing::warn!("reload refused: {} error(s); the running configuration stays", errors.len());
-            ReloadOutcome { reloaded: false, errors, config_hash: a.dispatch.config_hash.clone() }
+            tracing::warn!(
+                "reload refused: {} error(s); the running configuration stays",
+                errors.len()
+            );
+            ReloadOutcome {
+                reloaded: false,
+                errors,
+                config_hash: a.dispatch.config_hash.clone(),
+            }
         }
     }
 }
@@ -374,6 +816,7 @@ async fn status(shared: &Shared) -> ArbiterStatus {
         config_hash: a.dispatch.config_hash.clone(),
         loaded_at: a.dispatch.loaded_at,
         daemons: a.dispatch.status.clone(),
+        events: a.dispatch.events.clone(),
     }
 }
 
@@ -392,15 +835,18 @@ pub async fn run(options: ArbiterOptions) -> anyhow::Result<()> {
         .map_or_else(|| "arbiter-master".to_string(), |d| d.name.clone());
     let mut counters = load_counters(&options.data);
     counters.arbiter_generation += 1;
-    let secret = options.secret.clone().or_else(|| config.globals.get("vigia_secret").cloned());
+    let secret = options
+        .secret
+        .clone()
+        .or_else(|| config.globals.get("vigia_secret").cloned());
     let mut arbiter = Arbiter {
         name: name.clone(),
         options: options.clone(),
         counters,
-        dispatch: plan(&config, &name, 0, 0, &secret),
+        dispatch: Dispatch::new(config),
     };
-    arbiter.redispatch(&config)?;
-    drop(config);
+    let generation = arbiter.next_generation()?;
+    arbiter.replan(generation);
     let shared: Shared = Arc::new(Mutex::new(arbiter));
     let state = DaemonState::new(DaemonOptions {
         role: Role::Arbiter,
@@ -413,7 +859,9 @@ pub async fn run(options: ArbiterOptions) -> anyhow::Result<()> {
     tokio::spawn(watch(shared.clone(), secret));
     let on_hup = shared.clone();
     tokio::spawn(async move {
-        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            return;
+        };
         while hup.recv().await.is_some() {
             let outcome = reload(&on_hup).await;
             if !outcome.reloaded {
@@ -425,7 +873,10 @@ pub async fn run(options: ArbiterOptions) -> anyhow::Result<()> {
     });
 
     let router = axum::Router::new()
-        .route("/v1/status", get(|State(s): State<Shared>| async move { Json(status(&s).await) }))
+        .route(
+            "/v1/status",
+            get(|State(s): State<Shared>| async move { Json(status(&s).await) }),
+        )
         .route("/v1/reload", post(reload_handler))
         .route("/reload", post(reload_handler))
         .with_state(shared);
@@ -467,10 +918,23 @@ mod tests {
     #[test]
     fn each_daemon_gets_the_schedulers_of_its_realms() {
         let c = config(TWO_REALMS);
-        let d = plan(&c, "arbiter", 1, 7, &None);
+        let d = Dispatch::new(c.clone());
+        let assignments = plan(&PlanInput {
+            config: &c,
+            config_json: &d.config_json,
+            config_hash: &d.config_hash,
+            runner: &d.runner,
+            handover: &d.handover,
+            reasons: &d.reasons,
+            arbiter: "arbiter",
+            arbiter_generation: 1,
+            generation: 7,
+            secret: &None,
+            ha_events: &[],
+        });
         let work = |name: &str| {
             let i = c.daemons.iter().position(|d| d.name == name).expect("daemon");
-            d.assignments[i].as_ref().map(|a| a.work.clone())
+            assignments[i].as_ref().map(|a| a.work.clone())
         };
         let names = |links: &[SchedulerLink]| links.iter().map(|l| l.name.clone()).collect::<Vec<_>>();
         match work("p-all") {
@@ -494,13 +958,101 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(work("s-spare").is_none(), "a spare waits");
-        assert!(d.assignments.iter().flatten().all(|a| a.generation == 7 && a.arbiter_generation == 1));
+        assert!(assignments
+            .iter()
+            .flatten()
+            .all(|a| a.generation == 7 && a.arbiter_generation == 1));
+        match work("s-all") {
+            Some(Work::Scheduler(w)) => {
+                assert_eq!(w.home, "s-all");
+                assert_eq!(
+                    names_of(&w.standbys),
+                    ["s-spare"],
+                    "the realm's waiting spare is kept in sync"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn names_of(links: &[StandbyLink]) -> Vec<String> {
+        links.iter().map(|l| l.name.clone()).collect()
+    }
+
+    fn alive(d: &mut Dispatch, name: &str, alive: bool, error: Option<&str>) {
+        let i = d.daemons.iter().position(|x| x.name == name).expect("daemon");
+        d.status[i].alive = alive;
+        d.status[i].running_id = Some("seen".into());
+        d.status[i].last_error = error.map(str::to_string);
+    }
+
+    #[test]
+    fn a_dead_master_goes_to_a_live_spare_of_its_realm_and_comes_back() {
+        let c = config(TWO_REALMS);
+        let mut d = Dispatch::new(c.clone());
+        for n in ["s-all", "s-eu", "s-spare", "p-all", "p-eu"] {
+            alive(&mut d, n, true, None);
+        }
+        assert!(decide(&d).is_empty(), "all alive: nothing moves");
+        alive(&mut d, "s-eu", false, Some("connection refused"));
+        // s-spare is in realm All, s-eu in Europe: no spare for s-eu.
+        assert!(decide(&d).is_empty(), "no spare in Europe");
+        alive(&mut d, "s-all", false, Some("connection refused"));
+        let moves = decide(&d);
+        let i = |n: &str| c.daemons.iter().position(|x| x.name == n).expect("daemon");
+        assert_eq!(moves.len(), 1);
+        assert_eq!((moves[0].home, moves[0].to), (i("s-all"), i("s-spare")));
+        assert!(moves[0].reason.contains("connection refused"), "{}", moves[0].reason);
+        d.runner[i("s-all")] = i("s-spare");
+        assert!(decide(&d).is_empty(), "the spare runs it; the master is still dead");
+        // Satellites now see the part of s-all at the spare's address.
+        let assignments = plan(&PlanInput {
+            config: &c,
+            config_json: &d.config_json,
+            config_hash: &d.config_hash,
+            runner: &d.runner,
+            handover: &d.handover,
+            reasons: &d.reasons,
+            arbiter: "arbiter",
+            arbiter_generation: 1,
+            generation: 8,
+            secret: &None,
+            ha_events: &[],
+        });
+        match &assignments[i("p-all")].as_ref().map(|a| &a.work) {
+            Some(Work::Poller(w)) => {
+                assert_eq!(names(&w.schedulers), ["s-all"]);
+                assert_eq!(w.schedulers[0].url, "http://127.0.0.1:7003");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(assignments[i("s-all")].is_none(), "the dead master is assigned nothing");
+        match &assignments[i("s-spare")].as_ref().map(|a| &a.work) {
+            Some(Work::Scheduler(w)) => assert!(w.home == "s-all" && w.standbys.is_empty()),
+            other => panic!("{other:?}"),
+        }
+        // The master answers again: the work goes back.
+        alive(&mut d, "s-all", true, None);
+        let moves = decide(&d);
+        assert_eq!(moves.len(), 1);
+        assert_eq!((moves[0].from, moves[0].to), (i("s-spare"), i("s-all")));
+    }
+
+    fn names(links: &[SchedulerLink]) -> Vec<String> {
+        links.iter().map(|l| l.name.clone()).collect()
     }
 
     #[test]
     fn generations_survive_a_restart() {
         let dir = tempfile::tempdir().expect("tempdir");
-        save_counters(dir.path(), &Counters { arbiter_generation: 3, assignment_generation: 9 }).expect("save");
+        save_counters(
+            dir.path(),
+            &Counters {
+                arbiter_generation: 3,
+                assignment_generation: 9,
+            },
+        )
+        .expect("save");
         let c = load_counters(dir.path());
         assert_eq!((c.arbiter_generation, c.assignment_generation), (3, 9));
         assert_eq!(load_counters(&dir.path().join("nothing")).assignment_generation, 0);

@@ -40,6 +40,8 @@ struct Assigned {
     name: Option<String>,
     arbiter_generation: u64,
     current: Option<AssignmentSummary>,
+    /// Generation of the last release: assignments older than it are stale too.
+    released: u64,
     secret: Option<String>,
 }
 
@@ -65,7 +67,12 @@ impl DaemonState {
         // in the same second.
         let nanos = jiff::Timestamp::now().subsec_nanosecond();
         let running_id = format!("{started}.{:08x}{:05}", nanos, std::process::id());
-        Arc::new(DaemonState { options, running_id, started, inner: Mutex::new(Assigned::default()) })
+        Arc::new(DaemonState {
+            options,
+            running_id,
+            started,
+            inner: Mutex::new(Assigned::default()),
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Assigned> {
@@ -112,16 +119,24 @@ impl DaemonState {
             vigia_proto::Work::Receiver(_) => Role::Receiver,
         };
         if asked != self.options.role {
-            return Err(AssignError::WrongRole { mine: self.options.role.name(), asked: asked.name() });
+            return Err(AssignError::WrongRole {
+                mine: self.options.role.name(),
+                asked: asked.name(),
+            });
         }
         let mut a = self.lock();
         if assignment.arbiter_generation < a.arbiter_generation {
-            return Err(AssignError::OldArbiter { got: assignment.arbiter_generation, seen: a.arbiter_generation });
+            return Err(AssignError::OldArbiter {
+                got: assignment.arbiter_generation,
+                seen: a.arbiter_generation,
+            });
         }
-        if let Some(cur) = &a.current {
-            if assignment.generation < cur.generation {
-                return Err(AssignError::Stale { got: assignment.generation, current: cur.generation });
-            }
+        let current = a.current.as_ref().map_or(a.released, |c| c.generation.max(a.released));
+        if assignment.generation < current {
+            return Err(AssignError::Stale {
+                got: assignment.generation,
+                current,
+            });
         }
         a.arbiter_generation = assignment.arbiter_generation;
         a.name = Some(assignment.name.clone());
@@ -130,6 +145,24 @@ impl DaemonState {
             generation: assignment.generation,
             config_hash: assignment.config_hash.clone(),
         });
+        Ok(())
+    }
+}
+
+impl DaemonState {
+    /// Checks a release against the arbiter generation and records it: the daemon runs nothing
+    /// and refuses assignments older than the release. The caller stops the role's work.
+    pub fn release(&self, release: &vigia_proto::Release) -> Result<(), AssignError> {
+        let mut a = self.lock();
+        if release.arbiter_generation < a.arbiter_generation {
+            return Err(AssignError::OldArbiter {
+                got: release.arbiter_generation,
+                seen: a.arbiter_generation,
+            });
+        }
+        a.arbiter_generation = release.arbiter_generation;
+        a.released = a.released.max(release.generation);
+        a.current = None;
         Ok(())
     }
 }

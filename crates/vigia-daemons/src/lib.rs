@@ -7,11 +7,12 @@
 //! - [`arbiter`], [`scheduler`], [`satellite`] (poller and reactionner), [`broker`],
 //!   [`receiver`]: the roles.
 //! - [`retention`]: the scheduler's state on disk (redb).
-pub mod daemon;
-pub mod link;
 pub mod arbiter;
 pub mod broker;
+pub mod daemon;
+pub mod link;
 pub mod receiver;
 pub mod retention;
 pub mod satellite;
 pub mod scheduler;
+pub mod standby;

@@ -50,7 +50,11 @@ impl Link {
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
             .unwrap_or_default();
-        Link { base: base.into().trim_end_matches('/').to_string(), secret, http }
+        Link {
+            base: base.into().trim_end_matches('/').to_string(),
+            secret,
+            http,
+        }
     }
 
     pub async fn get<R: DeserializeOwned>(&self, path: &str, timeout: Duration) -> Result<R, LinkError> {
@@ -63,7 +67,8 @@ impl Link {
         body: &B,
         timeout: Duration,
     ) -> Result<R, LinkError> {
-        self.send(self.http.post(self.url(path)).json(body), path, timeout).await
+        self.send(self.http.post(self.url(path)).json(body), path, timeout)
+            .await
     }
 
     fn url(&self, path: &str) -> String {
@@ -80,17 +85,31 @@ impl Link {
         if let Some(secret) = &self.secret {
             request = request.header(SECRET_HEADER, secret);
         }
-        let response = request.timeout(timeout).send().await.map_err(|e| classify(&url, timeout, e))?;
+        let response = request
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| classify(&url, timeout, e))?;
         let status = response.status();
         if !status.is_success() {
             let body = response.text().await.unwrap_or_default();
-            return Err(LinkError::Refused { url, status: status.as_u16(), body });
+            return Err(LinkError::Refused {
+                url,
+                status: status.as_u16(),
+                body,
+            });
         }
         response.json::<R>().await.map_err(|e| {
             if e.is_timeout() {
-                LinkError::Timeout { url: url.clone(), timeout }
+                LinkError::Timeout {
+                    url: url.clone(),
+                    timeout,
+                }
             } else {
-                LinkError::Protocol { url: url.clone(), detail: e.to_string() }
+                LinkError::Protocol {
+                    url: url.clone(),
+                    detail: e.to_string(),
+                }
             }
         })
     }
@@ -98,8 +117,14 @@ impl Link {
 
 fn classify(url: &str, timeout: Duration, e: reqwest::Error) -> LinkError {
     if e.is_timeout() {
-        LinkError::Timeout { url: url.to_string(), timeout }
+        LinkError::Timeout {
+            url: url.to_string(),
+            timeout,
+        }
     } else {
-        LinkError::Down { url: url.to_string(), detail: e.to_string() }
+        LinkError::Down {
+            url: url.to_string(),
+            detail: e.to_string(),
+        }
     }
 }

@@ -42,8 +42,17 @@ impl RetentionStore {
             std::fs::create_dir_all(dir).map_err(|e| storage(path, e))?;
         }
         match create(path) {
-            Ok(db) => return Ok(RetentionStore { db, path: path.to_path_buf() }),
-            Err(Opened::Busy) => return Err(RetentionError::Busy { path: path.to_path_buf() }),
+            Ok(db) => {
+                return Ok(RetentionStore {
+                    db,
+                    path: path.to_path_buf(),
+                })
+            }
+            Err(Opened::Busy) => {
+                return Err(RetentionError::Busy {
+                    path: path.to_path_buf(),
+                })
+            }
             Err(Opened::Other(detail)) => {
                 let aside = path.with_extension(format!("redb.corrupt-{}", crate::daemon::now()));
                 tracing::warn!(
@@ -55,9 +64,17 @@ impl RetentionStore {
             }
         }
         match create(path) {
-            Ok(db) => Ok(RetentionStore { db, path: path.to_path_buf() }),
-            Err(Opened::Busy) => Err(RetentionError::Busy { path: path.to_path_buf() }),
-            Err(Opened::Other(detail)) => Err(RetentionError::Storage { path: path.to_path_buf(), detail }),
+            Ok(db) => Ok(RetentionStore {
+                db,
+                path: path.to_path_buf(),
+            }),
+            Err(Opened::Busy) => Err(RetentionError::Busy {
+                path: path.to_path_buf(),
+            }),
+            Err(Opened::Other(detail)) => Err(RetentionError::Storage {
+                path: path.to_path_buf(),
+                detail,
+            }),
         }
     }
 
@@ -78,7 +95,10 @@ impl RetentionStore {
     }
 
     pub fn save(&self, snapshot: &Retention) -> Result<(), RetentionError> {
-        let bytes = encode(snapshot).map_err(|detail| RetentionError::Decode { path: self.path.clone(), detail })?;
+        let bytes = encode(snapshot).map_err(|detail| RetentionError::Decode {
+            path: self.path.clone(),
+            detail,
+        })?;
         self.save_bytes(&bytes)
     }
 
@@ -95,7 +115,10 @@ impl RetentionStore {
         };
         serde_json::from_slice(value.value())
             .map(Some)
-            .map_err(|e| RetentionError::Decode { path: self.path.clone(), detail: e.to_string() })
+            .map_err(|e| RetentionError::Decode {
+                path: self.path.clone(),
+                detail: e.to_string(),
+            })
     }
 }
 
@@ -122,7 +145,10 @@ fn create(path: &Path) -> Result<Database, Opened> {
 }
 
 fn storage(path: &Path, e: impl std::fmt::Display) -> RetentionError {
-    RetentionError::Storage { path: path.to_path_buf(), detail: e.to_string() }
+    RetentionError::Storage {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -177,7 +203,11 @@ define service {\n host_name h1\n service_description s\n check_command check\n 
     fn a_damaged_file_is_moved_aside_not_fatal() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("retention.redb");
-        std::fs::write(&path, b"this is not a redb file, just some bytes that look nothing like one").expect("w");
+        std::fs::write(
+            &path,
+            b"this is not a redb file, just some bytes that look nothing like one",
+        )
+        .expect("w");
         let store = RetentionStore::open(&path).expect("a fresh store");
         assert!(store.load().expect("load").is_none());
         let moved = std::fs::read_dir(dir.path())

@@ -21,8 +21,7 @@ use vigia_config::model::Role;
 use vigia_engine::{Action, ActionKind, CheckResult, Item};
 use vigia_exec::{ExecConfig, ExecResult, Executor, Request, TagFilter};
 use vigia_proto::{
-    paths, ActionClass, AssignAck, Assignment, FetchRequest, FetchResponse, ResultAck, ResultBatch, SchedulerLink,
-    Work,
+    paths, ActionClass, AssignAck, Assignment, FetchRequest, FetchResponse, ResultAck, ResultBatch, SchedulerLink, Work,
 };
 
 use crate::daemon::{self, ApiError, DaemonOptions, DaemonState};
@@ -54,8 +53,15 @@ pub async fn run_until(
         other => anyhow::bail!("a satellite is a poller or a reactionner, not a {}", other.name()),
     };
     let state = DaemonState::new(options);
-    let sat = Arc::new(Satellite { state: state.clone(), class, inner: Mutex::new(Inner::default()) });
-    let router = Router::new().route(paths::ASSIGN, post(assign)).with_state(sat.clone());
+    let sat = Arc::new(Satellite {
+        state: state.clone(),
+        class,
+        inner: Mutex::new(Inner::default()),
+    });
+    let router = Router::new()
+        .route(paths::ASSIGN, post(assign))
+        .route(paths::RELEASE, post(release))
+        .with_state(sat.clone());
     let served = daemon::serve(state, router, shutdown).await;
     sat.stop().await;
     served
@@ -86,10 +92,20 @@ struct Pool {
 impl Pool {
     fn new(max: usize, tags: Vec<String>, worker: &str) -> Pool {
         let max = max.max(1);
-        let mut config = ExecConfig { max_concurrent: max, tags: TagFilter::new(tags.iter().cloned()), ..ExecConfig::default() };
+        let mut config = ExecConfig {
+            max_concurrent: max,
+            tags: TagFilter::new(tags.iter().cloned()),
+            ..ExecConfig::default()
+        };
         // Plugins can tell which worker runs them (and tests can check routing).
         config.env.insert("VIGIA_WORKER".to_string(), worker.to_string());
-        Pool { executor: Executor::new(config), tags, max, in_hand: AtomicUsize::new(0), freed: Notify::new() }
+        Pool {
+            executor: Executor::new(config),
+            tags,
+            max,
+            in_hand: AtomicUsize::new(0),
+            freed: Notify::new(),
+        }
     }
 
     /// Reserves up to the free capacity; 0 when full.
@@ -106,8 +122,23 @@ impl Pool {
         if n == 0 {
             return;
         }
-        let _ = self.in_hand.fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| Some(used.saturating_sub(n)));
+        let _ = self
+            .in_hand
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| Some(used.saturating_sub(n)));
         self.freed.notify_waiters();
+    }
+}
+
+/// Capacity reserved for a fetch, given back however the fetch ends: answered, failed, or
+/// aborted because the link moved to another scheduler (a take-over) while it waited.
+struct Reservation {
+    pool: Arc<Pool>,
+    n: usize,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.pool.release(self.n);
     }
 }
 
@@ -179,7 +210,11 @@ impl Satellite {
     /// unacknowledged results, with the new generation; others start or stop.
     async fn apply(self: &Arc<Self>, work: vigia_proto::SatelliteWork) {
         let name = self.state.name();
-        let tags = if work.tags.is_empty() { vec!["None".to_string()] } else { work.tags.clone() };
+        let tags = if work.tags.is_empty() {
+            vec!["None".to_string()]
+        } else {
+            work.tags.clone()
+        };
         let mut inner = self.inner.lock().await;
         let pool = match &inner.pool {
             Some(p) if p.max == work.max_concurrent.max(1) && p.tags == tags => p.clone(),
@@ -189,20 +224,32 @@ impl Satellite {
         let secret = self.state.outgoing_secret();
         let mut keep: HashMap<String, LinkTasks> = HashMap::new();
         for link in work.schedulers {
-            let config = LinkConfig { client: Link::new(link.url.clone(), secret.clone()), link: link.clone(), pool: pool.clone() };
+            let config = LinkConfig {
+                client: Link::new(link.url.clone(), secret.clone()),
+                link: link.clone(),
+                pool: pool.clone(),
+            };
             match inner.links.remove(&link.name) {
                 Some(existing) if existing.url == link.url => {
                     let _ = existing.config.send(config);
                     keep.insert(link.name.clone(), existing);
                 }
                 _ => {
-                    tracing::info!("{} {name}: working for scheduler {} at {}", self.state.options.role.name(), link.name, link.url);
+                    tracing::info!(
+                        "{} {name}: working for scheduler {} at {}",
+                        self.state.options.role.name(),
+                        link.name,
+                        link.url
+                    );
                     keep.insert(link.name.clone(), self.start_link(config));
                 }
             }
         }
         for (gone, _) in inner.links.drain() {
-            tracing::info!("{} {name}: no longer working for scheduler {gone}", self.state.options.role.name());
+            tracing::info!(
+                "{} {name}: no longer working for scheduler {gone}",
+                self.state.options.role.name()
+            );
         }
         inner.links = keep;
     }
@@ -213,7 +260,11 @@ impl Satellite {
         let pending = Arc::new(Pending::default());
         let fetcher = tokio::spawn(fetch_loop(self.clone(), rx.clone(), pending.clone()));
         let sender = tokio::spawn(send_loop(self.clone(), rx, pending));
-        LinkTasks { url, config: tx, tasks: vec![fetcher, sender] }
+        LinkTasks {
+            url,
+            config: tx,
+            tasks: vec![fetcher, sender],
+        }
     }
 
     async fn stop(&self) {
@@ -230,7 +281,26 @@ async fn assign(State(sat): State<Arc<Satellite>>, Json(a): Json<Assignment>) ->
     };
     let n = work.schedulers.len();
     sat.apply(work).await;
-    Ok(Json(AssignAck { accepted: true, message: format!("working for {n} scheduler(s)") }))
+    Ok(Json(AssignAck {
+        accepted: true,
+        message: format!("working for {n} scheduler(s)"),
+    }))
+}
+
+/// The arbiter takes the work away (a spare giving it back): every scheduler link stops.
+async fn release(
+    State(sat): State<Arc<Satellite>>,
+    Json(r): Json<vigia_proto::Release>,
+) -> Result<Json<vigia_proto::Released>, ApiError> {
+    sat.state.release(&r)?;
+    sat.stop().await;
+    tracing::info!(
+        "{} {}: released ({}): waiting",
+        sat.state.options.role.name(),
+        sat.state.name(),
+        r.reason
+    );
+    Ok(Json(vigia_proto::Released { state: None }))
 }
 
 /// Logs a link's failures once per outage, not once per attempt.
@@ -301,14 +371,23 @@ async fn fetch_loop(sat: Arc<Satellite>, mut rx: watch::Receiver<LinkConfig>, pe
             wait_ms: FETCH_WAIT.as_millis() as u64,
             generation: cfg.link.generation,
         };
+        let mut reservation = Reservation {
+            pool: pool.clone(),
+            n: want,
+        };
         let what = format!("fetching actions from scheduler {}", cfg.link.name);
-        let answer = cfg.client.post::<_, FetchResponse>(paths::FETCH, &request, FETCH_WAIT + Duration::from_secs(10)).await;
+        let answer = cfg
+            .client
+            .post::<_, FetchResponse>(paths::FETCH, &request, FETCH_WAIT + Duration::from_secs(10))
+            .await;
         match answer {
             Ok(response) => {
                 health.ok("scheduler", &cfg.link.url);
                 retry = RETRY_MIN;
                 let got = response.actions.len();
-                pool.release(want.saturating_sub(got));
+                // What was not used goes back now; each action holds its own slot.
+                reservation.n = want.saturating_sub(got);
+                drop(reservation);
                 if got > want {
                     // More than asked: run them anyway (they were handed to us), counted.
                     pool.in_hand.fetch_add(got - want, Ordering::AcqRel);
@@ -319,7 +398,7 @@ async fn fetch_loop(sat: Arc<Satellite>, mut rx: watch::Receiver<LinkConfig>, pe
                 }
             }
             Err(e) if is_stale(&e) => {
-                pool.release(want);
+                drop(reservation);
                 tracing::warn!(
                     "scheduler {} runs a newer assignment than generation {}: stopping work for it until this {} gets its new assignment",
                     cfg.link.name,
@@ -331,7 +410,7 @@ async fn fetch_loop(sat: Arc<Satellite>, mut rx: watch::Receiver<LinkConfig>, pe
                 }
             }
             Err(e) => {
-                pool.release(want);
+                drop(reservation);
                 health.failed(&what, &e);
                 tokio::select! {
                     _ = tokio::time::sleep(retry) => {}
@@ -365,9 +444,17 @@ async fn send_loop(sat: Arc<Satellite>, mut rx: watch::Receiver<LinkConfig>, pen
             continue;
         }
         let ids: Vec<u64> = batch.iter().map(|r| r.action).collect();
-        let body = ResultBatch { worker: sat.state.name(), generation: cfg.link.generation, results: batch };
+        let body = ResultBatch {
+            worker: sat.state.name(),
+            generation: cfg.link.generation,
+            results: batch,
+        };
         let what = format!("sending {} result(s) to scheduler {}", ids.len(), cfg.link.name);
-        match cfg.client.post::<_, ResultAck>(paths::RESULTS, &body, RESULT_TIMEOUT).await {
+        match cfg
+            .client
+            .post::<_, ResultAck>(paths::RESULTS, &body, RESULT_TIMEOUT)
+            .await
+        {
             Ok(_) => {
                 health.ok("scheduler", &cfg.link.url);
                 retry = RETRY_MIN;
@@ -407,7 +494,9 @@ pub fn request_for(action: &Action) -> Request {
         (ActionKind::Notification { .. }, _) => vigia_exec::ActionKind::Notification,
         (ActionKind::EventHandler, _) => vigia_exec::ActionKind::EventHandler,
     };
-    let mut request = Request::new(action.command_line.clone()).kind(kind).timeout(action_timeout(action));
+    let mut request = Request::new(action.command_line.clone())
+        .kind(kind)
+        .timeout(action_timeout(action));
     if let Some(tag) = &action.tag {
         request = request.tag(tag.clone());
     }
@@ -476,7 +565,14 @@ mod tests {
     }
 
     fn action(kind: ActionKind, item: Item, timeout: Option<u32>) -> Action {
-        Action { id: 42, item, kind, command_line: "/bin/true".into(), timeout, tag: Some("dmz".into()) }
+        Action {
+            id: 42,
+            item,
+            kind,
+            command_line: "/bin/true".into(),
+            timeout,
+            tag: Some("dmz".into()),
+        }
     }
 
     #[test]
@@ -484,7 +580,10 @@ mod tests {
         let a = action(ActionKind::Check, Item::Service(ServiceId(3)), None);
         let r = exec(2, "DISK CRITICAL - /var 99%", "line 2\nline 3", "/var=99%;80;90");
         let c = to_check_result(&a, &r);
-        assert_eq!((c.action, c.item, c.exit_code, c.start, c.end), (42, a.item, 2, 100.5, 101.25));
+        assert_eq!(
+            (c.action, c.item, c.exit_code, c.start, c.end),
+            (42, a.item, 2, 100.5, 101.25)
+        );
         let parsed = PluginOutput::parse(&c.output, 8192);
         assert_eq!(parsed.output, "DISK CRITICAL - /var 99%");
         assert_eq!(parsed.long_output, "line 2\nline 3");
@@ -492,7 +591,14 @@ mod tests {
         // Without perfdata, a literal pipe stays in the output and the long output.
         let r = exec(0, "a | b", "c | d", "");
         let parsed = PluginOutput::parse(&to_check_result(&a, &r).output, 8192);
-        assert_eq!((parsed.output.as_str(), parsed.long_output.as_str(), parsed.perf_data.as_str()), ("a | b", "c | d", ""));
+        assert_eq!(
+            (
+                parsed.output.as_str(),
+                parsed.long_output.as_str(),
+                parsed.perf_data.as_str()
+            ),
+            ("a | b", "c | d", "")
+        );
         // Only the output line.
         assert_eq!(plugin_text(&exec(0, "OK", "", "")), "OK");
     }
@@ -504,10 +610,20 @@ mod tests {
         assert_eq!(host.timeout, Some(Duration::from_secs(9)));
         assert_eq!(host.tag.as_deref(), Some("dmz"));
         let svc = request_for(&action(ActionKind::Check, Item::Service(ServiceId(0)), None));
-        assert_eq!((svc.kind, svc.timeout), (vigia_exec::ActionKind::ServiceCheck, Some(Duration::from_secs(60))));
-        let notif = ActionKind::Notification { contact: ContactId(0), kind: NotificationKind::Problem, number: 1 };
+        assert_eq!(
+            (svc.kind, svc.timeout),
+            (vigia_exec::ActionKind::ServiceCheck, Some(Duration::from_secs(60)))
+        );
+        let notif = ActionKind::Notification {
+            contact: ContactId(0),
+            kind: NotificationKind::Problem,
+            number: 1,
+        };
         let n = request_for(&action(notif, Item::Service(ServiceId(0)), None));
-        assert_eq!((n.kind, n.timeout), (vigia_exec::ActionKind::Notification, Some(Duration::from_secs(30))));
+        assert_eq!(
+            (n.kind, n.timeout),
+            (vigia_exec::ActionKind::Notification, Some(Duration::from_secs(30)))
+        );
         let e = request_for(&action(ActionKind::EventHandler, Item::Host(HostId(0)), None));
         assert_eq!(e.kind, vigia_exec::ActionKind::EventHandler);
     }

@@ -32,11 +32,12 @@ use vigia_engine::brok::{Brok, BrokBody};
 use vigia_engine::{Action, ActionKind, CheckResult, Engine, Item};
 use vigia_proto::{
     paths, ActionClass, AssignAck, Assignment, BrokBatch, BrokRequest, CommandBatch, CommandOutcome, FetchRequest,
-    FetchResponse, ResultAck, ResultBatch, Stale, Work,
+    FetchResponse, Release, Released, ResultAck, ResultBatch, Stale, StandbyAck, StandbyLink, StandbySync, Work,
 };
 
 use crate::daemon::{self, ApiError, DaemonOptions, DaemonState};
 use crate::retention::RetentionStore;
+use crate::standby::{StandbyStore, Standbys, Step};
 
 /// Broks kept for brokers that fall behind; one further back gets the full status again.
 pub const BROK_RING_CAPACITY: usize = 100_000;
@@ -89,8 +90,11 @@ pub async fn run_until(
         installing: Mutex::new(()),
         installs: AtomicU64::new(0),
         stop: stop_rx.clone(),
+        copies: StandbyStore::default(),
+        standbys: Mutex::new(Standbys::default()),
     });
     let scheduling = tokio::spawn(scheduling_loop(sched.clone(), stop_rx.clone()));
+    let syncing = tokio::spawn(sync_loop(sched.clone(), stop_rx.clone()));
     let saving = tokio::spawn(retention_loop(sched.clone(), stop_rx));
     let stop_all = stop_tx.clone();
     let shutdown = async move {
@@ -101,6 +105,7 @@ pub async fn run_until(
     let _ = stop_tx.send(true);
     let _ = scheduling.await;
     let _ = saving.await;
+    let _ = syncing.await;
     if sched.save_if_changed().await {
         tracing::info!("scheduler {}: state saved", sched.state.name());
     }
@@ -114,6 +119,8 @@ fn router(sched: Arc<Scheduler>) -> Router {
         .route(paths::RESULTS, post(results))
         .route(paths::BROKS, post(broks))
         .route(paths::COMMANDS, post(commands))
+        .route(paths::STANDBY, post(standby).get(standby_copies))
+        .route(paths::RELEASE, post(release))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(sched)
 }
@@ -211,7 +218,12 @@ fn class_index(class: ActionClass) -> usize {
 
 impl ActionQueue {
     pub fn new(margin: Duration) -> ActionQueue {
-        ActionQueue { prefix: 1, entries: HashMap::new(), ready: [VecDeque::new(), VecDeque::new()], margin }
+        ActionQueue {
+            prefix: 1,
+            entries: HashMap::new(),
+            ready: [VecDeque::new(), VecDeque::new()],
+            margin,
+        }
     }
 
     /// A new engine runs from now on: its checks are its own (the old engine's are forgotten:
@@ -230,7 +242,15 @@ impl ActionQueue {
         action.id = wire;
         let class = class_of(&action.kind);
         self.ready[class_index(class)].push_back(wire);
-        self.entries.insert(wire, Entry { action, engine_id, class, handed: None });
+        self.entries.insert(
+            wire,
+            Entry {
+                action,
+                engine_id,
+                class,
+                handed: None,
+            },
+        );
     }
 
     /// Hands out up to `max` ready actions of `class` whose tag `tags` serves, oldest first.
@@ -240,7 +260,9 @@ impl ActionQueue {
         let mut skipped = Vec::new();
         while out.len() < max {
             let Some(id) = ready.pop_front() else { break };
-            let Some(entry) = self.entries.get_mut(&id) else { continue };
+            let Some(entry) = self.entries.get_mut(&id) else {
+                continue;
+            };
             if entry.handed.is_some() {
                 continue;
             }
@@ -249,7 +271,10 @@ impl ActionQueue {
                 continue;
             }
             let deadline = now + action_timeout(&entry.action) + self.margin;
-            entry.handed = Some(Handed { worker: worker.to_string(), deadline });
+            entry.handed = Some(Handed {
+                worker: worker.to_string(),
+                deadline,
+            });
             out.push(entry.action.clone());
         }
         // Actions for other tags keep their place at the front.
@@ -280,7 +305,11 @@ impl ActionQueue {
         for (id, e) in self.entries.iter_mut() {
             if e.handed.as_ref().is_some_and(|h| h.deadline <= now) {
                 if let Some(h) = e.handed.take() {
-                    out.push(Requeued { wire_id: *id, class: e.class, worker: h.worker });
+                    out.push(Requeued {
+                        wire_id: *id,
+                        class: e.class,
+                        worker: h.worker,
+                    });
                 }
             }
         }
@@ -294,7 +323,10 @@ impl ActionQueue {
 
     /// Actions waiting for a worker, of a class.
     pub fn ready_count(&self, class: ActionClass) -> usize {
-        self.entries.values().filter(|e| e.class == class && e.handed.is_none()).count()
+        self.entries
+            .values()
+            .filter(|e| e.class == class && e.handed.is_none())
+            .count()
     }
 
     /// Actions with a worker.
@@ -321,7 +353,12 @@ pub struct BrokRing {
 
 impl BrokRing {
     pub fn new(capacity: usize) -> BrokRing {
-        BrokRing { broks: VecDeque::new(), capacity: capacity.max(1), last: 0, valid_from: 0 }
+        BrokRing {
+            broks: VecDeque::new(),
+            capacity: capacity.max(1),
+            last: 0,
+            valid_from: 0,
+        }
     }
 
     pub fn push(&mut self, mut brok: Brok) {
@@ -356,7 +393,9 @@ impl BrokRing {
 
     /// Up to `max` broks after `after` (which [`BrokRing::can_follow`]).
     pub fn after(&self, after: u64, max: usize) -> Vec<Brok> {
-        let Some(front) = self.broks.front() else { return Vec::new() };
+        let Some(front) = self.broks.front() else {
+            return Vec::new();
+        };
         let start = (after + 1).saturating_sub(front.seq) as usize;
         if start >= self.broks.len() {
             return Vec::new();
@@ -392,6 +431,10 @@ struct Scheduler {
     installing: Mutex<()>,
     installs: AtomicU64,
     stop: watch::Receiver<bool>,
+    /// As a waiting spare: the state streamed by the active schedulers of the realm.
+    copies: StandbyStore,
+    /// As the active scheduler: the spares it keeps in sync.
+    standbys: Mutex<Standbys>,
 }
 
 #[derive(Default)]
@@ -416,11 +459,18 @@ struct Running {
     engine: Engine,
     part_hash: String,
     config_hash: String,
+    /// The part's home scheduler (its own name, or the master it stands in for).
+    home: String,
 }
 
 impl Core {
     fn new() -> Core {
-        Core { running: None, queue: ActionQueue::new(RETURN_MARGIN), ring: BrokRing::new(BROK_RING_CAPACITY), dirty: false }
+        Core {
+            running: None,
+            queue: ActionQueue::new(RETURN_MARGIN),
+            ring: BrokRing::new(BROK_RING_CAPACITY),
+            dirty: false,
+        }
     }
 
     /// Moves the engine to `now`, queues what came due, and passes broks and log lines on.
@@ -478,7 +528,10 @@ impl From<ApiError> for SchedError {
 }
 
 fn no_configuration() -> ApiError {
-    ApiError(StatusCode::SERVICE_UNAVAILABLE, "this scheduler has no configuration assigned yet".into())
+    ApiError(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "this scheduler has no configuration assigned yet".into(),
+    )
 }
 
 impl Scheduler {
@@ -526,13 +579,15 @@ impl Scheduler {
 
     /// Replaces the engine by one for `config`/`hosts`, carrying the state over: from the
     /// running engine on a reload, else from the retention file.
-    async fn install(
-        self: &Arc<Self>,
-        config: Config,
-        hosts: Vec<HostId>,
-        part_hash: String,
-        config_hash: String,
-    ) -> Result<String, ApiError> {
+    async fn install(self: &Arc<Self>, config: Config, hosts: Vec<HostId>, part: PartInfo) -> Result<String, ApiError> {
+        let PartInfo {
+            part_hash,
+            config_hash,
+            home,
+            handover,
+            reason,
+        } = part;
+        let home_key = home.clone();
         let started = Instant::now();
         let seed = {
             let h = blake3::hash(part_hash.as_bytes());
@@ -547,20 +602,51 @@ impl Scheduler {
             .sum();
         let config = Arc::new(config);
         let build_hosts = hosts.clone();
+        // Where the state comes from, best first: a hand-over from a spare giving the part back;
+        // the running engine (a reload); the copy streamed by the part's active scheduler while
+        // this one waited (a take-over); the retention file.
+        let has_running = self.core.lock().await.running.as_ref().is_some_and(|r| r.home == home);
+        let copy = if handover.is_none() && !has_running {
+            self.copies.get(&home)
+        } else {
+            None
+        };
+        let copy_config = config.clone();
         // Built outside the lock: the running engine keeps scheduling meanwhile.
-        let engine = tokio::task::spawn_blocking(move || {
-            let mut e = Engine::new(config, Some(&build_hosts), daemon::now(), jiff::tz::TimeZone::system(), seed);
-            // Retention is whole snapshots here; nobody drains the change list.
-            e.set_retention_tracking(false);
-            e
+        let built = tokio::task::spawn_blocking(move || {
+            // Changes are streamed to the spares (and drained even when there are none).
+            let e = Engine::new(
+                config,
+                Some(&build_hosts),
+                daemon::now(),
+                jiff::tz::TimeZone::system(),
+                seed,
+            );
+            let merged = copy.map(|c| {
+                let from = format!("the state streamed by {} (step {})", c.source, c.seq);
+                (
+                    crate::standby::merged(copy_config, &build_hosts, c, daemon::now()),
+                    from,
+                )
+            });
+            (e, merged)
         })
         .await
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("building the engine: {e}")))?;
-        let has_running = self.core.lock().await.running.is_some();
-        let retained = if has_running {
-            None
+        let (engine, merged) = built;
+        let (retained, retained_from, fresh_queue) = if let Some(h) = handover {
+            (Some(*h), "the state handed over by the spare".to_string(), true)
+        } else if has_running {
+            (None, "the running engine".to_string(), false)
         } else {
-            self.load_retention().await
+            match merged {
+                Some((Ok(r), from)) => (Some(r), from, true),
+                Some((Err(e), from)) => {
+                    tracing::warn!("{from} cannot be replayed: {e}; falling back to the retention file");
+                    (self.load_retention().await, "the retention file".to_string(), false)
+                }
+                None => (self.load_retention().await, "the retention file".to_string(), false),
+            }
         };
         let prefix = self.next_prefix();
         let guard = self.core.clone().lock_owned().await;
@@ -570,14 +656,14 @@ impl Scheduler {
             let mut core = guard;
             let mut engine = engine;
             let now = daemon::now();
-            let source = if core.running.is_some() {
+            let source = if has_running && retained.is_none() {
                 // The old engine's last actions, broks and log lines, then its state.
                 core.pump(now, &sched.signals);
                 core.running.as_ref().map(|r| r.engine.snapshot())
             } else {
                 retained
             };
-            let from = if has_running { "the running engine" } else { "the retention file" };
+            let from = retained_from;
             let mut extra = 0u64;
             let mut restored = String::from("no retained state");
             if let Some(snapshot) = source {
@@ -601,16 +687,33 @@ impl Scheduler {
                 tracing::info!(target: "vigia::monitoring", "{line}");
             }
             core.ring.new_epoch(owned_items + extra + 3);
+            if fresh_queue {
+                // Taking over or taking back: what an earlier engine of this process decided
+                // (before it was replaced) must not run now.
+                core.queue = ActionQueue::new(RETURN_MARGIN);
+            }
             core.queue.new_engine(prefix);
-            core.running = Some(Running { engine, part_hash, config_hash });
+            core.running = Some(Running {
+                engine,
+                part_hash,
+                config_hash,
+                home: home.clone(),
+            });
             core.dirty = true;
             core.pump(now, &sched.signals);
+            if let Some(reason) = &reason {
+                // Brokers write it into the monitoring log from the arbiter's list of events.
+                tracing::info!("scheduler {name}: {reason}");
+            }
             sched.signals.broks.notify_waiters();
             sched.signals.wake.notify_one();
             restored
         })
         .await
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("installing the engine: {e}")))?;
+        // This process runs the part now: its copy is its engine; spares need a new snapshot.
+        self.copies.forget(&home_key);
+        self.standbys.lock().await.restart();
         let hosts_count = hosts.len();
         tracing::info!(
             "scheduler {}: running {hosts_count} hosts ({message}) in {:.2}s",
@@ -618,6 +721,35 @@ impl Scheduler {
             started.elapsed().as_secs_f64()
         );
         Ok(message)
+    }
+
+    async fn set_standbys(&self, links: &[StandbyLink]) {
+        self.standbys.lock().await.set(links, self.state.outgoing_secret());
+    }
+
+    /// Sends what changed since the last step to every spare; true when all have it (or there
+    /// is none). One step at a time: a command's answer waits for the step that carries it.
+    async fn sync_standbys(&self) -> bool {
+        let mut standbys = self.standbys.lock().await;
+        let step = {
+            let mut core = self.core.lock().await;
+            let Some(run) = core.running.as_mut() else { return true };
+            let changes = run.engine.drain_retention_changes();
+            if standbys.is_empty() {
+                return true;
+            }
+            let snapshot = standbys.wants_snapshot().then(|| run.engine.snapshot());
+            Step {
+                home: run.home.clone(),
+                source: self.state.name(),
+                source_running_id: self.state.running_id.clone(),
+                generation: self.state.generation(),
+                part_hash: run.part_hash.clone(),
+                changes,
+                snapshot,
+            }
+        };
+        standbys.sync(step).await
     }
 
     async fn load_retention(&self) -> Option<vigia_engine::retention::Retention> {
@@ -693,6 +825,19 @@ async fn scheduling_loop(sched: Arc<Scheduler>, mut stop: watch::Receiver<bool>)
     }
 }
 
+/// Streams the engine's changes to the waiting spares every [`crate::standby::SYNC_EVERY`].
+async fn sync_loop(sched: Arc<Scheduler>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(crate::standby::SYNC_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopped(&mut stop) => return,
+        }
+        sched.sync_standbys().await;
+    }
+}
+
 async fn retention_loop(sched: Arc<Scheduler>, mut stop: watch::Receiver<bool>) {
     if sched.store.is_none() {
         return;
@@ -725,24 +870,36 @@ async fn assign(State(sched): State<Arc<Scheduler>>, Json(a): Json<Assignment>) 
         sched.state.accept(&a)?;
         return Err(ApiError(StatusCode::BAD_REQUEST, "not a scheduler's work".into()));
     };
+    let home = if work.home.is_empty() {
+        a.name.clone()
+    } else {
+        work.home.clone()
+    };
     let unchanged = {
         let core = sched.core.lock().await;
-        core.running
-            .as_ref()
-            .is_some_and(|r| r.part_hash == work.part_hash && r.config_hash == a.config_hash)
+        core.running.as_ref().is_some_and(|r| {
+            r.part_hash == work.part_hash && r.config_hash == a.config_hash && r.home == home && work.handover.is_none()
+        })
     };
     if unchanged {
         // Same part, same configuration: nothing to rebuild (a rebuild would re-run the checks
         // in flight and send every broker the full status again).
         sched.state.accept(&a)?;
-        return Ok(Json(AssignAck { accepted: true, message: "already running this part".into() }));
+        sched.set_standbys(&work.standbys).await;
+        return Ok(Json(AssignAck {
+            accepted: true,
+            message: "already running this part".into(),
+        }));
     }
     let value = work.config.clone();
     let host_ids = work.hosts.clone();
     let parsed = tokio::task::spawn_blocking(move || -> Result<(Config, Vec<HostId>), String> {
         let config: Config = serde_json::from_value(value).map_err(|e| format!("unreadable configuration: {e}"))?;
         if let Some(bad) = host_ids.iter().find(|h| **h as usize >= config.hosts.len()) {
-            return Err(format!("host id {bad} is not in the configuration ({} hosts)", config.hosts.len()));
+            return Err(format!(
+                "host id {bad} is not in the configuration ({} hosts)",
+                config.hosts.len()
+            ));
         }
         Ok((config, host_ids.into_iter().map(HostId).collect()))
     })
@@ -750,11 +907,88 @@ async fn assign(State(sched): State<Arc<Scheduler>>, Json(a): Json<Assignment>) 
     .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let (config, hosts) = parsed.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?;
     sched.state.accept(&a)?;
-    let message = sched.install(config, hosts, work.part_hash.clone(), a.config_hash.clone()).await?;
-    Ok(Json(AssignAck { accepted: true, message }))
+    sched.set_standbys(&work.standbys).await;
+    let Work::Scheduler(work) = a.work else {
+        return Err(ApiError(StatusCode::BAD_REQUEST, "not a scheduler's work".into()));
+    };
+    let part = PartInfo {
+        part_hash: work.part_hash,
+        config_hash: a.config_hash,
+        home,
+        handover: work.handover,
+        reason: work.reason,
+    };
+    let message = sched.install(config, hosts, part).await?;
+    Ok(Json(AssignAck {
+        accepted: true,
+        message,
+    }))
 }
 
-async fn fetch(State(sched): State<Arc<Scheduler>>, Json(req): Json<FetchRequest>) -> Result<Json<FetchResponse>, SchedError> {
+/// What identifies the part an engine runs, and where its state may come from.
+struct PartInfo {
+    part_hash: String,
+    config_hash: String,
+    home: String,
+    handover: Option<Box<vigia_engine::retention::Retention>>,
+    reason: Option<String>,
+}
+
+/// A waiting spare takes one step of an active scheduler's state stream.
+async fn standby(
+    State(sched): State<Arc<Scheduler>>,
+    Json(step): Json<StandbySync>,
+) -> Result<Json<StandbyAck>, ApiError> {
+    let running_it = sched
+        .core
+        .lock()
+        .await
+        .running
+        .as_ref()
+        .is_some_and(|r| r.home == step.home);
+    if running_it {
+        // Two schedulers active for one part: the arbiter releases the stale one; meanwhile
+        // this one's own state wins.
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("{} runs the part of {} itself", sched.state.name(), step.home),
+        ));
+    }
+    Ok(Json(sched.copies.apply(step)))
+}
+
+/// What this scheduler holds as a spare: per home scheduler, the stream step and the number of
+/// changes kept since the last snapshot.
+async fn standby_copies(State(sched): State<Arc<Scheduler>>) -> Json<Vec<(String, u64, usize)>> {
+    Json(sched.copies.summary())
+}
+
+/// The arbiter takes the work away: the engine stops at once (nothing more is handed out) and
+/// its final state goes back in the answer, for the master that resumes the part.
+async fn release(State(sched): State<Arc<Scheduler>>, Json(r): Json<Release>) -> Result<Json<Released>, ApiError> {
+    let _one_at_a_time = sched.installing.lock().await;
+    sched.state.release(&r)?;
+    let state = {
+        let mut core = sched.core.lock().await;
+        core.pump(daemon::now(), &sched.signals);
+        let state = core.running.take().map(|run| Box::new(run.engine.snapshot()));
+        core.queue = ActionQueue::new(RETURN_MARGIN);
+        state
+    };
+    // Its copy for the spares is over too: the next active scheduler streams again.
+    sched.standbys.lock().await.set(&[], None);
+    if state.is_some() {
+        tracing::info!("scheduler {}: released ({}): waiting", sched.state.name(), r.reason);
+        sched.signals.actions.notify_waiters();
+        sched.signals.broks.notify_waiters();
+    }
+    Ok(Json(Released { state }))
+}
+
+async fn fetch(
+    State(sched): State<Arc<Scheduler>>,
+    Json(req): Json<FetchRequest>,
+) -> Result<Json<FetchResponse>, SchedError> {
     sched.check_generation(req.generation)?;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(req.wait_ms).min(MAX_WAIT);
     let max = req.max.min(MAX_FETCH);
@@ -774,7 +1008,10 @@ async fn fetch(State(sched): State<Arc<Scheduler>>, Json(req): Json<FetchRequest
                 core.queue.take(req.class, &req.tags, max, &req.worker, Instant::now())
             };
             if !actions.is_empty() || tokio::time::Instant::now() >= deadline || *stop.borrow() {
-                return Ok(Json(FetchResponse { generation: sched.state.generation(), actions }));
+                return Ok(Json(FetchResponse {
+                    generation: sched.state.generation(),
+                    actions,
+                }));
             }
         }
         tokio::select! {
@@ -785,7 +1022,10 @@ async fn fetch(State(sched): State<Arc<Scheduler>>, Json(req): Json<FetchRequest
     }
 }
 
-async fn results(State(sched): State<Arc<Scheduler>>, Json(batch): Json<ResultBatch>) -> Result<Json<ResultAck>, SchedError> {
+async fn results(
+    State(sched): State<Arc<Scheduler>>,
+    Json(batch): Json<ResultBatch>,
+) -> Result<Json<ResultAck>, SchedError> {
     sched.check_generation(batch.generation)?;
     let mut core = sched.core.lock().await;
     if core.running.is_none() {
@@ -797,7 +1037,11 @@ async fn results(State(sched): State<Arc<Scheduler>>, Json(batch): Json<ResultBa
     let mut accepted = 0;
     for r in batch.results {
         let Some(done) = core.queue.finish(r.action) else {
-            tracing::debug!("result for action {} from {}: unknown or already done, ignored", r.action, batch.worker);
+            tracing::debug!(
+                "result for action {} from {}: unknown or already done, ignored",
+                r.action,
+                batch.worker
+            );
             continue;
         };
         if done.item != r.item {
@@ -814,7 +1058,10 @@ async fn results(State(sched): State<Arc<Scheduler>>, Json(batch): Json<ResultBa
         match done.class {
             ActionClass::Checks => {
                 if let Some(run) = core.running.as_mut() {
-                    run.engine.submit(CheckResult { action: done.engine_id, ..r });
+                    run.engine.submit(CheckResult {
+                        action: done.engine_id,
+                        ..r
+                    });
                 }
             }
             ActionClass::Reactions => {
@@ -844,7 +1091,11 @@ async fn results(State(sched): State<Arc<Scheduler>>, Json(batch): Json<ResultBa
 
 async fn broks(State(sched): State<Arc<Scheduler>>, Json(req): Json<BrokRequest>) -> Result<Json<BrokBatch>, ApiError> {
     let deadline = tokio::time::Instant::now() + Duration::from_millis(req.wait_ms).min(MAX_WAIT);
-    let max = if req.max == 0 { DEFAULT_BROK_BATCH } else { req.max.min(MAX_BROK_BATCH) };
+    let max = if req.max == 0 {
+        DEFAULT_BROK_BATCH
+    } else {
+        req.max.min(MAX_BROK_BATCH)
+    };
     let mut stop = sched.stop.clone();
     let running_id = sched.state.running_id.clone();
     loop {
@@ -866,7 +1117,12 @@ async fn broks(State(sched): State<Arc<Scheduler>>, Json(req): Json<BrokRequest>
                 }
                 let broks = core.ring.after(req.after, max);
                 if !broks.is_empty() || timed_out {
-                    return Ok(Json(BrokBatch { running_id, generation: sched.state.generation(), initial: false, broks }));
+                    return Ok(Json(BrokBatch {
+                        running_id,
+                        generation: sched.state.generation(),
+                        initial: false,
+                        broks,
+                    }));
                 }
             } else if timed_out {
                 return Ok(Json(BrokBatch {
@@ -889,7 +1145,9 @@ async fn broks(State(sched): State<Arc<Scheduler>>, Json(req): Json<BrokRequest>
 fn initial_status(core: &mut Core, signals: &Signals) -> Vec<Brok> {
     // Pending broks go to the ring first, so the initial status covers everything up to `last`.
     core.collect(signals);
-    let Some(run) = core.running.as_mut() else { return Vec::new() };
+    let Some(run) = core.running.as_mut() else {
+        return Vec::new();
+    };
     let mut broks = run.engine.initial_broks();
     // Anything still pending before the initial set belongs to the stream (normally nothing).
     let begin = broks
@@ -921,13 +1179,21 @@ async fn commands(
     if let Some(run) = core.running.as_mut() {
         for line in &batch.commands {
             let outcome = match run.engine.command(line) {
-                Ok(()) => CommandOutcome { ok: true, error: None, not_mine: false },
+                Ok(()) => CommandOutcome {
+                    ok: true,
+                    error: None,
+                    not_mine: false,
+                },
                 Err(e) => {
                     let not_mine = e.is_not_owned();
                     if !not_mine {
                         tracing::warn!("external command refused: {e}");
                     }
-                    CommandOutcome { ok: false, error: Some(e.to_string()), not_mine }
+                    CommandOutcome {
+                        ok: false,
+                        error: Some(e.to_string()),
+                        not_mine,
+                    }
                 }
             };
             outcomes.push(outcome);
@@ -935,6 +1201,12 @@ async fn commands(
     }
     core.pump(now, &sched.signals);
     sched.signals.wake.notify_one();
+    drop(core);
+    // Accepted only once the waiting spares have it (a spare that does not answer in time is
+    // skipped and gets a snapshot at the next step: monitoring does not wait on it).
+    if !sched.sync_standbys().await {
+        tracing::debug!("external commands applied; a standby did not confirm them in time");
+    }
     Ok(Json(outcomes))
 }
 
@@ -961,7 +1233,11 @@ mod tests {
         Action {
             id,
             item: Item::Service(ServiceId(0)),
-            kind: ActionKind::Notification { contact: ContactId(0), kind: NotificationKind::Problem, number: 1 },
+            kind: ActionKind::Notification {
+                contact: ContactId(0),
+                kind: NotificationKind::Problem,
+                number: 1,
+            },
             command_line: "notify".into(),
             timeout: None,
             tag: None,
@@ -982,9 +1258,18 @@ mod tests {
         q.push(notification(4));
         let now = Instant::now();
         let got = q.take(ActionClass::Checks, &untagged(), 10, "p1", now);
-        assert_eq!(got.iter().map(|a| a.command_line.as_str()).collect::<Vec<_>>(), ["check 1", "check 3"]);
-        assert!(got.iter().all(|a| a.id >> ID_BITS == 7), "wire ids carry the engine prefix");
-        assert!(q.take(ActionClass::Checks, &untagged(), 10, "p2", now).is_empty(), "handed out once");
+        assert_eq!(
+            got.iter().map(|a| a.command_line.as_str()).collect::<Vec<_>>(),
+            ["check 1", "check 3"]
+        );
+        assert!(
+            got.iter().all(|a| a.id >> ID_BITS == 7),
+            "wire ids carry the engine prefix"
+        );
+        assert!(
+            q.take(ActionClass::Checks, &untagged(), 10, "p2", now).is_empty(),
+            "handed out once"
+        );
         let dmz = q.take(ActionClass::Checks, &["dmz".to_string()], 10, "p3", now);
         assert_eq!(dmz.len(), 1);
         let reactions = q.take(ActionClass::Reactions, &untagged(), 10, "r1", now);
@@ -992,7 +1277,10 @@ mod tests {
         assert_eq!(q.in_flight(), 4);
         // A result finishes the action, once; the engine id comes back.
         let done = q.finish(got[0].id).expect("in flight");
-        assert_eq!((done.engine_id, done.class, done.worker.as_deref()), (1, ActionClass::Checks, Some("p1")));
+        assert_eq!(
+            (done.engine_id, done.class, done.worker.as_deref()),
+            (1, ActionClass::Checks, Some("p1"))
+        );
         assert!(q.finish(got[0].id).is_none(), "a second result for it is ignored");
     }
 
@@ -1018,16 +1306,34 @@ mod tests {
         let t0 = Instant::now();
         let handed = q.take(ActionClass::Checks, &untagged(), 10, "dead-poller", t0);
         assert_eq!(handed.len(), 2);
-        assert!(q.requeue_expired(t0 + Duration::from_secs(14)).is_empty(), "not before timeout + margin");
+        assert!(
+            q.requeue_expired(t0 + Duration::from_secs(14)).is_empty(),
+            "not before timeout + margin"
+        );
         let back = q.requeue_expired(t0 + Duration::from_secs(15));
         assert_eq!(back.len(), 1, "10 s timeout + 5 s margin");
-        assert_eq!((back[0].wire_id, back[0].worker.as_str()), (handed[0].id, "dead-poller"));
+        assert_eq!(
+            (back[0].wire_id, back[0].worker.as_str()),
+            (handed[0].id, "dead-poller")
+        );
         // Another worker gets it, with the same id: whichever result comes first counts.
-        let again = q.take(ActionClass::Checks, &untagged(), 10, "live-poller", t0 + Duration::from_secs(15));
+        let again = q.take(
+            ActionClass::Checks,
+            &untagged(),
+            10,
+            "live-poller",
+            t0 + Duration::from_secs(15),
+        );
         assert_eq!(again.iter().map(|a| a.id).collect::<Vec<_>>(), [handed[0].id]);
         // The default check timeout applies to the second one.
-        assert!(q.requeue_expired(t0 + DEFAULT_CHECK_TIMEOUT + Duration::from_secs(4)).is_empty());
-        assert_eq!(q.requeue_expired(t0 + DEFAULT_CHECK_TIMEOUT + Duration::from_secs(5)).len(), 1);
+        assert!(q
+            .requeue_expired(t0 + DEFAULT_CHECK_TIMEOUT + Duration::from_secs(4))
+            .is_empty());
+        assert_eq!(
+            q.requeue_expired(t0 + DEFAULT_CHECK_TIMEOUT + Duration::from_secs(5))
+                .len(),
+            1
+        );
         // A late result from the first worker finishes it; the second worker's is then ignored.
         assert!(q.finish(handed[0].id).is_some());
         assert!(q.finish(handed[0].id).is_none());
@@ -1043,17 +1349,31 @@ mod tests {
         q.push(notification(3));
         let handed = q.take(ActionClass::Checks, &untagged(), 1, "p", Instant::now());
         q.new_engine(2);
-        assert!(q.finish(handed[0].id).is_none(), "old engine's check results are ignored");
+        assert!(
+            q.finish(handed[0].id).is_none(),
+            "old engine's check results are ignored"
+        );
         assert_eq!(q.ready_count(ActionClass::Checks), 0);
         q.push(check(1, 1, None, None));
         let fresh = q.take(ActionClass::Checks, &untagged(), 10, "p", Instant::now());
         assert_eq!(fresh.len(), 1);
         assert_ne!(fresh[0].id, handed[0].id, "same engine id, different wire id");
-        assert_eq!(q.take(ActionClass::Reactions, &untagged(), 10, "r", Instant::now()).len(), 1);
+        assert_eq!(
+            q.take(ActionClass::Reactions, &untagged(), 10, "r", Instant::now())
+                .len(),
+            1
+        );
     }
 
     fn brok(n: i64) -> Brok {
-        Brok { version: BROK_VERSION, seq: 0, time: n, body: BrokBody::Log { line: format!("line {n}") } }
+        Brok {
+            version: BROK_VERSION,
+            seq: 0,
+            time: n,
+            body: BrokBody::Log {
+                line: format!("line {n}"),
+            },
+        }
     }
 
     #[test]

@@ -48,7 +48,13 @@ fn free_port() -> SocketAddr {
 }
 
 fn options(role: Role, name: &str, listen: SocketAddr, data: &Path) -> DaemonOptions {
-    DaemonOptions { role, name: name.to_string(), listen, data: data.to_path_buf(), secret: None }
+    DaemonOptions {
+        role,
+        name: name.to_string(),
+        listen,
+        data: data.to_path_buf(),
+        secret: None,
+    }
 }
 
 /// A daemon running in this runtime, stopped by dropping the sender.
@@ -69,7 +75,11 @@ impl Running {
             Role::Scheduler => tokio::spawn(vigia_daemons::scheduler::run_until(options, shutdown)),
             _ => tokio::spawn(vigia_daemons::satellite::run_until(options, shutdown)),
         };
-        Running { url, stop: Some(tx), task }
+        Running {
+            url,
+            stop: Some(tx),
+            task,
+        }
     }
 
     async fn stop(mut self) {
@@ -90,7 +100,11 @@ impl Running {
 async fn wait_up(link: &Link) {
     let start = Instant::now();
     loop {
-        if link.get::<Identity>(paths::IDENTITY, Duration::from_secs(2)).await.is_ok() {
+        if link
+            .get::<Identity>(paths::IDENTITY, Duration::from_secs(2))
+            .await
+            .is_ok()
+        {
             return;
         }
         assert!(start.elapsed() < DEADLINE, "{} never answered", link.base);
@@ -111,7 +125,10 @@ fn assignment(name: &str, generation: u64, config_hash: &str, work: Work) -> Ass
 }
 
 async fn assign(link: &Link, a: &Assignment) -> AssignAck {
-    let ack: AssignAck = link.post(paths::ASSIGN, a, Duration::from_secs(60)).await.expect("assignment accepted");
+    let ack: AssignAck = link
+        .post(paths::ASSIGN, a, Duration::from_secs(60))
+        .await
+        .expect("assignment accepted");
     assert!(ack.accepted, "{ack:?}");
     ack
 }
@@ -130,7 +147,15 @@ struct Follower {
 
 impl Follower {
     fn new(link: Link) -> Follower {
-        Follower { link, running_id: String::new(), after: 0, log: Vec::new(), results: Vec::new(), initial_state: None, initials: 0 }
+        Follower {
+            link,
+            running_id: String::new(),
+            after: 0,
+            log: Vec::new(),
+            results: Vec::new(),
+            initial_state: None,
+            initials: 0,
+        }
     }
 
     async fn poll(&mut self, watched: Item) {
@@ -177,7 +202,11 @@ impl Follower {
     async fn until(&mut self, what: &str, watched: Item, cond: impl Fn(&Follower) -> bool) {
         let start = Instant::now();
         while !cond(self) {
-            assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}; log so far: {:#?}", self.log);
+            assert!(
+                start.elapsed() < DEADLINE,
+                "timed out waiting for {what}; log so far: {:#?}",
+                self.log
+            );
             self.poll(watched).await;
         }
     }
@@ -196,9 +225,24 @@ async fn check_goes_soft_then_hard_and_the_reactionner_notifies() {
         .map(|i| Item::Service(vigia_config::model::ServiceId(i as u32)))
         .expect("http");
 
-    let sched = Running::start(options(Role::Scheduler, "scheduler-test", free_port(), &dir.path().join("sched")));
-    let poller = Running::start(options(Role::Poller, "poller-test", free_port(), &dir.path().join("poller")));
-    let react = Running::start(options(Role::Reactionner, "reactionner-test", free_port(), &dir.path().join("react")));
+    let sched = Running::start(options(
+        Role::Scheduler,
+        "scheduler-test",
+        free_port(),
+        &dir.path().join("sched"),
+    ));
+    let poller = Running::start(options(
+        Role::Poller,
+        "poller-test",
+        free_port(),
+        &dir.path().join("poller"),
+    ));
+    let react = Running::start(options(
+        Role::Reactionner,
+        "reactionner-test",
+        free_port(),
+        &dir.path().join("react"),
+    ));
     for d in [&sched, &poller, &react] {
         wait_up(&d.link()).await;
     }
@@ -210,11 +254,32 @@ async fn check_goes_soft_then_hard_and_the_reactionner_notifies() {
         hosts: vec![web1],
         part_hash: part_hash.clone(),
     };
-    assign(&sched.link(), &assignment("scheduler-test", 1, "conf-1", Work::Scheduler(work.clone()))).await;
-    let link = SchedulerLink { name: "scheduler-test".into(), url: sched.url.clone(), generation: 1, part_hash: part_hash.clone() };
-    let sat = |max| SatelliteWork { schedulers: vec![link.clone()], tags: vec!["None".into()], max_concurrent: max };
-    assign(&poller.link(), &assignment("poller-test", 1, "conf-1", Work::Poller(sat(4)))).await;
-    assign(&react.link(), &assignment("reactionner-test", 1, "conf-1", Work::Reactionner(sat(2)))).await;
+    assign(
+        &sched.link(),
+        &assignment("scheduler-test", 1, "conf-1", Work::Scheduler(work.clone())),
+    )
+    .await;
+    let link = SchedulerLink {
+        name: "scheduler-test".into(),
+        url: sched.url.clone(),
+        generation: 1,
+        part_hash: part_hash.clone(),
+    };
+    let sat = |max| SatelliteWork {
+        schedulers: vec![link.clone()],
+        tags: vec!["None".into()],
+        max_concurrent: max,
+    };
+    assign(
+        &poller.link(),
+        &assignment("poller-test", 1, "conf-1", Work::Poller(sat(4))),
+    )
+    .await;
+    assign(
+        &react.link(),
+        &assignment("reactionner-test", 1, "conf-1", Work::Reactionner(sat(2))),
+    )
+    .await;
 
     let mut broker = Follower::new(sched.link());
     broker.poll(http).await;
@@ -226,11 +291,18 @@ async fn check_goes_soft_then_hard_and_the_reactionner_notifies() {
             matches!((soft, hard), (Some(s), Some(h)) if s < h)
         })
         .await;
-    assert_eq!(broker.initials, 1, "a broker that follows the sequence is never sent the initial status again");
+    assert_eq!(
+        broker.initials, 1,
+        "a broker that follows the sequence is never sent the initial status again"
+    );
     broker
         .until("the alert lines", http, |f| {
-            f.log.iter().any(|l| l.contains("SERVICE ALERT: web1;http;CRITICAL;SOFT;1;CRITICAL - it is broken"))
-                && f.log.iter().any(|l| l.contains("SERVICE ALERT: web1;http;CRITICAL;HARD;2;"))
+            f.log
+                .iter()
+                .any(|l| l.contains("SERVICE ALERT: web1;http;CRITICAL;SOFT;1;CRITICAL - it is broken"))
+                && f.log
+                    .iter()
+                    .any(|l| l.contains("SERVICE ALERT: web1;http;CRITICAL;HARD;2;"))
         })
         .await;
 
@@ -241,10 +313,18 @@ async fn check_goes_soft_then_hard_and_the_reactionner_notifies() {
         if text.contains("PROBLEM web1 http CRITICAL") {
             break text;
         }
-        assert!(start.elapsed() < DEADLINE, "no notification written; log: {:#?}", broker.log);
+        assert!(
+            start.elapsed() < DEADLINE,
+            "no notification written; log: {:#?}",
+            broker.log
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    assert_eq!(text.lines().filter(|l| l.starts_with("PROBLEM web1 http")).count(), 1, "notified once: {text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("PROBLEM web1 http")).count(),
+        1,
+        "notified once: {text}"
+    );
 
     // External commands: applied to what the scheduler owns, `not_mine` for the rest.
     let now = jiff::Timestamp::now().as_second();
@@ -255,14 +335,22 @@ async fn check_goes_soft_then_hard_and_the_reactionner_notifies() {
             "NO_SUCH_COMMAND;x".into(),
         ],
     };
-    let outcomes: Vec<CommandOutcome> = sched.link().post(paths::COMMANDS, &batch, HTTP).await.expect("commands");
+    let outcomes: Vec<CommandOutcome> = sched
+        .link()
+        .post(paths::COMMANDS, &batch, HTTP)
+        .await
+        .expect("commands");
     assert_eq!(outcomes.len(), 3);
     assert!(outcomes[0].ok, "{:?}", outcomes[0]);
     assert!(!outcomes[1].ok && outcomes[1].not_mine, "{:?}", outcomes[1]);
     assert!(!outcomes[2].ok && !outcomes[2].not_mine, "{:?}", outcomes[2]);
 
     // A worker still on an older generation is told so (409 + Stale), after a reload.
-    assign(&sched.link(), &assignment("scheduler-test", 2, "conf-2", Work::Scheduler(work))).await;
+    assign(
+        &sched.link(),
+        &assignment("scheduler-test", 2, "conf-2", Work::Scheduler(work)),
+    )
+    .await;
     let stale_fetch = FetchRequest {
         worker: "old-poller".into(),
         class: ActionClass::Checks,
@@ -271,7 +359,11 @@ async fn check_goes_soft_then_hard_and_the_reactionner_notifies() {
         wait_ms: 0,
         generation: 1,
     };
-    match sched.link().post::<_, serde_json::Value>(paths::FETCH, &stale_fetch, HTTP).await {
+    match sched
+        .link()
+        .post::<_, serde_json::Value>(paths::FETCH, &stale_fetch, HTTP)
+        .await
+    {
         Err(LinkError::Refused { status: 409, body, .. }) => {
             let stale: Stale = serde_json::from_str(&body).expect("a Stale body");
             assert_eq!(stale.current_generation, 2);
@@ -281,7 +373,11 @@ async fn check_goes_soft_then_hard_and_the_reactionner_notifies() {
     // The reload kept the state: the brokers start over with it.
     broker.poll(http).await;
     assert_eq!(broker.initials, 2, "a new engine means a new initial status");
-    assert_eq!(broker.initial_state.map(|s| (s.0, s.1)), Some((2, StateType::Hard)), "state kept across the reload");
+    assert_eq!(
+        broker.initial_state.map(|s| (s.0, s.1)),
+        Some((2, StateType::Hard)),
+        "state kept across the reload"
+    );
 
     react.stop().await;
     poller.stop().await;
@@ -301,11 +397,19 @@ async fn a_restarted_scheduler_resumes_from_its_retention_file() {
         .expect("backup");
     let data = dir.path().join("sched");
     let listen = free_port();
-    let work = SchedulerWork { config: serde_json::to_value(&*config).expect("json"), hosts: vec![web1], part_hash: "p".into() };
+    let work = SchedulerWork {
+        config: serde_json::to_value(&*config).expect("json"),
+        hosts: vec![web1],
+        part_hash: "p".into(),
+    };
 
     let sched = Running::start(options(Role::Scheduler, "scheduler-test", listen, &data));
     wait_up(&sched.link()).await;
-    assign(&sched.link(), &assignment("scheduler-test", 1, "conf", Work::Scheduler(work.clone()))).await;
+    assign(
+        &sched.link(),
+        &assignment("scheduler-test", 1, "conf", Work::Scheduler(work.clone())),
+    )
+    .await;
     let now = jiff::Timestamp::now().as_second();
     let commands = CommandBatch {
         commands: vec![
@@ -313,26 +417,50 @@ async fn a_restarted_scheduler_resumes_from_its_retention_file() {
             format!("[{now}] ACKNOWLEDGE_SVC_PROBLEM;web1;backup;2;1;1;admin;looking at it"),
         ],
     };
-    let outcomes: Vec<CommandOutcome> = sched.link().post(paths::COMMANDS, &commands, HTTP).await.expect("commands");
+    let outcomes: Vec<CommandOutcome> = sched
+        .link()
+        .post(paths::COMMANDS, &commands, HTTP)
+        .await
+        .expect("commands");
     assert!(outcomes.iter().all(|o| o.ok), "{outcomes:?}");
     sched.stop().await;
 
     let sched = Running::start(options(Role::Scheduler, "scheduler-test", listen, &data));
     wait_up(&sched.link()).await;
-    assign(&sched.link(), &assignment("scheduler-test", 1, "conf", Work::Scheduler(work))).await;
+    assign(
+        &sched.link(),
+        &assignment("scheduler-test", 1, "conf", Work::Scheduler(work)),
+    )
+    .await;
     let mut broker = Follower::new(sched.link());
-    broker.until("the initial status", backup, |f| f.initial_state.is_some()).await;
-    assert_eq!(broker.initial_state, Some((2, StateType::Hard, true)), "state and acknowledgement kept");
+    broker
+        .until("the initial status", backup, |f| f.initial_state.is_some())
+        .await;
+    assert_eq!(
+        broker.initial_state,
+        Some((2, StateType::Hard, true)),
+        "state and acknowledgement kept"
+    );
     sched.stop().await;
 
     // A damaged retention file is set aside: the scheduler starts fresh instead of failing.
     std::fs::write(data.join("retention.redb"), b"garbage, not a database").expect("damage");
     let sched = Running::start(options(Role::Scheduler, "scheduler-test", listen, &data));
     wait_up(&sched.link()).await;
-    let work = SchedulerWork { config: serde_json::to_value(&*config).expect("json"), hosts: vec![web1], part_hash: "p".into() };
-    assign(&sched.link(), &assignment("scheduler-test", 1, "conf", Work::Scheduler(work))).await;
+    let work = SchedulerWork {
+        config: serde_json::to_value(&*config).expect("json"),
+        hosts: vec![web1],
+        part_hash: "p".into(),
+    };
+    assign(
+        &sched.link(),
+        &assignment("scheduler-test", 1, "conf", Work::Scheduler(work)),
+    )
+    .await;
     let mut broker = Follower::new(sched.link());
-    broker.until("the initial status", backup, |f| f.initial_state.is_some()).await;
+    broker
+        .until("the initial status", backup, |f| f.initial_state.is_some())
+        .await;
     assert_eq!(broker.initial_state.map(|s| s.0), Some(0), "fresh state");
     sched.stop().await;
 }

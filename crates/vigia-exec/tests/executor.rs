@@ -171,13 +171,18 @@ fn a_dropped_batch_starts_nothing_more() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display().to_string();
     let rt = runtime();
-    let executor = Executor::new(ExecConfig { max_concurrent: 1, ..ExecConfig::default() });
+    let executor = Executor::new(ExecConfig {
+        max_concurrent: 1,
+        ..ExecConfig::default()
+    });
     rt.block_on(async {
         let mut batch = executor.run_all((0..50).map(move |i| Request::new(format!("touch {d}/ran.{i}"))));
         let (_, first) = batch.next().await.unwrap();
         assert_eq!(first.state, 0);
     });
-    eventually("the slot goes idle", || executor.running() == 0 && executor.queued() == 0);
+    eventually("the slot goes idle", || {
+        executor.running() == 0 && executor.queued() == 0
+    });
     let ran = std::fs::read_dir(dir.path()).unwrap().count();
     // At most the window (twice the slots) was queued; the rest never started.
     assert!((1..=3).contains(&ran), "{ran} ran");
@@ -188,7 +193,10 @@ fn a_cancelled_queued_request_never_runs() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("ran");
     let rt = runtime();
-    let executor = Executor::new(ExecConfig { max_concurrent: 1, ..ExecConfig::default() });
+    let executor = Executor::new(ExecConfig {
+        max_concurrent: 1,
+        ..ExecConfig::default()
+    });
     rt.block_on(async {
         let busy = tokio::spawn({
             let executor = executor.clone();
@@ -200,7 +208,9 @@ fn a_cancelled_queued_request_never_runs() {
         assert!(tokio::time::timeout(Duration::from_millis(50), queued).await.is_err());
         busy.abort();
     });
-    eventually("the slot goes idle", || executor.running() == 0 && executor.queued() == 0);
+    eventually("the slot goes idle", || {
+        executor.running() == 0 && executor.queued() == 0
+    });
     assert!(!marker.exists());
 }
 

@@ -33,6 +33,10 @@ pub mod paths {
     pub const BROKS: &str = "/v1/broks";
     pub const COMMANDS: &str = "/v1/commands";
     pub const STOP: &str = "/v1/stop";
+    /// arbiter → daemon: stop the work and wait (a spare giving the work back, a stale master).
+    pub const RELEASE: &str = "/v1/release";
+    /// active scheduler → waiting spare scheduler: the state to take over with.
+    pub const STANDBY: &str = "/v1/standby";
 }
 
 /// Who a daemon is, and whether it has work: the arbiter's health check.
@@ -93,6 +97,69 @@ pub struct SchedulerWork {
     pub config: serde_json::Value,
     pub hosts: Vec<u32>,
     pub part_hash: String,
+    /// The scheduler this part belongs to in the configuration (the master); a spare that
+    /// takes it over runs it under this name for every other daemon.
+    #[serde(default)]
+    pub home: String,
+    /// Waiting spares of the realm: the active scheduler keeps each of them in sync.
+    #[serde(default)]
+    pub standbys: Vec<StandbyLink>,
+    /// The state a giving-back spare handed over: it supersedes any other copy.
+    #[serde(default)]
+    pub handover: Option<Box<vigia_engine::retention::Retention>>,
+    /// Why this daemon runs the part now (take-over, give-back), for the monitoring log.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A waiting spare scheduler to keep in sync.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StandbyLink {
+    pub name: String,
+    pub url: String,
+}
+
+/// One step of the state stream from an active scheduler to a waiting spare: a whole snapshot
+/// (first, after a gap, and periodically so the spare's log stays short), or the changes since
+/// the previous step.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StandbySync {
+    /// The part's home scheduler (what the spare would take over).
+    pub home: String,
+    /// The active scheduler and its running id: a new one restarts the stream.
+    pub source: String,
+    pub source_running_id: String,
+    pub generation: u64,
+    pub part_hash: String,
+    /// Numbers the steps of one stream, from 1.
+    pub seq: u64,
+    pub snapshot: Option<Box<vigia_engine::retention::Retention>>,
+    #[serde(default)]
+    pub changes: Vec<vigia_engine::RetentionChange>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StandbyAck {
+    /// The last step applied.
+    pub seq: u64,
+    /// The step did not follow the last one: send a snapshot.
+    pub need_snapshot: bool,
+}
+
+/// The arbiter tells a daemon to stop its work and wait.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Release {
+    pub arbiter: String,
+    pub arbiter_generation: u64,
+    /// Assignments older than this are refused from now on.
+    pub generation: u64,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Released {
+    /// A scheduler's final state (what the master resumes from).
+    pub state: Option<Box<vigia_engine::retention::Retention>>,
 }
 
 /// A scheduler a satellite works with.
@@ -116,6 +183,18 @@ pub struct SatelliteWork {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BrokerWork {
     pub schedulers: Vec<SchedulerLink>,
+    /// Take-overs and give-backs, oldest first: the broker writes each into the monitoring log
+    /// once and shows them in its status.
+    #[serde(default)]
+    pub ha_events: Vec<HaNote>,
+}
+
+/// A take-over or give-back as one monitoring log line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HaNote {
+    pub at: i64,
+    /// `VIGIA HA: …`, without the timestamp.
+    pub line: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -73,20 +73,33 @@ fn secret(file: &Option<PathBuf>) -> anyhow::Result<Option<String>> {
 }
 
 fn listen_addr(listen: &Option<String>, role: Role) -> anyhow::Result<SocketAddr> {
-    let text = listen.clone().unwrap_or_else(|| format!("0.0.0.0:{}", role.default_port()));
-    let text = if text.contains(':') { text } else { format!("{text}:{}", role.default_port()) };
-    text.parse().with_context(|| format!("--listen {text}: expected ADDRESS:PORT"))
+    let text = listen
+        .clone()
+        .unwrap_or_else(|| format!("0.0.0.0:{}", role.default_port()));
+    let text = if text.contains(':') {
+        text
+    } else {
+        format!("{text}:{}", role.default_port())
+    };
+    text.parse()
+        .with_context(|| format!("--listen {text}: expected ADDRESS:PORT"))
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 /// Logs to stderr; `RUST_LOG` filters (default `info`).
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 pub fn run_satellite(role: Role, args: SatelliteArgs) -> anyhow::Result<u8> {
@@ -126,7 +139,9 @@ pub fn run_arbiter(args: ArbiterArgs) -> anyhow::Result<u8> {
 
 fn is_local(address: &str) -> bool {
     address == "localhost"
-        || address.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
+        || address
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
 }
 
 /// `vigia run`: every daemon of the configuration whose address is on this machine, as child
@@ -160,8 +175,17 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
         if let Some(s) = &secret_value {
             cmd.env("VIGIA_SECRET", s);
         }
-        let child = cmd.spawn().with_context(|| format!("starting {} {}", d.role.name(), d.name))?;
-        tracing::info!("started {} {} (pid {}) on {}:{}", d.role.name(), d.name, child.id(), d.address, d.port);
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("starting {} {}", d.role.name(), d.name))?;
+        tracing::info!(
+            "started {} {} (pid {}) on {}:{}",
+            d.role.name(),
+            d.name,
+            child.id(),
+            d.address,
+            d.port
+        );
         children.push(child);
     }
     drop(config);
@@ -198,10 +222,15 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
 
 /// `vigia status`: every daemon as the arbiter sees it.
 pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
-    let base = if args.arbiter.starts_with("http") { args.arbiter.clone() } else { format!("http://{}", args.arbiter) };
+    let base = if args.arbiter.starts_with("http") {
+        args.arbiter.clone()
+    } else {
+        format!("http://{}", args.arbiter)
+    };
     let link = vigia_daemons::link::Link::new(base, secret(&args.secret_file)?);
-    let status: ArbiterStatus =
-        runtime()?.block_on(link.get("/v1/status", Duration::from_secs(5))).context("asking the arbiter")?;
+    let status: ArbiterStatus = runtime()?
+        .block_on(link.get("/v1/status", Duration::from_secs(5)))
+        .context("asking the arbiter")?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);
         return Ok(0);
@@ -213,7 +242,10 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
         status.config_hash,
         when(status.loaded_at)
     );
-    println!("{:<12} {:<24} {:<22} {:<7} {:<8} {:<9} {:>5}  since", "ROLE", "NAME", "ADDRESS", "MODE", "ALIVE", "WORK", "GEN");
+    println!(
+        "{:<12} {:<24} {:<22} {:<7} {:<8} {:<9} {:>5}  since",
+        "ROLE", "NAME", "ADDRESS", "MODE", "ALIVE", "WORK", "GEN"
+    );
     for d in &status.daemons {
         println!(
             "{:<12} {:<24} {:<22} {:<7} {:<8} {:<9} {:>5}  {}",
@@ -233,11 +265,25 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
             when(d.since)
         );
     }
-    Ok(if status.daemons.iter().all(|d| d.alive || d.spare || d.role == Role::Arbiter) { 0 } else { 1 })
+    Ok(
+        if status
+            .daemons
+            .iter()
+            .all(|d| d.alive || d.spare || d.role == Role::Arbiter)
+        {
+            0
+        } else {
+            1
+        },
+    )
 }
 
 fn when(epoch: i64) -> String {
     jiff::Timestamp::from_second(epoch)
-        .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::system()).strftime("%Y-%m-%d %H:%M:%S").to_string())
+        .map(|t| {
+            t.to_zoned_datetime(jiff::tz::TimeZone::system())
+                .strftime("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
         .unwrap_or_else(|_| epoch.to_string())
 }

@@ -47,7 +47,12 @@ pub struct ExecArgs {
     pub max_output: usize,
     /// The command line. One argument is taken as written in a command definition (quotes,
     /// pipes…); several are quoted and joined, so `-- check_dummy 0 "two words"` works too.
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND_LINE")]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND_LINE"
+    )]
     pub command: Vec<String>,
 }
 
@@ -60,7 +65,9 @@ pub fn run(args: ExecArgs) -> anyhow::Result<u8> {
     }
     let mut env = BTreeMap::new();
     for pair in &args.env {
-        let (name, value) = pair.split_once('=').with_context(|| format!("--env {pair}: expected VAR=VALUE"))?;
+        let (name, value) = pair
+            .split_once('=')
+            .with_context(|| format!("--env {pair}: expected VAR=VALUE"))?;
         env.insert(name.to_owned(), value.to_owned());
     }
     let line = command_line(&args.command);
@@ -78,7 +85,9 @@ pub fn run(args: ExecArgs) -> anyhow::Result<u8> {
         max_plugins_output_length: args.max_output,
         ..ExecConfig::default()
     };
-    let runtime = tokio::runtime::Builder::new_current_thread().build().context("starting the runtime")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .context("starting the runtime")?;
     let executor = Executor::new(config);
 
     if args.repeat > 1 {
@@ -107,7 +116,9 @@ fn command_line(args: &[String]) -> String {
 
 fn quote(arg: &str) -> String {
     let plain = !arg.is_empty()
-        && arg.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '@' | '%' | '+' | '=' | ':' | ',' | '.' | '/' | '-'));
+        && arg.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '@' | '%' | '+' | '=' | ':' | ',' | '.' | '/' | '-')
+        });
     if plain {
         arg.to_owned()
     } else {
@@ -122,7 +133,11 @@ fn print_result(r: &ExecResult) {
         (None, None) if r.internal => "internal command".to_owned(),
         (None, None) => "no exit code".to_owned(),
     };
-    println!("state:          {} ({code}{})", state_name(r.state), if r.timed_out { ", timed out" } else { "" });
+    println!(
+        "state:          {} ({code}{})",
+        state_name(r.state),
+        if r.timed_out { ", timed out" } else { "" }
+    );
     println!("output:         {}", r.output);
     if !r.long_output.is_empty() {
         println!("long output:");
@@ -194,7 +209,11 @@ fn repeat(
         *states.entry(state_name(r.state)).or_default() += 1;
         timed_out += usize::from(r.timed_out);
     }
-    let worst = results.iter().map(|r| r.state).max_by_key(|s| severity(*s)).unwrap_or(3);
+    let worst = results
+        .iter()
+        .map(|r| r.state)
+        .max_by_key(|s| severity(*s))
+        .unwrap_or(3);
     if json {
         let summary = serde_json::json!({
             "runs": results.len(),
@@ -213,7 +232,15 @@ fn repeat(
             executor.config().max_concurrent
         );
         let counts: Vec<String> = states.iter().map(|(s, n)| format!("{s} {n}")).collect();
-        println!("states: {}{}", counts.join(", "), if timed_out > 0 { format!(" ({timed_out} timed out)") } else { String::new() });
+        println!(
+            "states: {}{}",
+            counts.join(", "),
+            if timed_out > 0 {
+                format!(" ({timed_out} timed out)")
+            } else {
+                String::new()
+            }
+        );
         if let Some(first) = results.first() {
             println!("first output: {}", first.output);
         }
@@ -227,9 +254,15 @@ mod tests {
 
     #[test]
     fn several_arguments_split_back_the_same() {
-        let args: Vec<String> = ["check_dummy", "0", "two words", "it's", ""].iter().map(|s| s.to_string()).collect();
+        let args: Vec<String> = ["check_dummy", "0", "two words", "it's", ""]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let line = command_line(&args);
-        assert_eq!(vigia_exec::cmdline::parse(&line), Ok(vigia_exec::cmdline::Invocation::Direct(args)));
+        assert_eq!(
+            vigia_exec::cmdline::parse(&line),
+            Ok(vigia_exec::cmdline::Invocation::Direct(args))
+        );
         assert_eq!(command_line(&["echo a | tr a b".to_owned()]), "echo a | tr a b");
     }
 }

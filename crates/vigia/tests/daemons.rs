@@ -12,7 +12,10 @@ fn state(s: &serde_json::Value) -> String {
 }
 
 fn state_type(s: &serde_json::Value) -> String {
-    field(s, "state_type").as_str().map(str::to_uppercase).unwrap_or_default()
+    field(s, "state_type")
+        .as_str()
+        .map(str::to_uppercase)
+        .unwrap_or_default()
 }
 
 #[test]
@@ -26,9 +29,13 @@ fn active_check_flows_to_the_broker_log_and_status() {
     let mut c = Cluster::new("127.0.5.1", &objects);
     c.start_all();
     let svc = wait_for("web1/http CRITICAL HARD at the broker", DEADLINE, || {
-        c.service("broker-master", "web1", "http").filter(|s| state(s) == "CRITICAL" && state_type(s) == "HARD")
+        c.service("broker-master", "web1", "http")
+            .filter(|s| state(s) == "CRITICAL" && state_type(s) == "HARD")
     });
-    assert!(field(&svc, "output").as_str().unwrap_or("").contains("down hard"), "{svc}");
+    assert!(
+        field(&svc, "output").as_str().unwrap_or("").contains("down hard"),
+        "{svc}"
+    );
     let log = c.daemon("broker-master").data.join("vigia.log");
     wait_for("SERVICE ALERT lines in the broker's vigia.log", DEADLINE, || {
         let text = std::fs::read_to_string(&log).ok()?;
@@ -38,9 +45,15 @@ fn active_check_flows_to_the_broker_log_and_status() {
     });
     // The reactionner ran the notification command, which wrote the line.
     let line = wait_for("the notification written by the reactionner", DEADLINE, || {
-        std::fs::read_to_string(notify.path()).ok().filter(|t| t.contains("PROBLEM;web1;http;CRITICAL;1"))
+        std::fs::read_to_string(notify.path())
+            .ok()
+            .filter(|t| t.contains("PROBLEM;web1;http;CRITICAL;1"))
     });
-    assert_eq!(line.lines().filter(|l| l.starts_with("PROBLEM;web1;http")).count(), 1, "notified once: {line}");
+    assert_eq!(
+        line.lines().filter(|l| l.starts_with("PROBLEM;web1;http")).count(),
+        1,
+        "notified once: {line}"
+    );
 }
 
 #[test]
@@ -60,7 +73,9 @@ fn passive_result_through_the_command_fifo_reaches_the_broker() {
         let id = c.get_json(&format!("{}/v1/identity", c.url("receiver-master")))?;
         (!field(&id, "assignment").is_null()).then_some(())
     });
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let line = format!("[{now}] PROCESS_SERVICE_CHECK_RESULT;db1;backup;1;WARNING - backup is 26h old\n");
     // Opening a FIFO for writing blocks until the reader is there: do it off the test thread.
     let writer = std::thread::spawn(move || {
@@ -69,22 +84,32 @@ fn passive_result_through_the_command_fifo_reaches_the_broker() {
         f.write_all(line.as_bytes()).expect("write fifo");
     });
     let svc = wait_for("db1/backup WARNING at the broker", DEADLINE, || {
-        c.service("broker-master", "db1", "backup").filter(|s| state(s) == "WARNING")
+        c.service("broker-master", "db1", "backup")
+            .filter(|s| state(s) == "WARNING")
     });
     let _ = writer.join();
-    assert!(field(&svc, "output").as_str().unwrap_or("").contains("26h old"), "{svc}");
+    assert!(
+        field(&svc, "output").as_str().unwrap_or("").contains("26h old"),
+        "{svc}"
+    );
 }
 
 #[test]
 fn weights_one_and_three_share_hosts_with_packs_whole() {
     let notify = tempfile::NamedTempFile::new().expect("tmp");
     let ip = "127.0.5.3";
-    let mut daemons = cluster::daemons_cfg(ip).replace("scheduler_name scheduler-master\n", "scheduler_name s1\n weight 1\n");
-    daemons += &format!("define scheduler {{\n scheduler_name s3\n address {ip}\n port 7780\n weight 3\n realm All\n}}\n");
+    let mut daemons =
+        cluster::daemons_cfg(ip).replace("scheduler_name scheduler-master\n", "scheduler_name s1\n weight 1\n");
+    daemons +=
+        &format!("define scheduler {{\n scheduler_name s3\n address {ip}\n port 7780\n weight 3\n realm All\n}}\n");
     let mut objects = base_objects(notify.path());
     for i in 0..40 {
         // Pairs linked by parents: a pack of two never split.
-        let parent = if i % 2 == 1 { format!(" parents h{}\n", i - 1) } else { String::new() };
+        let parent = if i % 2 == 1 {
+            format!(" parents h{}\n", i - 1)
+        } else {
+            String::new()
+        };
         objects += &format!("define host {{\n use host-tpl\n host_name h{i}\n check_interval 30\n{parent}}}\n");
     }
     let mut c = Cluster::with_daemons(ip, &daemons, &objects);
@@ -103,7 +128,12 @@ fn weights_one_and_three_share_hosts_with_packs_whole() {
     let on_s3 = (0..40).filter(|i| owner(&format!("h{i}")) == "s3").count();
     assert_eq!(on_s3, 30, "weight 3 of 4 gets 3/4 of the hosts");
     for i in (0..40).step_by(2) {
-        assert_eq!(owner(&format!("h{i}")), owner(&format!("h{}", i + 1)), "pack h{i}/h{} split", i + 1);
+        assert_eq!(
+            owner(&format!("h{i}")),
+            owner(&format!("h{}", i + 1)),
+            "pack h{i}/h{} split",
+            i + 1
+        );
     }
 }
 
@@ -135,7 +165,11 @@ fn two_realms_each_with_their_own_poller_and_a_tagged_poller() {
     );
     let mut c = Cluster::with_daemons(ip, &daemons, &objects);
     c.start_all();
-    for (host, svc, by) in [("paris", "who", "poller-eu"), ("core", "who", "poller-master"), ("core", "dmz", "poller-dmz")] {
+    for (host, svc, by) in [
+        ("paris", "who", "poller-eu"),
+        ("core", "who", "poller-master"),
+        ("core", "dmz", "poller-dmz"),
+    ] {
         wait_for(&format!("{host}/{svc} checked by poller {by}"), DEADLINE, || {
             c.service("broker-master", host, svc)
                 .filter(|s| field(s, "output").as_str().unwrap_or("") == format!("ran by {by}"))
@@ -157,7 +191,8 @@ fn restarted_scheduler_resumes_from_retention_and_restarted_broker_rebuilds_stat
     let mut c = Cluster::new("127.0.5.5", &objects);
     c.start_all();
     wait_for("app/api CRITICAL HARD", DEADLINE, || {
-        c.service("broker-master", "app", "api").filter(|s| state(s) == "CRITICAL" && state_type(s) == "HARD")
+        c.service("broker-master", "app", "api")
+            .filter(|s| state(s) == "CRITICAL" && state_type(s) == "HARD")
     });
     let ack = "ACKNOWLEDGE_SVC_PROBLEM;app;api;2;1;1;admin;looking at it";
     let r = c
@@ -169,7 +204,8 @@ fn restarted_scheduler_resumes_from_retention_and_restarted_broker_rebuilds_stat
         .expect("post command");
     assert!(r.status().is_success(), "{}", r.status());
     wait_for("acknowledged at the broker", DEADLINE, || {
-        c.service("broker-master", "app", "api").filter(|s| field(s, "acknowledged").as_bool() == Some(true))
+        c.service("broker-master", "app", "api")
+            .filter(|s| field(s, "acknowledged").as_bool() == Some(true))
     });
     // The check now would say OK: a scheduler that lost its state would show PENDING/OK.
     std::fs::write(state_file.path(), "0").expect("write");
@@ -177,10 +213,20 @@ fn restarted_scheduler_resumes_from_retention_and_restarted_broker_rebuilds_stat
     c.daemon("scheduler-master").start();
     c.daemon("broker-master").kill();
     c.daemon("broker-master").start();
-    let svc = wait_for("app/api back at a restarted broker", DEADLINE, || c.service("broker-master", "app", "api"));
-    assert_eq!(state(&svc), "CRITICAL", "state kept across the scheduler restart: {svc}");
+    let svc = wait_for("app/api back at a restarted broker", DEADLINE, || {
+        c.service("broker-master", "app", "api")
+    });
+    assert_eq!(
+        state(&svc),
+        "CRITICAL",
+        "state kept across the scheduler restart: {svc}"
+    );
     assert_eq!(state_type(&svc), "HARD", "{svc}");
-    assert_eq!(field(&svc, "acknowledged").as_bool(), Some(true), "acknowledgement kept: {svc}");
+    assert_eq!(
+        field(&svc, "acknowledged").as_bool(),
+        Some(true),
+        "acknowledgement kept: {svc}"
+    );
     assert_eq!(c.hosts("broker-master").len(), 1);
 }
 
@@ -195,39 +241,73 @@ fn reload_keeps_the_state_and_schedule_of_unchanged_services() {
     let mut c = Cluster::new("127.0.5.6", &objects);
     c.start_all();
     let before = wait_for("web/slow WARNING", DEADLINE, || {
-        c.service("broker-master", "web", "slow").filter(|s| state(s) == "WARNING")
+        c.service("broker-master", "web", "slow")
+            .filter(|s| state(s) == "WARNING")
     });
     let next = field(&before, "next_check").clone();
     let added = format!(
         "{objects}define service {{\n use svc-tpl\n host_name web\n service_description new\n check_command dummy!0!fresh\n}}\n"
     );
     std::fs::write(c.etc().join("objects.cfg"), added).expect("rewrite");
-    let r = c.client().post(format!("{}/v1/reload", c.url("arbiter-master"))).send().expect("reload");
-    assert!(r.status().is_success(), "reload: {} {}", r.status(), r.text().unwrap_or_default());
+    let r = c
+        .client()
+        .post(format!("{}/v1/reload", c.url("arbiter-master")))
+        .send()
+        .expect("reload");
+    assert!(
+        r.status().is_success(),
+        "reload: {} {}",
+        r.status(),
+        r.text().unwrap_or_default()
+    );
     wait_for("the new service checked", DEADLINE, || {
         c.service("broker-master", "web", "new").filter(|s| state(s) == "OK")
     });
     let after = c.service("broker-master", "web", "slow").expect("slow still there");
     assert_eq!(state(&after), "WARNING", "state kept: {after}");
-    assert_eq!(field(&after, "next_check"), &next, "next check kept (no rescheduling storm): {after}");
-    assert_eq!(field(&after, "last_check"), field(&before, "last_check"), "not re-run: {after}");
+    assert_eq!(
+        field(&after, "next_check"),
+        &next,
+        "next check kept (no rescheduling storm): {after}"
+    );
+    assert_eq!(
+        field(&after, "last_check"),
+        field(&before, "last_check"),
+        "not re-run: {after}"
+    );
     // An invalid configuration changes nothing.
-    std::fs::write(c.etc().join("objects.cfg"), "define host {\n host_name broken\n check_command nope\n}\n").expect("w");
-    let r = c.client().post(format!("{}/v1/reload", c.url("arbiter-master"))).send().expect("reload");
+    std::fs::write(
+        c.etc().join("objects.cfg"),
+        "define host {\n host_name broken\n check_command nope\n}\n",
+    )
+    .expect("w");
+    let r = c
+        .client()
+        .post(format!("{}/v1/reload", c.url("arbiter-master")))
+        .send()
+        .expect("reload");
     assert_eq!(r.status().as_u16(), 400);
     std::thread::sleep(Duration::from_secs(2));
-    assert!(c.service("broker-master", "web", "new").is_some(), "the running configuration stays");
+    assert!(
+        c.service("broker-master", "web", "new").is_some(),
+        "the running configuration stays"
+    );
 }
 
 #[test]
 fn requests_without_the_secret_are_refused() {
     let notify = tempfile::NamedTempFile::new().expect("tmp");
-    let objects = format!("{}define host {{\n use host-tpl\n host_name h\n}}\n", base_objects(notify.path()));
+    let objects = format!(
+        "{}define host {{\n use host-tpl\n host_name h\n}}\n",
+        base_objects(notify.path())
+    );
     let mut c = Cluster::new("127.0.5.7", &objects);
     c.secret = Some("s3cr3t-for-tests".into());
     c.start_all();
     // With the secret, things work (the broker learns the host).
-    wait_for("host known with the secret", DEADLINE, || (c.hosts("broker-master").len() == 1).then_some(()));
+    wait_for("host known with the secret", DEADLINE, || {
+        (c.hosts("broker-master").len() == 1).then_some(())
+    });
     let anonymous = reqwest::blocking::Client::new();
     for (daemon, path) in [
         ("scheduler-master", "/v1/identity"),
@@ -235,7 +315,10 @@ fn requests_without_the_secret_are_refused() {
         ("broker-master", "/api/v1/hosts"),
         ("arbiter-master", "/v1/status"),
     ] {
-        let r = anonymous.get(format!("{}{path}", c.url(daemon))).send().expect("request");
+        let r = anonymous
+            .get(format!("{}{path}", c.url(daemon)))
+            .send()
+            .expect("request");
         assert_eq!(r.status().as_u16(), 401, "{daemon}{path}");
     }
     let r = anonymous
@@ -250,5 +333,9 @@ fn requests_without_the_secret_are_refused() {
         .body("{}")
         .send()
         .expect("request");
-    assert_eq!(r.status().as_u16(), 401, "an unauthenticated assignment changes nothing");
+    assert_eq!(
+        r.status().as_u16(),
+        401,
+        "an unauthenticated assignment changes nothing"
+    );
 }

@@ -62,6 +62,7 @@ pub async fn run_until(
         status,
         log: Mutex::new(Some(log)),
         pullers: Mutex::new(BTreeMap::new()),
+        ha: Mutex::new(HaLog::open(&options.data)),
     });
     let result = daemon::serve(state, router(broker.clone()), shutdown).await;
     broker.stop().await;
@@ -74,6 +75,47 @@ pub struct Broker {
     status: Arc<RwLock<StatusStore>>,
     log: Mutex<Option<LogWriter>>,
     pullers: Mutex<BTreeMap<String, Puller>>,
+    ha: Mutex<HaLog>,
+}
+
+/// Take-overs and give-backs: each written once into the monitoring log (the time of the last
+/// one written is kept in `DATA/ha-logged`, so a restarted broker does not write them again).
+struct HaLog {
+    marker: std::path::PathBuf,
+    logged_until: i64,
+    notes: Vec<vigia_proto::HaNote>,
+}
+
+impl HaLog {
+    fn open(data: &std::path::Path) -> HaLog {
+        let marker = data.join("ha-logged");
+        let logged_until = std::fs::read_to_string(&marker)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0);
+        HaLog {
+            marker,
+            logged_until,
+            notes: Vec::new(),
+        }
+    }
+
+    /// The lines not written yet, in order.
+    fn take_new(&mut self, notes: Vec<vigia_proto::HaNote>) -> Vec<String> {
+        let fresh: Vec<String> = notes
+            .iter()
+            .filter(|n| n.at > self.logged_until || (n.at == self.logged_until && !self.notes.contains(n)))
+            .map(|n| format!("[{}] {}", n.at, n.line))
+            .collect();
+        if let Some(last) = notes.last() {
+            self.logged_until = self.logged_until.max(last.at);
+            if let Err(e) = std::fs::write(&self.marker, self.logged_until.to_string()) {
+                tracing::warn!("cannot write {}: {e}", self.marker.display());
+            }
+        }
+        self.notes = notes;
+        fresh
+    }
 }
 
 /// The task pulling one scheduler, and what it was started with (restarted when that changes).
@@ -112,6 +154,10 @@ impl Broker {
             return Err(ApiError(StatusCode::BAD_REQUEST, "not a broker's work".into()));
         };
         let count = work.schedulers.len();
+        let lines = lock(&self.ha).take_new(work.ha_events.clone());
+        if !lines.is_empty() {
+            self.log_lines(lines);
+        }
         self.apply_work(&mut pullers, work);
         Ok(count)
     }
@@ -316,12 +362,14 @@ impl LogWriter {
 fn router(broker: Arc<Broker>) -> Router {
     Router::new()
         .route(paths::ASSIGN, post(assign))
+        .route(paths::RELEASE, post(release))
         .route("/api/v1/hosts", get(hosts))
         .route("/api/v1/services", get(services))
         .route("/api/v1/problems", get(problems))
         .route("/api/v1/downtimes", get(downtimes))
         .route("/api/v1/comments", get(comments))
         .route("/api/v1/schedulers", get(schedulers))
+        .route("/api/v1/ha", get(ha_events))
         .with_state(broker)
 }
 
@@ -332,6 +380,25 @@ async fn assign(State(broker): State<Arc<Broker>>, Json(a): Json<Assignment>) ->
         accepted: true,
         message: format!("broker {name} pulls from {count} scheduler(s), generation {generation}"),
     }))
+}
+
+/// The arbiter takes the work away (a spare giving it back): it stops pulling broks.
+async fn release(
+    State(broker): State<Arc<Broker>>,
+    Json(r): Json<vigia_proto::Release>,
+) -> Result<Json<vigia_proto::Released>, ApiError> {
+    let mut pullers = lock(&broker.pullers);
+    broker.state.release(&r)?;
+    for (_, p) in std::mem::take(&mut *pullers) {
+        p.handle.abort();
+    }
+    tracing::info!("broker {}: released ({}): waiting", broker.state.name(), r.reason);
+    Ok(Json(vigia_proto::Released { state: None }))
+}
+
+/// Every take-over and give-back the arbiter reported, oldest first.
+async fn ha_events(State(broker): State<Arc<Broker>>) -> Json<Vec<vigia_proto::HaNote>> {
+    Json(lock(&broker.ha).notes.clone())
 }
 
 /// `?host_name=` on the status lists.

@@ -523,6 +523,7 @@ async fn stop_deliverer(d: Deliverer) {
 fn router(receiver: Arc<Receiver>) -> Router {
     Router::new()
         .route(paths::ASSIGN, post(assign))
+        .route(paths::RELEASE, post(release))
         .route("/api/v1/commands", post(post_commands))
         .route("/api/v1/queue", get(queue_status))
         .with_state(receiver)
@@ -535,6 +536,20 @@ async fn assign(State(r): State<Arc<Receiver>>, Json(a): Json<Assignment>) -> Re
         accepted: true,
         message: format!("receiver {name} routes to {count} scheduler(s), generation {generation}"),
     }))
+}
+
+/// The arbiter takes the work away (a spare giving it back): it stops delivering; what is
+/// queued stays on disk for when it has work again.
+async fn release(
+    State(r): State<Arc<Receiver>>,
+    Json(rel): Json<vigia_proto::Release>,
+) -> Result<Json<vigia_proto::Released>, ApiError> {
+    let _routing = r.routing.lock().await;
+    r.state.release(&rel)?;
+    *r.work.write().unwrap_or_else(|e| e.into_inner()) = None;
+    r.stop_deliverers().await;
+    tracing::info!("receiver {}: released ({}): waiting", r.state.name(), rel.reason);
+    Ok(Json(vigia_proto::Released { state: None }))
 }
 
 fn bad(e: impl std::fmt::Display) -> ApiError {

@@ -18,7 +18,10 @@ pub fn wait_for<T>(what: &str, deadline: Duration, mut cond: impl FnMut() -> Opt
         if let Some(v) = cond() {
             return v;
         }
-        assert!(start.elapsed() < deadline, "timed out after {deadline:?} waiting for: {what}");
+        assert!(
+            start.elapsed() < deadline,
+            "timed out after {deadline:?} waiting for: {what}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -155,7 +158,12 @@ impl Cluster {
         .expect("main");
         std::fs::write(etc.join("daemons.cfg"), daemons).expect("daemons");
         std::fs::write(etc.join("objects.cfg"), objects).expect("objects");
-        let mut cluster = Cluster { dir, ip: ip.to_string(), daemons: Vec::new(), secret: None };
+        let mut cluster = Cluster {
+            dir,
+            ip: ip.to_string(),
+            daemons: Vec::new(),
+            secret: None,
+        };
         for line in daemons.lines() {
             let line = line.trim();
             if let Some(role) = line.strip_prefix("define ").and_then(|r| r.strip_suffix(" {")) {
@@ -172,7 +180,9 @@ impl Cluster {
                 let mut words = line.split_whitespace();
                 match (words.next(), words.next()) {
                     (Some(k), Some(v)) if k.ends_with("_name") => d.name = v.to_string(),
-                    (Some("address"), Some(v)) => d.listen = format!("{v}:{}", d.listen.rsplit(':').next().unwrap_or("")),
+                    (Some("address"), Some(v)) => {
+                        d.listen = format!("{v}:{}", d.listen.rsplit(':').next().unwrap_or(""))
+                    }
                     (Some("port"), Some(v)) => {
                         let addr = d.listen.split(':').next().unwrap_or("").to_string();
                         d.listen = format!("{addr}:{v}");
@@ -197,11 +207,18 @@ impl Cluster {
     }
 
     pub fn daemon(&mut self, name: &str) -> &mut Daemon {
-        self.daemons.iter_mut().find(|d| d.name == name).unwrap_or_else(|| panic!("no daemon {name}"))
+        self.daemons
+            .iter_mut()
+            .find(|d| d.name == name)
+            .unwrap_or_else(|| panic!("no daemon {name}"))
     }
 
     pub fn url(&self, name: &str) -> String {
-        let d = self.daemons.iter().find(|d| d.name == name).unwrap_or_else(|| panic!("no daemon {name}"));
+        let d = self
+            .daemons
+            .iter()
+            .find(|d| d.name == name)
+            .unwrap_or_else(|| panic!("no daemon {name}"));
         format!("http://{}", d.listen)
     }
 
@@ -224,7 +241,10 @@ impl Cluster {
 
     /// Every daemon's log, for a failure message.
     pub fn logs(&self) -> String {
-        self.daemons.iter().map(|d| format!("==== {} ====\n{}\n", d.name, d.log())).collect()
+        self.daemons
+            .iter()
+            .map(|d| format!("==== {} ====\n{}\n", d.name, d.log()))
+            .collect()
     }
 
     pub fn client(&self) -> reqwest::blocking::Client {
@@ -253,7 +273,10 @@ impl Cluster {
     /// The broker's view of one service, once it has one.
     pub fn service(&self, broker: &str, host: &str, service: &str) -> Option<serde_json::Value> {
         let all = self.get_json(&format!("{}/api/v1/services", self.url(broker)))?;
-        let list = all.as_array().cloned().or_else(|| all.get("services").and_then(|s| s.as_array().cloned()))?;
+        let list = all
+            .as_array()
+            .cloned()
+            .or_else(|| all.get("services").and_then(|s| s.as_array().cloned()))?;
         list.into_iter().find(|s| {
             s.get("host_name").and_then(|v| v.as_str()) == Some(host)
                 && s.get("service_description").and_then(|v| v.as_str()) == Some(service)
@@ -262,7 +285,11 @@ impl Cluster {
 
     pub fn hosts(&self, broker: &str) -> Vec<serde_json::Value> {
         self.get_json(&format!("{}/api/v1/hosts", self.url(broker)))
-            .and_then(|v| v.as_array().cloned().or_else(|| v.get("hosts").and_then(|h| h.as_array().cloned())))
+            .and_then(|v| {
+                v.as_array()
+                    .cloned()
+                    .or_else(|| v.get("hosts").and_then(|h| h.as_array().cloned()))
+            })
             .unwrap_or_default()
     }
 }

@@ -1,0 +1,343 @@
+//! Scheduler high availability: the state stream from the active scheduler of a part to the
+//! waiting spares of its realm, so that a spare takes over with every state, attempt,
+//! acknowledgement, downtime, comment, notification number and next check time.
+//!
+//! The stream is the engine's retention document ([`Retention`]) followed by its changes
+//! ([`RetentionChange`]), numbered per spare. A spare keeps, per home scheduler, the last
+//! snapshot and the changes after it; the active scheduler sends a fresh snapshot whenever the
+//! numbering breaks (spare restarted, a step was lost) and every [`SNAPSHOT_EVERY`], so the kept
+//! list stays short. At take-over the spare replays the changes on the snapshot in a mirror
+//! engine ([`merged`]) and starts its running engine from the result.
+//!
+//! Unlike Alignak, whose spare started from the master's last retention save (hourly, and not
+//! found at all when the spare had another name: architecture notes §5.1.8), nothing the active
+//! scheduler accepted is missing: an external command is answered only after every reachable
+//! spare has it ([`Standbys::sync`] is called before the answer).
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use vigia_config::model::{Config, HostId};
+use vigia_engine::retention::Retention;
+use vigia_engine::{Engine, RetentionChange};
+use vigia_proto::{paths, StandbyAck, StandbyLink, StandbySync};
+
+use crate::link::Link;
+
+/// A fresh snapshot at least this often, so a spare's change list stays short.
+pub const SNAPSHOT_EVERY: Duration = Duration::from_secs(30);
+/// How often the active scheduler sends what changed.
+pub const SYNC_EVERY: Duration = Duration::from_millis(200);
+/// A spare slower than this is skipped for this step (and gets a snapshot next time): a slow
+/// spare must not stall monitoring.
+pub const SYNC_TIMEOUT: Duration = Duration::from_secs(2);
+/// A spare that failed is left alone this long (a dead spare must not cost every command a
+/// timeout); it gets a snapshot when it answers again.
+pub const RETRY_AFTER: Duration = Duration::from_secs(3);
+
+/// What a spare holds for one home scheduler.
+#[derive(Clone, Debug)]
+pub struct StandbyCopy {
+    pub source: String,
+    pub source_running_id: String,
+    pub part_hash: String,
+    pub generation: u64,
+    pub seq: u64,
+    pub snapshot: Retention,
+    pub changes: Vec<RetentionChange>,
+}
+
+/// The spare's side: copies by home scheduler name.
+#[derive(Default)]
+pub struct StandbyStore {
+    copies: std::sync::Mutex<HashMap<String, StandbyCopy>>,
+}
+
+impl StandbyStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, StandbyCopy>> {
+        self.copies.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Applies one step of a stream; a step that does not follow the last one is refused
+    /// (the sender then sends a snapshot).
+    pub fn apply(&self, sync: StandbySync) -> StandbyAck {
+        let mut copies = self.lock();
+        if let Some(snapshot) = sync.snapshot {
+            copies.insert(
+                sync.home.clone(),
+                StandbyCopy {
+                    source: sync.source,
+                    source_running_id: sync.source_running_id,
+                    part_hash: sync.part_hash,
+                    generation: sync.generation,
+                    seq: sync.seq,
+                    snapshot: *snapshot,
+                    changes: sync.changes,
+                },
+            );
+            return StandbyAck {
+                seq: sync.seq,
+                need_snapshot: false,
+            };
+        }
+        match copies.get_mut(&sync.home) {
+            Some(copy)
+                if copy.source_running_id == sync.source_running_id
+                    && copy.part_hash == sync.part_hash
+                    && copy.seq + 1 == sync.seq =>
+            {
+                copy.seq = sync.seq;
+                copy.generation = sync.generation;
+                copy.changes.extend(sync.changes);
+                StandbyAck {
+                    seq: sync.seq,
+                    need_snapshot: false,
+                }
+            }
+            Some(copy) => StandbyAck {
+                seq: copy.seq,
+                need_snapshot: true,
+            },
+            None => StandbyAck {
+                seq: 0,
+                need_snapshot: true,
+            },
+        }
+    }
+
+    /// The copy kept for `home`, if any.
+    pub fn get(&self, home: &str) -> Option<StandbyCopy> {
+        self.lock().get(home).cloned()
+    }
+
+    /// Forgets `home`'s copy (the spare now runs it: its own engine is the state).
+    pub fn forget(&self, home: &str) {
+        self.lock().remove(home);
+    }
+
+    /// Home schedulers with a copy, and how many changes each holds (for status).
+    pub fn summary(&self) -> Vec<(String, u64, usize)> {
+        let mut v: Vec<_> = self
+            .lock()
+            .iter()
+            .map(|(h, c)| (h.clone(), c.seq, c.changes.len()))
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// Replays a copy's changes on its snapshot in a mirror engine (same configuration and part)
+/// and returns the resulting document: what a running engine restores to take over.
+pub fn merged(config: Arc<Config>, hosts: &[HostId], copy: StandbyCopy, now: i64) -> Result<Retention, String> {
+    if copy.changes.is_empty() {
+        return Ok(copy.snapshot);
+    }
+    let mut mirror = Engine::new(config, Some(hosts), now, jiff::tz::TimeZone::system(), 0);
+    mirror.set_retention_tracking(false);
+    mirror.restore(copy.snapshot)?;
+    mirror.apply_retention_changes(copy.changes)?;
+    Ok(mirror.snapshot())
+}
+
+/// One spare as the active scheduler sees it.
+struct Follower {
+    link: Link,
+    name: String,
+    seq: u64,
+    need_snapshot: bool,
+    failed_at: Option<Instant>,
+}
+
+/// The active side: the spares to keep in sync and where each one is in the stream.
+#[derive(Default)]
+pub struct Standbys {
+    followers: Vec<Follower>,
+    last_snapshot: Option<Instant>,
+}
+
+/// What the running engine gives for one step.
+pub struct Step {
+    pub home: String,
+    pub source: String,
+    pub source_running_id: String,
+    pub generation: u64,
+    pub part_hash: String,
+    pub changes: Vec<RetentionChange>,
+    /// Taken only when some spare needs one (see [`Standbys::wants_snapshot`]).
+    pub snapshot: Option<Retention>,
+}
+
+impl Standbys {
+    /// Follows exactly `links` (kept spares keep their place in the stream).
+    pub fn set(&mut self, links: &[StandbyLink], secret: Option<String>) {
+        let mut old: HashMap<String, Follower> = self.followers.drain(..).map(|f| (f.link.base.clone(), f)).collect();
+        for l in links {
+            let f = old.remove(&l.url).unwrap_or_else(|| Follower {
+                link: Link::new(l.url.clone(), secret.clone()),
+                name: l.name.clone(),
+                seq: 0,
+                need_snapshot: true,
+                failed_at: None,
+            });
+            self.followers.push(f);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.followers.is_empty()
+    }
+
+    /// A new engine runs: every spare starts again from a snapshot.
+    pub fn restart(&mut self) {
+        for f in &mut self.followers {
+            f.need_snapshot = true;
+        }
+    }
+
+    pub fn wants_snapshot(&self) -> bool {
+        self.followers
+            .iter()
+            .any(|f| f.need_snapshot && !f.failed_at.is_some_and(|t| t.elapsed() < RETRY_AFTER))
+            || self.last_snapshot.is_none_or(|t| t.elapsed() >= SNAPSHOT_EVERY)
+    }
+
+    /// Sends one step to every spare at once. True when every spare has it.
+    pub async fn sync(&mut self, step: Step) -> bool {
+        let full = step.snapshot.map(Box::new);
+        if full.is_some() {
+            self.last_snapshot = Some(Instant::now());
+        }
+        let mut sends = Vec::new();
+        for f in &mut self.followers {
+            if f.failed_at.is_some_and(|t| t.elapsed() < RETRY_AFTER) {
+                // Changes it misses now come with the snapshot it gets when it is back.
+                f.need_snapshot = true;
+                sends.push(None);
+                continue;
+            }
+            let (seq, snapshot, changes) = match (&full, f.need_snapshot) {
+                (Some(s), _) => (1, Some(s.clone()), Vec::new()),
+                (None, false) => (f.seq + 1, None, step.changes.clone()),
+                // Needs a snapshot but none was taken: skip until the next step.
+                (None, true) => {
+                    sends.push(None);
+                    continue;
+                }
+            };
+            let body = StandbySync {
+                home: step.home.clone(),
+                source: step.source.clone(),
+                source_running_id: step.source_running_id.clone(),
+                generation: step.generation,
+                part_hash: step.part_hash.clone(),
+                seq,
+                snapshot,
+                changes,
+            };
+            let link = f.link.clone();
+            sends.push(Some((
+                seq,
+                tokio::spawn(async move { link.post::<_, StandbyAck>(paths::STANDBY, &body, SYNC_TIMEOUT).await }),
+            )));
+        }
+        let mut all = true;
+        for (f, send) in self.followers.iter_mut().zip(sends) {
+            let Some((seq, handle)) = send else {
+                all = false;
+                continue;
+            };
+            match handle.await {
+                Ok(Ok(ack)) if !ack.need_snapshot && ack.seq == seq => {
+                    f.seq = seq;
+                    f.need_snapshot = false;
+                    f.failed_at = None;
+                }
+                Ok(Ok(_)) => {
+                    f.need_snapshot = true;
+                    all = false;
+                }
+                Ok(Err(e)) => {
+                    if !f.need_snapshot {
+                        tracing::warn!("standby {} did not take the state stream: {e}", f.name);
+                    }
+                    f.need_snapshot = true;
+                    f.failed_at = Some(Instant::now());
+                    all = false;
+                }
+                Err(_) => {
+                    f.need_snapshot = true;
+                    all = false;
+                }
+            }
+        }
+        all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn empty() -> Retention {
+        Retention {
+            version: vigia_engine::retention::RETENTION_VERSION,
+            taken_at: 0,
+            hosts: Vec::new(),
+            services: Vec::new(),
+            comments: Vec::new(),
+            downtimes: Vec::new(),
+            next_comment_id: 1,
+            next_downtime_id: 1,
+            overrides: Vec::new(),
+            globals: None,
+        }
+    }
+
+    fn step(seq: u64, snapshot: bool, run: &str) -> StandbySync {
+        StandbySync {
+            home: "s1".into(),
+            source: "s1".into(),
+            source_running_id: run.into(),
+            generation: 3,
+            part_hash: "p".into(),
+            seq,
+            snapshot: snapshot.then(|| Box::new(empty())),
+            changes: vec![RetentionChange::Clock { now: seq as i64 }],
+        }
+    }
+
+    #[test]
+    fn a_stream_starts_with_a_snapshot_and_follows_in_order() {
+        let store = StandbyStore::default();
+        assert_eq!(
+            store.apply(step(1, false, "a")),
+            StandbyAck {
+                seq: 0,
+                need_snapshot: true
+            }
+        );
+        assert_eq!(
+            store.apply(step(1, true, "a")),
+            StandbyAck {
+                seq: 1,
+                need_snapshot: false
+            }
+        );
+        assert_eq!(
+            store.apply(step(2, false, "a")),
+            StandbyAck {
+                seq: 2,
+                need_snapshot: false
+            }
+        );
+        // A gap, or another running id: a snapshot is needed, nothing is applied.
+        assert!(store.apply(step(4, false, "a")).need_snapshot);
+        assert!(store.apply(step(3, false, "b")).need_snapshot);
+        let copy = store.get("s1").expect("copy");
+        assert_eq!((copy.seq, copy.changes.len()), (2, 2));
+        // A snapshot replaces the list.
+        store.apply(step(1, true, "b"));
+        assert_eq!(store.get("s1").map(|c| c.changes.len()), Some(1));
+    }
+}

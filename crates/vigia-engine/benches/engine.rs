@@ -7,6 +7,10 @@ use std::time::Instant;
 
 use vigia_engine::{CheckResult, Engine, Item};
 
+/// As in the `vigia` binary, which runs every daemon.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()

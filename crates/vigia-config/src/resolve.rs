@@ -1188,6 +1188,8 @@ impl<'r, 'a> Builder<'r, 'a> {
     }
 
     /// Groups with members from both sides and nested groups flattened (loops reported).
+    /// One call per group kind: the arguments are exactly what differs between the kinds.
+    #[allow(clippy::too_many_arguments)]
     fn groups(
         &mut self,
         objs: &[&'r FlatObject<'a>],

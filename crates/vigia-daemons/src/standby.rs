@@ -198,7 +198,7 @@ impl Standbys {
     pub fn wants_snapshot(&self) -> bool {
         self.followers
             .iter()
-            .any(|f| f.need_snapshot && !f.failed_at.is_some_and(|t| t.elapsed() < RETRY_AFTER))
+            .any(|f| f.need_snapshot && f.failed_at.is_none_or(|t| t.elapsed() >= RETRY_AFTER))
             || self.last_snapshot.is_none_or(|t| t.elapsed() >= SNAPSHOT_EVERY)
     }
 

@@ -398,6 +398,7 @@ async fn broker_and_receiver_against_a_scripted_scheduler() {
         "broker-master",
         Work::Broker(BrokerWork {
             schedulers: vec![link(&fake_url)],
+            ..Default::default()
         }),
     )
     .await;
@@ -596,6 +597,7 @@ async fn broker_and_receiver_against_a_scripted_scheduler() {
         "broker-master",
         Work::Broker(BrokerWork {
             schedulers: vec![link(&fake_url)],
+            ..Default::default()
         }),
     )
     .await;

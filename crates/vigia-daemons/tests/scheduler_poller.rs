@@ -253,6 +253,7 @@ async fn check_goes_soft_then_hard_and_the_reactionner_notifies() {
         config: serde_json::to_value(&config).expect("config as JSON"),
         hosts: vec![web1],
         part_hash: part_hash.clone(),
+        ..Default::default()
     };
     assign(
         &sched.link(),
@@ -401,6 +402,7 @@ async fn a_restarted_scheduler_resumes_from_its_retention_file() {
         config: serde_json::to_value(&*config).expect("json"),
         hosts: vec![web1],
         part_hash: "p".into(),
+        ..Default::default()
     };
 
     let sched = Running::start(options(Role::Scheduler, "scheduler-test", listen, &data));
@@ -451,6 +453,7 @@ async fn a_restarted_scheduler_resumes_from_its_retention_file() {
         config: serde_json::to_value(&*config).expect("json"),
         hosts: vec![web1],
         part_hash: "p".into(),
+        ..Default::default()
     };
     assign(
         &sched.link(),

@@ -90,7 +90,7 @@ pub enum Work {
     Receiver(ReceiverWork),
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct SchedulerWork {
     /// The whole resolved configuration (JSON of `vigia_config::Config`); the engine runs the
     /// hosts of `hosts` and keeps the rest for dependencies and macros.
@@ -180,7 +180,7 @@ pub struct SatelliteWork {
     pub max_concurrent: usize,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct BrokerWork {
     pub schedulers: Vec<SchedulerLink>,
     /// Take-overs and give-backs, oldest first: the broker writes each into the monitoring log

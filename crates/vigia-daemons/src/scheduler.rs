@@ -1177,7 +1177,25 @@ async fn commands(
     core.pump(now, &sched.signals);
     let mut outcomes = Vec::with_capacity(batch.commands.len());
     if let Some(run) = core.running.as_mut() {
-        for line in &batch.commands {
+        let source = batch
+            .source
+            .as_deref()
+            .filter(|_| batch.batches.len() == batch.commands.len());
+        let mark = source.map_or(0, |s| run.engine.command_mark(s));
+        let mut applied_up_to = mark;
+        for (i, line) in batch.commands.iter().enumerate() {
+            let number = source.map_or(0, |_| batch.batches[i]);
+            if source.is_some() && number <= mark {
+                // Delivered again (the answer was lost, or a fail-over came in between): it
+                // was applied already, here or by the scheduler this one took over from.
+                outcomes.push(CommandOutcome {
+                    ok: true,
+                    error: None,
+                    not_mine: false,
+                });
+                continue;
+            }
+            applied_up_to = applied_up_to.max(number);
             let outcome = match run.engine.command(line) {
                 Ok(()) => CommandOutcome {
                     ok: true,
@@ -1197,6 +1215,9 @@ async fn commands(
                 }
             };
             outcomes.push(outcome);
+        }
+        if let Some(s) = source {
+            run.engine.set_command_mark(s, applied_up_to);
         }
     }
     core.pump(now, &sched.signals);

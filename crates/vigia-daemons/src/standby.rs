@@ -291,6 +291,7 @@ mod tests {
             next_downtime_id: 1,
             overrides: Vec::new(),
             globals: None,
+            command_marks: Vec::new(),
         }
     }
 

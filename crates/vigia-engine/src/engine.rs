@@ -164,6 +164,9 @@ pub struct Engine {
     pub(crate) business: crate::business::Rules,
     /// Broks and retention changes not yet drained.
     pub(crate) track: crate::brok::Tracker,
+    /// Per command source (a receiver), the last numbered batch applied: see
+    /// [`Engine::command_mark`].
+    pub(crate) command_marks: std::collections::BTreeMap<String, u64>,
 }
 
 impl Engine {
@@ -249,6 +252,7 @@ impl Engine {
             next_comment_id: 0,
             downtimes: Vec::new(),
             next_downtime_id: 0,
+            command_marks: std::collections::BTreeMap::new(),
             dependencies_of: rustc_hash::FxHashMap::default(),
             started: now,
             host_order,

@@ -34,6 +34,9 @@ pub struct Retention {
     /// Global switches as commands left them.
     #[serde(default)]
     pub globals: Option<Globals>,
+    /// The last command batch applied per source (see [`Engine::command_mark`]).
+    #[serde(default)]
+    pub command_marks: Vec<(String, u64)>,
 }
 
 /// One change since the last drain, keyed by names like the snapshot.
@@ -73,6 +76,10 @@ pub enum RetentionChange {
     },
     Clock {
         now: i64,
+    },
+    CommandMark {
+        source: String,
+        seq: u64,
     },
     /// Everything at once (after a restore).
     Snapshot {
@@ -140,6 +147,29 @@ impl Engine {
             next_downtime_id: self.next_downtime_id,
             overrides,
             globals: Some(self.globals),
+            command_marks: self.command_marks.iter().map(|(s, n)| (s.clone(), *n)).collect(),
+        }
+    }
+
+    /// The last numbered command batch applied from `source` (0: none). Receivers number the
+    /// batches they deliver and deliver again what was not confirmed; a batch at or below the
+    /// mark was applied already (by this engine, or by the one it took over from) and must not
+    /// be applied twice.
+    pub fn command_mark(&self, source: &str) -> u64 {
+        self.command_marks.get(source).copied().unwrap_or(0)
+    }
+
+    /// Records that `source`'s batches up to `seq` are applied (marks only grow).
+    pub fn set_command_mark(&mut self, source: &str, seq: u64) {
+        let mark = self.command_marks.entry(source.to_string()).or_insert(0);
+        if seq > *mark {
+            *mark = seq;
+            if self.track.retention_enabled {
+                self.track.retention.push(RetentionChange::CommandMark {
+                    source: source.to_string(),
+                    seq,
+                });
+            }
         }
     }
 
@@ -211,6 +241,10 @@ impl Engine {
             .collect();
         if let Some(globals) = r.globals {
             self.globals = globals;
+        }
+        for (source, seq) in r.command_marks {
+            let mark = self.command_marks.entry(source).or_insert(0);
+            *mark = (*mark).max(seq);
         }
         // The schedule follows the restored times.
         let now = self.now;
@@ -346,6 +380,10 @@ impl Engine {
                     self.next_downtime_id = next_downtime_id;
                 }
                 RetentionChange::Clock { now } => self.now = self.now.max(now),
+                RetentionChange::CommandMark { source, seq } => {
+                    let mark = self.command_marks.entry(source).or_insert(0);
+                    *mark = (*mark).max(seq);
+                }
                 RetentionChange::Snapshot { snapshot } => {
                     let r = self.mirror(*snapshot)?;
                     report.restored += r.restored;
@@ -410,6 +448,10 @@ impl Engine {
             .collect();
         if let Some(globals) = r.globals {
             self.globals = globals;
+        }
+        for (source, seq) in r.command_marks {
+            let mark = self.command_marks.entry(source).or_insert(0);
+            *mark = (*mark).max(seq);
         }
         self.now = self.now.max(r.taken_at);
         Ok(report)

@@ -209,3 +209,21 @@ fn a_restore_on_the_source_is_streamed_whole() {
     b.apply_retention_changes(changes).expect("apply");
     assert_eq!(b.snapshot(), c.snapshot());
 }
+
+#[test]
+fn command_marks_only_grow_and_follow_snapshots_and_streams() {
+    let config = config();
+    let mut a = Engine::new(Arc::clone(&config), None, START, jiff::tz::TimeZone::UTC, 0);
+    let mut b = Engine::new(Arc::clone(&config), None, START, jiff::tz::TimeZone::UTC, 0);
+    b.restore(a.snapshot()).expect("restore");
+    assert_eq!(a.command_mark("receiver-master"), 0);
+    a.set_command_mark("receiver-master", 10);
+    a.set_command_mark("receiver-master", 7);
+    assert_eq!(a.command_mark("receiver-master"), 10, "marks only grow");
+    b.apply_retention_changes(a.drain_retention_changes()).expect("apply");
+    assert_eq!(b.command_mark("receiver-master"), 10, "streamed to a standby");
+    let mut c = Engine::new(Arc::clone(&config), None, START, jiff::tz::TimeZone::UTC, 0);
+    c.restore(a.snapshot()).expect("restore");
+    assert_eq!(c.command_mark("receiver-master"), 10, "kept in the snapshot");
+    assert_eq!(c.command_mark("receiver-spare"), 0);
+}

@@ -272,9 +272,16 @@ pub struct BrokBatch {
     pub broks: Vec<Brok>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct CommandBatch {
     pub commands: Vec<String>,
+    /// Who numbered them (a receiver's name), and per command the number of the batch it
+    /// came in (numbers only grow): a scheduler applies each batch once, even when it is
+    /// delivered again after a fail-over. Empty: not numbered, always applied.
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub batches: Vec<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

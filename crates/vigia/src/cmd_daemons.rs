@@ -188,6 +188,31 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
         );
         children.push(child);
     }
+    for d in config
+        .daemons
+        .iter()
+        .filter(|d| d.role == Role::Broker && !d.spare && is_local(&d.address))
+    {
+        println!(
+            "monitoring log: {}  status: http://{}:{}/api/v1/services (and /hosts, /problems)",
+            args.data.join(&d.name).join("vigia.log").display(),
+            d.address,
+            d.port
+        );
+    }
+    for d in config
+        .daemons
+        .iter()
+        .filter(|d| d.role == Role::Receiver && !d.spare && is_local(&d.address))
+    {
+        println!(
+            "external commands: {} (FIFO) or POST http://{}:{}/api/v1/commands",
+            args.data.join(&d.name).join("vigia.cmd").display(),
+            d.address,
+            d.port
+        );
+    }
+    println!("daemons: vigia status    stop: Ctrl-C");
     drop(config);
     let options = ArbiterOptions {
         config: path,

@@ -61,7 +61,7 @@ fn passive_result_through_the_command_fifo_reaches_the_broker() {
     let notify = tempfile::NamedTempFile::new().expect("tmp");
     let objects = format!(
         "{}define host {{\n use host-tpl\n host_name db1\n}}\n\
-         define service {{\n use svc-tpl\n host_name db1\n service_description backup\n active_checks_enabled 0\n passive_checks_enabled 1\n max_check_attempts 1\n}}\n",
+         define service {{\n use svc-tpl\n host_name db1\n service_description backup\n active_checks_enabled 0\n passive_checks_enabled 1\n max_check_attempts 1\n check_command dummy!0!fresh\n}}\n",
         base_objects(notify.path())
     );
     let mut c = Cluster::new("127.0.5.2", &objects);
@@ -155,7 +155,7 @@ fn two_realms_each_with_their_own_poller_and_a_tagged_poller() {
     );
     let objects = format!(
         "{}define realm {{\n realm_name Europe\n}}\n\
-         define command {{\n command_name whoami\n command_line /bin/sh -c 'echo ran by $$VIGIA_WORKER; exit 0'\n}}\n\
+         define command {{\n command_name whoami\n command_line /bin/sh -c 'echo ran by $$VIGIA_WORKER'\n}}\n\
          define host {{\n use host-tpl\n host_name paris\n realm Europe\n}}\n\
          define host {{\n use host-tpl\n host_name core\n}}\n\
          define service {{\n use svc-tpl\n host_name paris\n service_description who\n check_command whoami\n}}\n\

@@ -287,3 +287,140 @@ fn a_frozen_master_is_replaced_and_sends_nothing_after_it_wakes() {
     );
     assert!(sent[1].ends_with(";1") || sent[1].ends_with(";0"), "{sent:?}");
 }
+
+/// Spares for the satellites: poller, reactionner, broker and receiver.
+fn satellite_spares(ip: &str) -> String {
+    let mut s = cluster::daemons_cfg(ip);
+    for (role, port) in [
+        ("poller", 7781),
+        ("reactionner", 7779),
+        ("broker", 7782),
+        ("receiver", 7783),
+    ] {
+        s += &format!(
+            "define {role} {{\n {role}_name {role}-spare\n address {ip}\n port {port}\n spare 1\n realm All\n manage_sub_realms 1\n}}\n"
+        );
+    }
+    s
+}
+
+fn services_at(c: &Cluster, broker: &str) -> Vec<serde_json::Value> {
+    c.get_json(&format!("{}/api/v1/services", c.url(broker)))
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+}
+
+fn runs(c: &Cluster, name: &str) -> bool {
+    arbiter_status(c).is_some_and(|st| field(&daemon_status(&st, name), "assigned") == true)
+}
+
+#[test]
+fn poller_reactionner_broker_and_receiver_fail_over_to_their_spares_and_back() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let ip = "127.0.6.3";
+    let notify = tempfile::NamedTempFile::new().expect("tmp");
+    let flip = tempfile::NamedTempFile::new().expect("tmp");
+    std::fs::write(flip.path(), "0").expect("flip");
+    let mut c = Cluster::with_daemons(ip, &satellite_spares(ip), &objects(notify.path(), flip.path(), 10));
+    c.start_all();
+    wait_for("every service checked at the broker", DEADLINE * 2, || {
+        let all = services_at(&c, "broker-master");
+        (all.len() == 52 && all.iter().all(|s| field(s, "has_been_checked") == true)).then_some(())
+    });
+
+    // Poller: checks go on through the spare.
+    let t = Instant::now();
+    let epoch = now();
+    c.daemon("poller-master").kill();
+    wait_for("poller-spare active", DEADLINE, || {
+        runs(&c, "poller-spare").then_some(())
+    });
+    let took = until_checks_run(&c, t, epoch + 1, "checks run through poller-spare");
+    eprintln!("kill -9 poller → checks through the spare: {took:.2} s");
+
+    // Broker: the spare gets the full status from the scheduler.
+    let t = Instant::now();
+    c.daemon("broker-master").kill();
+    wait_for("broker-spare with the full status", DEADLINE, || {
+        let all = services_at(&c, "broker-spare");
+        (all.len() == 52 && all.iter().all(|s| field(s, "has_been_checked") == true)).then_some(())
+    });
+    eprintln!(
+        "kill -9 broker → spare broker with the full status: {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    let ha = c
+        .get_json(&format!("{}/api/v1/ha", c.url("broker-spare")))
+        .unwrap_or_default()
+        .to_string();
+    assert!(ha.contains("poller-spare takes over from poller-master"), "{ha}");
+
+    // Reactionner: a new problem is notified by the spare, once.
+    c.daemon("reactionner-master").kill();
+    wait_for("reactionner-spare active", DEADLINE, || {
+        runs(&c, "reactionner-spare").then_some(())
+    });
+    std::fs::write(flip.path(), "2").expect("flip");
+    wait_for("PROBLEM for flip through reactionner-spare", DEADLINE, || {
+        (notifications(notify.path(), "flip").len() == 1).then_some(())
+    });
+
+    // Receiver: commands go through the spare.
+    c.daemon("receiver-master").kill();
+    wait_for("receiver-spare active", DEADLINE, || {
+        runs(&c, "receiver-spare").then_some(())
+    });
+    let accepted = c
+        .client()
+        .post(format!("{}/api/v1/commands", c.url("receiver-spare")))
+        .header("content-type", "text/plain")
+        .body(format!(
+            "[{}] ACKNOWLEDGE_SVC_PROBLEM;h0;flip;2;1;0;admin;on it\n",
+            now()
+        ))
+        .send()
+        .is_ok_and(|r| r.status().is_success());
+    assert!(accepted);
+    wait_for("the acknowledgement at the spare broker", DEADLINE, || {
+        services_at(&c, "broker-spare")
+            .iter()
+            .any(|s| field(s, "service_description") == "flip" && field(s, "acknowledged") == true)
+            .then_some(())
+    });
+
+    // Every master returns: each spare gives its work back and waits.
+    for name in [
+        "poller-master",
+        "reactionner-master",
+        "broker-master",
+        "receiver-master",
+    ] {
+        c.daemon(name).start();
+    }
+    wait_for("every master active, every spare waiting", DEADLINE, || {
+        let st = arbiter_status(&c)?;
+        let masters = [
+            "poller-master",
+            "reactionner-master",
+            "broker-master",
+            "receiver-master",
+        ]
+        .iter()
+        .all(|n| field(&daemon_status(&st, n), "assigned") == true);
+        let spares = ["poller-spare", "reactionner-spare", "broker-spare", "receiver-spare"]
+            .iter()
+            .all(|n| field(&daemon_status(&st, n), "assigned") == false);
+        (masters && spares).then_some(())
+    });
+    wait_for("the returned broker with the full status", DEADLINE, || {
+        let all = services_at(&c, "broker-master");
+        all.iter()
+            .any(|s| field(s, "service_description") == "flip" && field(s, "acknowledged") == true)
+            .then_some(())
+    });
+    assert_eq!(
+        notifications(notify.path(), "flip").len(),
+        1,
+        "the problem was notified once"
+    );
+}

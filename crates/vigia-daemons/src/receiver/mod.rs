@@ -365,6 +365,7 @@ impl Receiver {
                 continue;
             }
             let commands: Vec<String> = batches.iter().flat_map(|b| b.lines.iter().cloned()).collect();
+            let numbers: Vec<u64> = batches.iter().flat_map(|b| b.lines.iter().map(|_| b.id)).collect();
             // Not cancelled by a stop: a request cut off after the scheduler applied it would
             // deliver the commands twice.
             let answer = link
@@ -372,6 +373,8 @@ impl Receiver {
                     paths::COMMANDS,
                     &CommandBatch {
                         commands: commands.clone(),
+                        source: Some(self.state.name()),
+                        batches: numbers,
                     },
                     DELIVERY_TIMEOUT,
                 )

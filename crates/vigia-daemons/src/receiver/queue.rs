@@ -103,7 +103,12 @@ impl DiskQueue {
     /// Opens (or creates) the queue; removes batches half-written by a crash.
     pub fn open(root: &Path) -> io::Result<DiskQueue> {
         fs::create_dir_all(root)?;
-        let mut next = 1;
+        // Batch numbers only grow, even across an empty queue and a restart: schedulers
+        // recognise a batch delivered twice by its number. Microseconds since the epoch
+        // start above anything numbered before.
+        let mut next = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_micros() as u64);
         for entry in fs::read_dir(root)? {
             let entry = entry?;
             if !entry.file_type()?.is_dir() {

@@ -153,7 +153,7 @@ impl Cluster {
         std::fs::create_dir_all(&etc).expect("etc");
         std::fs::write(
             etc.join("vigia.cfg"),
-            "cfg_file=daemons.cfg\ncfg_file=objects.cfg\ninterval_length=1\nmax_check_spread=1\n",
+            "cfg_file=daemons.cfg\ncfg_file=objects.cfg\ninterval_length=1\nmax_host_check_spread=0\nmax_service_check_spread=0\n",
         )
         .expect("main");
         std::fs::write(etc.join("daemons.cfg"), daemons).expect("daemons");
@@ -237,6 +237,20 @@ impl Cluster {
             }
             d.start();
         }
+        // An arbiter that refuses the configuration exits at once: say why here, not as a
+        // time-out later.
+        let start = Instant::now();
+        for d in self.daemons.iter_mut().filter(|d| d.role == "arbiter") {
+            while start.elapsed() < DEADLINE {
+                if let Some(Ok(Some(status))) = d.child.as_mut().map(|c| c.try_wait()) {
+                    panic!("the arbiter exited ({status}):\n{}", d.log());
+                }
+                if std::net::TcpStream::connect(&d.listen).is_ok() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
     }
 
     /// Every daemon's log, for a failure message.
@@ -291,6 +305,15 @@ impl Cluster {
                     .or_else(|| v.get("hosts").and_then(|h| h.as_array().cloned()))
             })
             .unwrap_or_default()
+    }
+}
+
+impl Drop for Cluster {
+    /// A failing test shows every daemon's log (the test harness prints it with the failure).
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("{}", self.logs());
+        }
     }
 }
 

@@ -131,8 +131,10 @@ impl DaemonState {
                 seen: a.arbiter_generation,
             });
         }
+        // A newer arbiter (a spare that took the lead, or the master taking it back) starts a
+        // new era: its numbering is the one that counts from now on.
         let current = a.current.as_ref().map_or(a.released, |c| c.generation.max(a.released));
-        if assignment.generation < current {
+        if assignment.arbiter_generation == a.arbiter_generation && assignment.generation < current {
             return Err(AssignError::Stale {
                 got: assignment.generation,
                 current,

@@ -37,6 +37,21 @@ pub mod paths {
     pub const RELEASE: &str = "/v1/release";
     /// active scheduler → waiting spare scheduler: the state to take over with.
     pub const STANDBY: &str = "/v1/standby";
+    /// master arbiter → spare arbiter (and back in the answer): who leads, with what.
+    pub const ARBITER_HEARTBEAT: &str = "/v1/arbiter/heartbeat";
+}
+
+/// What one arbiter tells the other: sent by the master every second, answered by the spare
+/// with its own. The higher `arbiter_generation` leads; the active one's `runners` (home
+/// daemon → daemon running its work) are what the other adopts when it takes the lead.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArbiterHeartbeat {
+    pub name: String,
+    pub active: bool,
+    pub arbiter_generation: u64,
+    pub assignment_generation: u64,
+    pub config_hash: String,
+    pub runners: std::collections::BTreeMap<String, String>,
 }
 
 /// Who a daemon is, and whether it has work: the arbiter's health check.

@@ -37,6 +37,10 @@ pub struct ArbiterArgs {
     pub data: PathBuf,
     #[arg(long)]
     pub secret_file: Option<PathBuf>,
+    /// Which arbiter of the configuration this is (default: the one whose address and port
+    /// match --listen, else the master).
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -132,6 +136,7 @@ pub fn run_arbiter(args: ArbiterArgs) -> anyhow::Result<u8> {
         listen: listen_addr(&args.listen, Role::Arbiter)?,
         data: args.data,
         secret: secret(&args.secret_file)?,
+        name: args.name,
     };
     runtime()?.block_on(vigia_daemons::arbiter::run(options))?;
     Ok(0)
@@ -160,10 +165,8 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
             tracing::info!("{} {} is on {}: start it there", d.role.name(), d.name, d.address);
             continue;
         }
-        if d.role == Role::Arbiter {
-            if !d.spare && arbiter_listen.is_none() {
-                arbiter_listen = Some(format!("{}:{}", d.address, d.port));
-            }
+        if d.role == Role::Arbiter && !d.spare && arbiter_listen.is_none() {
+            arbiter_listen = Some((format!("{}:{}", d.address, d.port), d.name.clone()));
             continue;
         }
         let mut cmd = std::process::Command::new(&exe);
@@ -172,6 +175,10 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
             .arg(format!("{}:{}", d.address, d.port))
             .arg("--data")
             .arg(args.data.join(&d.name));
+        if d.role == Role::Arbiter {
+            // A spare arbiter on this machine: same configuration, waits for the master.
+            cmd.arg("--config").arg(&path).arg("--name").arg(&d.name);
+        }
         if let Some(s) = &secret_value {
             cmd.env("VIGIA_SECRET", s);
         }
@@ -214,11 +221,13 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
     }
     println!("daemons: vigia status    stop: Ctrl-C");
     drop(config);
+    let (listen, name) = arbiter_listen.unzip();
     let options = ArbiterOptions {
         config: path,
-        listen: listen_addr(&arbiter_listen.or(Some("127.0.0.1:7770".into())), Role::Arbiter)?,
+        listen: listen_addr(&listen.or(Some("127.0.0.1:7770".into())), Role::Arbiter)?,
         data: args.data.join("arbiter"),
         secret: secret_value,
+        name,
     };
     let result = runtime()?.block_on(vigia_daemons::arbiter::run(options));
     for child in &children {

@@ -423,3 +423,70 @@ fn poller_reactionner_broker_and_receiver_fail_over_to_their_spares_and_back() {
     let acks = sent.iter().filter(|l| l.starts_with("ACKNOWLEDGEMENT;")).count();
     assert_eq!((problems, acks), (1, 1), "each notified once: {sent:?}");
 }
+
+#[test]
+fn the_spare_arbiter_takes_the_lead_fails_over_a_scheduler_and_gives_the_lead_back() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let ip = "127.0.6.4";
+    let notify = tempfile::NamedTempFile::new().expect("tmp");
+    let flip = tempfile::NamedTempFile::new().expect("tmp");
+    std::fs::write(flip.path(), "0").expect("flip");
+    let daemons = ha_daemons(ip)
+        + &format!("define arbiter {{\n arbiter_name arbiter-spare\n address {ip}\n port 7790\n spare 1\n}}\n");
+    let mut c = Cluster::with_daemons(ip, &daemons, &objects(notify.path(), flip.path(), 10));
+    c.start_all();
+    wait_for("every service checked at the broker", DEADLINE * 2, || {
+        let all = services(&c);
+        (all.len() == 52 && all.iter().all(|s| field(s, "has_been_checked") == true)).then_some(())
+    });
+    let spare_status = |c: &Cluster| c.get_json(&format!("{}/v1/status", c.url("arbiter-spare")));
+    assert_eq!(
+        spare_status(&c).map(|s| field(&s, "active") == true),
+        Some(false),
+        "the spare arbiter waits"
+    );
+
+    // kill -9 of the master arbiter: the spare leads.
+    let t = Instant::now();
+    c.daemon("arbiter-master").kill();
+    wait_for("the spare arbiter leading", DEADLINE, || {
+        spare_status(&c).filter(|s| field(s, "active") == true).map(|_| ())
+    });
+    eprintln!(
+        "kill -9 arbiter → spare arbiter leading: {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    // A scheduler killed now is still failed over, by the spare arbiter.
+    let t = Instant::now();
+    let epoch = now();
+    c.daemon("scheduler-master").kill();
+    let took = until_checks_run(&c, t, epoch, "checks run by the spare scheduler");
+    eprintln!("kill -9 scheduler under the spare arbiter → spare scheduler running checks: {took:.2} s");
+    let st = spare_status(&c).expect("status");
+    assert_eq!(field(&daemon_status(&st, "scheduler-spare"), "assigned"), true, "{st}");
+
+    // The master arbiter returns: it leads again without undoing the fail-over, the spare
+    // arbiter waits.
+    c.daemon("arbiter-master").start();
+    wait_for("the master arbiter leading, the spare waiting", DEADLINE, || {
+        let master = arbiter_status(&c)?;
+        let spare = spare_status(&c)?;
+        (field(&master, "active") == true && field(&spare, "active") == false).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let st = arbiter_status(&c).expect("status");
+    assert_eq!(
+        field(&daemon_status(&st, "scheduler-spare"), "assigned"),
+        true,
+        "still running the part: {st}"
+    );
+    let epoch = now();
+    until_checks_run(&c, Instant::now(), epoch, "checks still running");
+
+    // And the master scheduler's return is handled by the master arbiter.
+    c.daemon("scheduler-master").start();
+    wait_for("the master scheduler active again", DEADLINE, || {
+        (active_scheduler(&c).as_deref() == Some("scheduler-master")).then_some(())
+    });
+}

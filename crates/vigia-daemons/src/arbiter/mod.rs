@@ -25,6 +25,8 @@ use vigia_proto::{
     StandbyLink, Work,
 };
 
+mod peer;
+
 use crate::daemon::{self, ApiError, DaemonOptions, DaemonState};
 use crate::link::Link;
 
@@ -35,6 +37,9 @@ pub struct ArbiterOptions {
     pub listen: SocketAddr,
     pub data: PathBuf,
     pub secret: Option<String>,
+    /// Which arbiter of the configuration this is (default: the one whose port and address
+    /// match `listen`, else the master).
+    pub name: Option<String>,
 }
 
 /// What `GET /v1/status` (and `vigia status`) shows for one daemon.
@@ -69,6 +74,11 @@ pub struct DaemonStatus {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ArbiterStatus {
     pub name: String,
+    /// A spare arbiter, and whether this arbiter leads now.
+    #[serde(default)]
+    pub spare: bool,
+    #[serde(default)]
+    pub active: bool,
     pub arbiter_generation: u64,
     pub config_hash: String,
     pub loaded_at: i64,
@@ -141,6 +151,14 @@ struct Arbiter {
     options: ArbiterOptions,
     counters: Counters,
     dispatch: Dispatch,
+    /// Dispatches and watches (a master, or a spare that took the lead); a waiting spare
+    /// only listens for the master's heartbeat.
+    active: bool,
+    spare: bool,
+    /// The other arbiters of the configuration.
+    peers: Vec<DaemonLink>,
+    /// The last heartbeat heard from another arbiter, and when.
+    heard: Option<(std::time::Instant, vigia_proto::ArbiterHeartbeat)>,
 }
 
 type Shared = Arc<Mutex<Arbiter>>;
@@ -726,6 +744,11 @@ async fn failover(shared: &Shared, secret: &Option<String>) {
 async fn watch(shared: Shared, secret: Option<String>) {
     let mut links: BTreeMap<String, Link> = BTreeMap::new();
     loop {
+        if !shared.lock().await.active {
+            // A waiting spare arbiter commands nobody.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
         let targets: Vec<(usize, String, Duration)> = {
             let mut a = shared.lock().await;
             let d = &mut a.dispatch;
@@ -812,12 +835,36 @@ async fn status(shared: &Shared) -> ArbiterStatus {
     let a = shared.lock().await;
     ArbiterStatus {
         name: a.name.clone(),
+        spare: a.spare,
+        active: a.active,
         arbiter_generation: a.counters.arbiter_generation,
         config_hash: a.dispatch.config_hash.clone(),
         loaded_at: a.dispatch.loaded_at,
         daemons: a.dispatch.status.clone(),
         events: a.dispatch.events.clone(),
     }
+}
+
+/// This arbiter's link: `--name`, else the one listening where we listen, else the master.
+fn which_arbiter(config: &Config, options: &ArbiterOptions) -> anyhow::Result<Option<DaemonLink>> {
+    let arbiters: Vec<&DaemonLink> = config.daemons.iter().filter(|d| d.role == Role::Arbiter).collect();
+    if let Some(name) = &options.name {
+        return arbiters
+            .iter()
+            .find(|d| &d.name == name)
+            .map(|d| Some((*d).clone()))
+            .ok_or_else(|| anyhow::anyhow!("--name {name}: no arbiter of that name in the configuration"));
+    }
+    let ip = options.listen.ip();
+    let here = arbiters.iter().find(|d| {
+        d.port == options.listen.port()
+            && (ip.is_unspecified()
+                || d.address.parse::<std::net::IpAddr>().is_ok_and(|a| a == ip)
+                || d.address == "localhost" && ip.is_loopback())
+    });
+    Ok(here
+        .or_else(|| arbiters.iter().find(|d| !d.spare))
+        .map(|d| (*d).clone()))
 }
 
 /// Runs an arbiter until SIGTERM/SIGINT. Fails at start when the configuration is invalid.
@@ -828,11 +875,21 @@ pub async fn run(options: ArbiterOptions) -> anyhow::Result<()> {
     let config = tokio::task::spawn_blocking(move || load(&path))
         .await?
         .map_err(|errors| anyhow::anyhow!("invalid configuration:\n{}", errors.join("\n")))?;
-    let name = config
+    let me = which_arbiter(&config, &options)?;
+    let name = me
+        .as_ref()
+        .map_or_else(|| "arbiter-master".to_string(), |d| d.name.clone());
+    let spare = me.as_ref().is_some_and(|d| d.spare);
+    let peers: Vec<DaemonLink> = config
         .daemons
         .iter()
-        .find(|d| d.role == Role::Arbiter && !d.spare)
-        .map_or_else(|| "arbiter-master".to_string(), |d| d.name.clone());
+        .filter(|d| d.role == Role::Arbiter && d.name != name && d.active)
+        .cloned()
+        .collect();
+    // A spare takes the lead after the master's silence of check_interval × max_check_attempts.
+    let master_timeout = peers.iter().find(|p| !p.spare).map_or(Duration::from_secs(3), |m| {
+        Duration::from_secs(u64::from(m.check_interval.max(1) * m.max_check_attempts.max(1)))
+    });
     let mut counters = load_counters(&options.data);
     counters.arbiter_generation += 1;
     let secret = options
@@ -844,18 +901,30 @@ pub async fn run(options: ArbiterOptions) -> anyhow::Result<()> {
         options: options.clone(),
         counters,
         dispatch: Dispatch::new(config),
+        active: !spare,
+        spare,
+        peers,
+        heard: None,
     };
     let generation = arbiter.next_generation()?;
     arbiter.replan(generation);
     let shared: Shared = Arc::new(Mutex::new(arbiter));
     let state = DaemonState::new(DaemonOptions {
         role: Role::Arbiter,
-        name,
+        name: name.clone(),
         listen: options.listen,
         data: options.data.clone(),
         secret: secret.clone(),
     });
 
+    if spare {
+        tracing::info!("arbiter {name}: spare, waiting for the master's heartbeat");
+        tokio::spawn(peer::spare_loop(shared.clone(), master_timeout));
+    } else {
+        // Before the first dispatch: a spare that led meanwhile hands its view over first.
+        peer::beat_once(&shared, &secret).await;
+        tokio::spawn(peer::master_loop(shared.clone(), secret.clone()));
+    }
     tokio::spawn(watch(shared.clone(), secret));
     let on_hup = shared.clone();
     tokio::spawn(async move {
@@ -878,6 +947,14 @@ pub async fn run(options: ArbiterOptions) -> anyhow::Result<()> {
             get(|State(s): State<Shared>| async move { Json(status(&s).await) }),
         )
         .route("/v1/reload", post(reload_handler))
+        .route(
+            vigia_proto::paths::ARBITER_HEARTBEAT,
+            post(
+                |State(s): State<Shared>, Json(hb): Json<vigia_proto::ArbiterHeartbeat>| async move {
+                    Json(peer::on_heartbeat(&s, hb).await)
+                },
+            ),
+        )
         .route("/reload", post(reload_handler))
         .with_state(shared);
     daemon::serve(state, router, daemon::stop_signal()).await

@@ -65,12 +65,20 @@ fn objects(notify: &std::path::Path, flip: &std::path::Path, hosts: usize) -> St
             );
         }
     }
+    // Passive only, never HARD: each CRITICAL result adds one attempt, so the attempt number
+    // counts the results applied.
+    o += "define service {\n use svc-tpl\n host_name h0\n service_description counter\n check_command dummy!0!idle\n active_checks_enabled 0\n passive_checks_enabled 1\n max_check_attempts 5000\n}\n";
     o += "define service {\n use svc-tpl\n host_name h0\n service_description broken\n check_command dummy!2!broken\n max_check_attempts 1\n check_interval 5\n}\n";
     o += &format!(
         "define service {{\n use svc-tpl\n host_name h0\n service_description flip\n check_command file_state!{}\n max_check_attempts 1\n check_interval 1\n}}\n",
         flip.display()
     );
     o
+}
+
+/// Checked, or the passive-only `counter` (checked only when results come).
+fn checked(s: &serde_json::Value) -> bool {
+    field(s, "has_been_checked") == true || field(s, "service_description") == "counter"
 }
 
 fn notifications(path: &std::path::Path, service: &str) -> Vec<String> {
@@ -90,10 +98,10 @@ fn started(ip: &str, hosts: usize) -> (Cluster, tempfile::NamedTempFile, tempfil
     std::fs::write(flip.path(), "0").expect("flip");
     let mut c = Cluster::with_daemons(ip, &ha_daemons(ip), &objects(notify.path(), flip.path(), hosts));
     c.start_all();
-    let expected = hosts * 5 + 2;
+    let expected = hosts * 5 + 3;
     wait_for("every service checked at the broker", DEADLINE * 2, || {
         let all = services(&c);
-        (all.len() == expected && all.iter().all(|s| field(s, "has_been_checked") == true)).then_some(())
+        (all.len() == expected && all.iter().all(checked)).then_some(())
     });
     wait_for("the spare holds the master's state", DEADLINE, || {
         let copies = c.get_json(&format!("{}/v1/standby", c.url("scheduler-spare")))?;
@@ -162,11 +170,34 @@ fn kill_9_of_the_master_scheduler_moves_its_part_to_the_spare_with_every_state_t
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let (mut c, notify, _flip) = started("127.0.6.1", 200);
     operator_actions(&c);
-    let pending_before = services(&c)
-        .iter()
-        .filter(|s| field(s, "has_been_checked") != true)
-        .count();
+    let pending_before = services(&c).iter().filter(|s| !checked(s)).count();
     assert_eq!(pending_before, 0);
+
+    // 1,000 numbered passive results through the receiver while the master is killed.
+    let sender = {
+        let client = c.client();
+        let url = format!("{}/api/v1/commands", c.url("receiver-master"));
+        std::thread::spawn(move || {
+            for batch in 0..100 {
+                let body: String = (0..10)
+                    .map(|i| {
+                        format!(
+                            "[{}] PROCESS_SERVICE_CHECK_RESULT;h0;counter;2;result {}\n",
+                            now(),
+                            batch * 10 + i
+                        )
+                    })
+                    .collect();
+                let sent = client.post(&url).header("content-type", "text/plain").body(body).send();
+                assert!(
+                    sent.is_ok_and(|r| r.status().is_success()),
+                    "the receiver refused batch {batch}"
+                );
+                std::thread::sleep(Duration::from_millis(15));
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
 
     // kill -9 of the master: its part must run on the spare within 3 s.
     let killed_at = Instant::now();
@@ -185,9 +216,18 @@ fn kill_9_of_the_master_scheduler_moves_its_part_to_the_spare_with_every_state_t
         operator_state_ok(&c).then_some(())
     });
     let all = services(&c);
-    assert!(
-        all.iter().all(|s| field(s, "has_been_checked") == true),
-        "a service went back to PENDING"
+    assert!(all.iter().all(checked), "a service went back to PENDING");
+    sender.join().expect("sender");
+    // Every result applied exactly once: 1,000 CRITICAL results are attempt 1,000.
+    let counter = wait_for("the 1,000th result applied", DEADLINE, || {
+        services(&c)
+            .into_iter()
+            .find(|s| field(s, "service_description") == "counter" && field(s, "output").as_str() == Some("result 999"))
+    });
+    assert_eq!(
+        field(&counter, "attempt").as_u64(),
+        Some(1000),
+        "lost or doubled results: {counter}"
     );
     let status = arbiter_status(&c).expect("arbiter status");
     let events = field(&status, "events").to_string();
@@ -325,7 +365,7 @@ fn poller_reactionner_broker_and_receiver_fail_over_to_their_spares_and_back() {
     c.start_all();
     wait_for("every service checked at the broker", DEADLINE * 2, || {
         let all = services_at(&c, "broker-master");
-        (all.len() == 52 && all.iter().all(|s| field(s, "has_been_checked") == true)).then_some(())
+        (all.len() == 53 && all.iter().all(checked)).then_some(())
     });
 
     // Poller: checks go on through the spare.
@@ -343,7 +383,7 @@ fn poller_reactionner_broker_and_receiver_fail_over_to_their_spares_and_back() {
     c.daemon("broker-master").kill();
     wait_for("broker-spare with the full status", DEADLINE, || {
         let all = services_at(&c, "broker-spare");
-        (all.len() == 52 && all.iter().all(|s| field(s, "has_been_checked") == true)).then_some(())
+        (all.len() == 53 && all.iter().all(checked)).then_some(())
     });
     eprintln!(
         "kill -9 broker → spare broker with the full status: {:.2} s",
@@ -437,7 +477,7 @@ fn the_spare_arbiter_takes_the_lead_fails_over_a_scheduler_and_gives_the_lead_ba
     c.start_all();
     wait_for("every service checked at the broker", DEADLINE * 2, || {
         let all = services(&c);
-        (all.len() == 52 && all.iter().all(|s| field(s, "has_been_checked") == true)).then_some(())
+        (all.len() == 53 && all.iter().all(checked)).then_some(())
     });
     let spare_status = |c: &Cluster| c.get_json(&format!("{}/v1/status", c.url("arbiter-spare")));
     assert_eq!(

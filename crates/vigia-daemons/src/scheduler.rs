@@ -54,6 +54,11 @@ pub const RETURN_MARGIN: Duration = Duration::from_secs(20);
 pub const SAVE_EVERY: Duration = Duration::from_secs(5);
 /// The scheduling loop looks at the clock at least this often (re-queues, clock jumps).
 const TICK: Duration = Duration::from_secs(1);
+/// A scheduler whose loop did not turn for this long (frozen by SIGSTOP, a VM pause, a swap
+/// storm) may have been replaced: the arbiter needs at least `max_check_attempts` timeouts
+/// (3 s by default) to declare it dead. Until an arbiter confirms its assignment it hands
+/// out no notification and no event handler.
+pub const LEASE: Duration = Duration::from_secs(2);
 const MAX_FETCH: usize = 10_000;
 const DEFAULT_BROK_BATCH: usize = 10_000;
 const MAX_BROK_BATCH: usize = 100_000;
@@ -92,6 +97,8 @@ pub async fn run_until(
         stop: stop_rx.clone(),
         copies: StandbyStore::default(),
         standbys: Mutex::new(Standbys::default()),
+        last_turn: AtomicU64::new(0),
+        epoch: Instant::now(),
     });
     let scheduling = tokio::spawn(scheduling_loop(sched.clone(), stop_rx.clone()));
     let syncing = tokio::spawn(sync_loop(sched.clone(), stop_rx.clone()));
@@ -435,6 +442,10 @@ struct Scheduler {
     copies: StandbyStore,
     /// As the active scheduler: the spares it keeps in sync.
     standbys: Mutex<Standbys>,
+    /// When the scheduling loop last turned (milliseconds since `epoch`, a monotonic clock that
+    /// keeps counting while the process is stopped).
+    last_turn: AtomicU64,
+    epoch: Instant,
 }
 
 #[derive(Default)]
@@ -453,6 +464,9 @@ struct Core {
     ring: BrokRing,
     /// Changed since the last retention save.
     dirty: bool,
+    /// Notifications and event handlers held: this scheduler was frozen longer than its
+    /// lease and may have been replaced (see [`LEASE`]).
+    fenced: bool,
 }
 
 struct Running {
@@ -461,11 +475,14 @@ struct Running {
     config_hash: String,
     /// The part's home scheduler (its own name, or the master it stands in for).
     home: String,
+    /// Where to ask, after a freeze, whether this scheduler still runs the part.
+    arbiters: Vec<String>,
 }
 
 impl Core {
     fn new() -> Core {
         Core {
+            fenced: false,
             running: None,
             queue: ActionQueue::new(RETURN_MARGIN),
             ring: BrokRing::new(BROK_RING_CAPACITY),
@@ -586,6 +603,7 @@ impl Scheduler {
             home,
             handover,
             reason,
+            arbiters,
         } = part;
         let home_key = home.clone();
         let started = Instant::now();
@@ -698,7 +716,10 @@ impl Scheduler {
                 part_hash,
                 config_hash,
                 home: home.clone(),
+                arbiters,
             });
+            // A new assignment is the leading arbiter's confirmation.
+            core.fenced = false;
             core.dirty = true;
             core.pump(now, &sched.signals);
             if let Some(reason) = &reason {
@@ -721,6 +742,20 @@ impl Scheduler {
             started.elapsed().as_secs_f64()
         );
         Ok(message)
+    }
+
+    /// Records a turn of the scheduling loop; returns how long the previous one was ago.
+    fn turned(&self) -> Duration {
+        let now = self.epoch.elapsed().as_millis() as u64;
+        let last = self.last_turn.swap(now, Ordering::AcqRel);
+        Duration::from_millis(now.saturating_sub(last))
+    }
+
+    /// The loop has not turned for longer than the lease: this process was frozen just now
+    /// (the loop has not seen it yet).
+    fn frozen_past_lease(&self) -> bool {
+        let now = self.epoch.elapsed().as_millis() as u64;
+        Duration::from_millis(now.saturating_sub(self.last_turn.load(Ordering::Acquire))) > LEASE
     }
 
     async fn set_standbys(&self, links: &[StandbyLink]) {
@@ -787,6 +822,19 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 async fn scheduling_loop(sched: Arc<Scheduler>, mut stop: watch::Receiver<bool>) {
     let mut last_requeue = Instant::now();
     loop {
+        let gap = sched.turned();
+        if gap > LEASE {
+            let mut core = sched.core.lock().await;
+            if core.running.is_some() && !core.fenced {
+                core.fenced = true;
+                tracing::warn!(
+                    "scheduler {}: did not run for {:.1} s (frozen?): holding notifications and event handlers until an arbiter confirms this scheduler still runs its part",
+                    sched.state.name(),
+                    gap.as_secs_f64()
+                );
+                tokio::spawn(revalidate(sched.clone()));
+            }
+        }
         let next = {
             let core = sched.core.lock().await;
             core.running.as_ref().and_then(|r| r.engine.next_event())
@@ -821,6 +869,65 @@ async fn scheduling_loop(sched: Arc<Scheduler>, mut stop: watch::Receiver<bool>)
             if !requeued.is_empty() {
                 sched.signals.actions.notify_waiters();
             }
+        }
+    }
+}
+
+/// After a freeze: asks the arbiters whether this scheduler still runs its part. Confirmed:
+/// notifications go on. Replaced: the engine stops at once and the scheduler waits. No arbiter
+/// answers: notifications go on too (an arbiter outage must never silence monitoring).
+async fn revalidate(sched: Arc<Scheduler>) {
+    use vigia_proto::{ValidateRequest, Validity};
+    let (arbiters, request) = {
+        let core = sched.core.lock().await;
+        let Some(run) = core.running.as_ref() else { return };
+        let request = ValidateRequest {
+            name: sched.state.name(),
+            home: run.home.clone(),
+            generation: sched.state.generation(),
+        };
+        (run.arbiters.clone(), request)
+    };
+    let secret = sched.state.outgoing_secret();
+    let mut verdict = None;
+    for url in &arbiters {
+        let link = crate::link::Link::new(url.clone(), secret.clone());
+        match link
+            .post::<_, Validity>(paths::VALIDATE, &request, Duration::from_secs(1))
+            .await
+        {
+            Ok(Validity::NotLeading) | Err(_) => continue,
+            Ok(v) => {
+                verdict = Some(v);
+                break;
+            }
+        }
+    }
+    let name = sched.state.name();
+    let mut core = sched.core.lock().await;
+    match verdict {
+        Some(Validity::Current) => {
+            core.fenced = false;
+            tracing::info!(
+                "scheduler {name}: the arbiter confirms this scheduler still runs its part: notifying again"
+            );
+        }
+        Some(Validity::Pending) => {
+            tracing::info!("scheduler {name}: a new assignment is coming: notifications held until it is here");
+        }
+        Some(Validity::Stale) | Some(Validity::NotLeading) => {
+            // Replaced while frozen: whatever this engine decided must not run.
+            core.running = None;
+            core.queue = ActionQueue::new(RETURN_MARGIN);
+            core.fenced = false;
+            tracing::warn!("scheduler {name}: another scheduler runs this part now: stopped, waiting");
+            sched.signals.actions.notify_waiters();
+        }
+        None => {
+            core.fenced = false;
+            tracing::warn!(
+                "scheduler {name}: no arbiter answers: notifying on (it was not replaced as far as it can tell)"
+            );
         }
     }
 }
@@ -886,6 +993,14 @@ async fn assign(State(sched): State<Arc<Scheduler>>, Json(a): Json<Assignment>) 
         // in flight and send every broker the full status again).
         sched.state.accept(&a)?;
         sched.set_standbys(&work.standbys).await;
+        {
+            let mut core = sched.core.lock().await;
+            // The leading arbiter just confirmed this scheduler's part.
+            core.fenced = false;
+            if let Some(run) = core.running.as_mut() {
+                run.arbiters = work.arbiters.clone();
+            }
+        }
         return Ok(Json(AssignAck {
             accepted: true,
             message: "already running this part".into(),
@@ -912,6 +1027,7 @@ async fn assign(State(sched): State<Arc<Scheduler>>, Json(a): Json<Assignment>) 
         return Err(ApiError(StatusCode::BAD_REQUEST, "not a scheduler's work".into()));
     };
     let part = PartInfo {
+        arbiters: work.arbiters,
         part_hash: work.part_hash,
         config_hash: a.config_hash,
         home,
@@ -927,6 +1043,7 @@ async fn assign(State(sched): State<Arc<Scheduler>>, Json(a): Json<Assignment>) 
 
 /// What identifies the part an engine runs, and where its state may come from.
 struct PartInfo {
+    arbiters: Vec<String>,
     part_hash: String,
     config_hash: String,
     home: String,
@@ -1002,7 +1119,8 @@ async fn fetch(
             if core.running.is_none() {
                 return Err(no_configuration().into());
             }
-            let actions = if max == 0 {
+            let held = req.class == ActionClass::Reactions && (core.fenced || sched.frozen_past_lease());
+            let actions = if max == 0 || held {
                 Vec::new()
             } else {
                 core.queue.take(req.class, &req.tags, max, &req.worker, Instant::now())

@@ -335,6 +335,7 @@ async fn check_goes_soft_then_hard_and_the_reactionner_notifies() {
             format!("[{now}] PROCESS_HOST_CHECK_RESULT;db1;1;down"),
             "NO_SUCH_COMMAND;x".into(),
         ],
+        ..Default::default()
     };
     let outcomes: Vec<CommandOutcome> = sched
         .link()
@@ -418,6 +419,7 @@ async fn a_restarted_scheduler_resumes_from_its_retention_file() {
             format!("[{now}] PROCESS_SERVICE_CHECK_RESULT;web1;backup;2;CRITICAL - no backup"),
             format!("[{now}] ACKNOWLEDGE_SVC_PROBLEM;web1;backup;2;1;1;admin;looking at it"),
         ],
+        ..Default::default()
     };
     let outcomes: Vec<CommandOutcome> = sched
         .link()

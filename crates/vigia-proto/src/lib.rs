@@ -39,6 +39,8 @@ pub mod paths {
     pub const STANDBY: &str = "/v1/standby";
     /// master arbiter → spare arbiter (and back in the answer): who leads, with what.
     pub const ARBITER_HEARTBEAT: &str = "/v1/arbiter/heartbeat";
+    /// scheduler → arbiter, after a freeze: do I still run this part?
+    pub const VALIDATE: &str = "/v1/validate";
 }
 
 /// What one arbiter tells the other: sent by the master every second, answered by the spare
@@ -125,6 +127,31 @@ pub struct SchedulerWork {
     /// Why this daemon runs the part now (take-over, give-back), for the monitoring log.
     #[serde(default)]
     pub reason: Option<String>,
+    /// Every arbiter (`http://ADDRESS:PORT`): where a scheduler that was frozen longer than
+    /// its lease asks whether it still runs this part before it notifies again.
+    #[serde(default)]
+    pub arbiters: Vec<String>,
+}
+
+/// A scheduler asks an arbiter whether it still runs `home`'s part (after a freeze).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ValidateRequest {
+    pub name: String,
+    pub home: String,
+    pub generation: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Validity {
+    /// Runs it, with this very assignment: notify on.
+    Current,
+    /// Runs it, but a newer assignment is on its way (a give-back): hold notifications.
+    Pending,
+    /// Another scheduler runs it now: stop and wait.
+    Stale,
+    /// This arbiter does not lead: ask another.
+    NotLeading,
 }
 
 /// A waiting spare scheduler to keep in sync.

@@ -276,6 +276,12 @@ fn plan(input: &PlanInput) -> Vec<Option<Assignment>> {
             standbys,
             handover: input.handover.get(&home).cloned(),
             reason: input.reasons.get(&home).cloned(),
+            arbiters: config
+                .daemons
+                .iter()
+                .filter(|d| d.role == Role::Arbiter && d.active)
+                .map(url)
+                .collect(),
         };
         assignments[runner] = Some(assignment(runner, Work::Scheduler(work)));
         links.push((
@@ -845,6 +851,28 @@ async fn status(shared: &Shared) -> ArbiterStatus {
     }
 }
 
+/// Whether `r.name` still runs `r.home`'s part, as this arbiter planned it.
+async fn validate(shared: &Shared, r: &vigia_proto::ValidateRequest) -> vigia_proto::Validity {
+    use vigia_proto::Validity;
+    let a = shared.lock().await;
+    if !a.active {
+        return Validity::NotLeading;
+    }
+    let d = &a.dispatch;
+    let index = |name: &str| d.daemons.iter().position(|x| x.name == name);
+    let (Some(me), Some(home)) = (index(&r.name), index(&r.home)) else {
+        return Validity::Stale;
+    };
+    if d.runner.get(home) != Some(&me) {
+        return Validity::Stale;
+    }
+    match d.assignments.get(me).and_then(|x| x.as_ref()) {
+        Some(asg) if asg.generation == r.generation => Validity::Current,
+        Some(_) => Validity::Pending,
+        None => Validity::Stale,
+    }
+}
+
 /// This arbiter's link: `--name`, else the one listening where we listen, else the master.
 fn which_arbiter(config: &Config, options: &ArbiterOptions) -> anyhow::Result<Option<DaemonLink>> {
     let arbiters: Vec<&DaemonLink> = config.daemons.iter().filter(|d| d.role == Role::Arbiter).collect();
@@ -947,6 +975,14 @@ pub async fn run(options: ArbiterOptions) -> anyhow::Result<()> {
             get(|State(s): State<Shared>| async move { Json(status(&s).await) }),
         )
         .route("/v1/reload", post(reload_handler))
+        .route(
+            vigia_proto::paths::VALIDATE,
+            post(
+                |State(s): State<Shared>, Json(r): Json<vigia_proto::ValidateRequest>| async move {
+                    Json(validate(&s, &r).await)
+                },
+            ),
+        )
         .route(
             vigia_proto::paths::ARBITER_HEARTBEAT,
             post(

@@ -523,10 +523,12 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
         };
         record_check(st, dl, &result);
         if let Ok(id) = &result {
-            let assignment = d.assignments.get(index).cloned().flatten();
+            // Only generations are compared: a scheduler's assignment holds the whole
+            // configuration, copied only when it must be sent.
+            let assignment = d.assignments.get(index).and_then(|a| a.as_ref());
             let running = id.assignment.as_ref().map(|s| s.generation);
-            st.assigned = assignment.as_ref().is_some_and(|asg| running == Some(asg.generation));
-            match (&assignment, running) {
+            st.assigned = assignment.is_some_and(|asg| running == Some(asg.generation));
+            match (assignment, running) {
                 (Some(asg), r) if r != Some(asg.generation) => resend = Some(asg.clone()),
                 (None, Some(_)) => {
                     release = Some(vigia_proto::Release {
@@ -742,6 +744,8 @@ async fn failover(shared: &Shared, secret: &Option<String>) {
     }
     if applied {
         a.replan(generation);
+        // Everyone hears of the move in the next round, not at their next health check.
+        a.dispatch.checked.iter_mut().for_each(|c| *c = None);
     }
 }
 

@@ -15,7 +15,7 @@
 //! `cargo bench -p vigia --bench daemons` (or `bash bench/daemons/run.sh`). Environment:
 //! `HOSTS` (1000), `SERVICES` per host (10), `PHASES` (`a,b,c`), `IP` (127.0.213.7; the standard
 //! ports), `WINDOW` seconds of measurement (20), `POLLER_SLOTS` (the poller's `max_concurrent`,
-//! 64), `LATENCY_INTERVALS` (check intervals in seconds for phase b, `60,20`), `PASSIVE_ROUNDS`
+//! 64), `LATENCY_INTERVALS` (check intervals in seconds for phase b, `60,30,20`), `PASSIVE_ROUNDS`
 //! (results per service in phase c, 30), `PASSIVE_BATCH` (lines per request, 10000),
 //! `PASSIVE_CLIENTS` (concurrent posters, 2), `KEEP=1` keeps the daemons' folder.
 //!
@@ -97,9 +97,9 @@ fn main() {
 
 fn phase_a(s: &Settings, cores: usize) {
     println!("\n== a: active checks per second at saturation (check_interval 1 s) ==");
-    let base_before = spawn_baseline(cores, Duration::from_secs(5));
+    let (base_before, base_before_cpu) = spawn_baseline(cores, Duration::from_secs(5));
     println!("raw posix_spawn+waitpid /bin/true, {cores} in flight: {base_before:.0}/s (before)");
-    let wide = spawn_baseline(s.poller_slots, Duration::from_secs(5));
+    let (wide, _) = spawn_baseline(s.poller_slots, Duration::from_secs(5));
     println!(
         "raw posix_spawn+waitpid /bin/true, {} in flight (context): {wide:.0}/s",
         s.poller_slots
@@ -130,15 +130,23 @@ fn phase_a(s: &Settings, cores: usize) {
     let elapsed = started.elapsed().as_secs_f64();
     let seq1 = c.broker_seq(&client);
     let rate = checks as f64 / elapsed;
-    let report = usage.stop(&c);
+    let (report, used) = usage.stop(&c);
     c.stop();
-    let base_after = spawn_baseline(cores, Duration::from_secs(5));
+    let (base_after, base_after_cpu) = spawn_baseline(cores, Duration::from_secs(5));
     println!("raw posix_spawn+waitpid /bin/true, {cores} in flight: {base_after:.0}/s (after)");
     let base = (base_before + base_after) / 2.0;
     println!(
         "active checks at the broker: {checks} in {elapsed:.1} s = {rate:.0}/s; broks {:.0}/s; baseline {base:.0}/s; ratio {:.0}% (target >= 70%)",
         (seq1.saturating_sub(seq0)) as f64 / elapsed,
         100.0 * rate / base
+    );
+    // Per core-second used (daemons, plugins and this driver against the loop and its
+    // children): what the machine's other load disturbs least.
+    let per_cpu = rate / used.max(1e-9);
+    let base_per_cpu = (base_before + base_after) / (base_before_cpu + base_after_cpu).max(1e-9);
+    println!(
+        "per core-second used: cluster {per_cpu:.0} checks, spawn loop {base_per_cpu:.0} spawns; ratio {:.0}%",
+        100.0 * per_cpu / base_per_cpu
     );
     if max_fraction > 0.8 {
         println!("WARNING: up to {:.0}% of the services changed between two snapshots: some may have been checked twice (undercount)", 100.0 * max_fraction);
@@ -147,7 +155,7 @@ fn phase_a(s: &Settings, cores: usize) {
 }
 
 fn phase_b(s: &Settings) {
-    let intervals: String = env_or("LATENCY_INTERVALS", "60,20".to_string());
+    let intervals: String = env_or("LATENCY_INTERVALS", "60,30,20".to_string());
     for interval in intervals.split(',').filter_map(|i| i.trim().parse::<u64>().ok()) {
         let load = (s.hosts * s.services) as f64 / interval as f64;
         println!("\n== b: check latency, check_interval {interval} s ({load:.0} checks/s due) ==");
@@ -163,8 +171,12 @@ fn phase_b(s: &Settings) {
         let mut samples: Vec<f64> = Vec::new();
         let mut checks = 0usize;
         let mut prev: Option<HashMap<String, i64>> = None;
-        while started.elapsed() < s.window {
-            std::thread::sleep(Duration::from_secs(2));
+        // Each service shows the latency of its last check until its next one: a snapshot
+        // every half interval sees every check, and few snapshots (each one is a 10,000-item
+        // JSON answer to build and parse) disturb the checks being measured less.
+        let step = Duration::from_secs((interval / 2).clamp(2, 10));
+        while started.elapsed() < s.window.max(2 * step) {
+            std::thread::sleep(step);
             let list = c.services(&client);
             let mut now_checks = HashMap::new();
             for v in &list {
@@ -185,7 +197,7 @@ fn phase_b(s: &Settings) {
             }
             prev = Some(now_checks);
         }
-        let report = usage.stop(&c);
+        let (report, _) = usage.stop(&c);
         c.stop();
         samples.sort_by(f64::total_cmp);
         let q = |p: f64| {
@@ -201,7 +213,7 @@ fn phase_b(s: &Settings) {
             1000.0 * q(0.9),
             1000.0 * q(0.99),
             1000.0 * samples.last().copied().unwrap_or(f64::NAN),
-            checks as f64 / (started.elapsed().as_secs_f64() - 2.0).max(1.0)
+            checks as f64 / (started.elapsed().as_secs_f64() - step.as_secs_f64()).max(1.0)
         );
         println!("{report}");
     }
@@ -318,7 +330,7 @@ fn phase_c(s: &Settings) {
         (done == s.hosts * s.services).then_some(done)
     });
     let applied = started.elapsed().as_secs_f64();
-    let report = usage.stop(&c);
+    let (report, _) = usage.stop(&c);
     c.stop();
     println!(
         "accepted {accepted} lines in {posted:.2} s = {:.0}/s; last line at the broker after {applied_last:.2} s; all {all} services at the last round after {applied:.2} s",
@@ -335,8 +347,8 @@ fn phase_c(s: &Settings) {
 // The raw spawn floor
 
 /// `posix_spawn` + `waitpid` of `/bin/true` (stdout and stderr to /dev/null) in `threads`
-/// threads for `duration`: spawns per second.
-fn spawn_baseline(threads: usize, duration: Duration) -> f64 {
+/// threads for `duration`: spawns per second, and the cores it used (children included).
+fn spawn_baseline(threads: usize, duration: Duration) -> (f64, f64) {
     let program = CString::new("/bin/true").expect("no NUL");
     let env = CString::new("PATH=/usr/bin:/bin").expect("no NUL");
     // SAFETY: a plain open(2) of a constant path.
@@ -387,14 +399,14 @@ fn spawn_baseline(threads: usize, duration: Duration) -> f64 {
     let ours = (me.0 + me.1).saturating_sub(me0.0 + me0.1);
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let used = ours as f64 / hz / secs;
     println!(
-        "  (spawn loop: {:.2} cores with the children; others on the machine meanwhile {:.2} cores)",
-        ours as f64 / hz / secs,
+        "  (spawn loop: {used:.2} cores with the children; others on the machine meanwhile {:.2} cores)",
         machine_busy().saturating_sub(machine0).saturating_sub(ours) as f64 / hz / secs
     );
     // SAFETY: our own fd.
     unsafe { libc::close(devnull) };
-    rate
+    (rate, used)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -722,8 +734,9 @@ impl Usage {
         }
     }
 
-    /// CPU per daemon (cores) over the window, the bench's own, and the rest of the machine's.
-    fn stop(self, c: &Cluster) -> String {
+    /// CPU per daemon (cores) over the window, the bench's own, and the rest of the machine's;
+    /// and the cores the daemons, their plugins and the bench used together.
+    fn stop(self, c: &Cluster) -> (String, f64) {
         // SAFETY: sysconf has no preconditions.
         let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
         let secs = self.start.elapsed().as_secs_f64();
@@ -749,6 +762,6 @@ impl Usage {
             cores(total),
             cores(total.saturating_sub(ours + d_me))
         );
-        out
+        (out, cores(ours + d_me))
     }
 }

@@ -254,16 +254,24 @@ impl Arbiter {
 
 /// Checks one daemon and sends it its assignment when it runs none or an older one.
 async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Duration) {
-    let (assignment, role) = {
+    // Only the generation: a scheduler's assignment holds the whole configuration, too big to
+    // copy twice a second per daemon (it is cloned below only when it must be sent).
+    let (expected, role) = {
         let a = shared.lock().await;
-        (a.dispatch.assignments.get(index).cloned().flatten(), a.dispatch.daemons.get(index).map(|d| d.role))
+        (
+            a.dispatch
+                .assignments
+                .get(index)
+                .and_then(|asg| asg.as_ref().map(|asg| asg.generation)),
+            a.dispatch.daemons.get(index).map(|d| d.role),
+        )
     };
     if role == Some(Role::Arbiter) {
         return;
     }
     let result: Result<Identity, _> = link.get(vigia_proto::paths::IDENTITY, timeout).await;
-    let mut resend = None;
-    {
+    let resend = {
+        let mut stale = false;
         let mut a = shared.lock().await;
         let Some(st) = a.dispatch.status.get_mut(index) else { return };
         match &result {
@@ -275,12 +283,8 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
                 st.running_id = Some(id.running_id.clone());
                 st.last_error = None;
                 let running = id.assignment.as_ref().map(|s| s.generation);
-                st.assigned = assignment.as_ref().is_some_and(|asg| running == Some(asg.generation));
-                if let Some(asg) = &assignment {
-                    if running != Some(asg.generation) {
-                        resend = Some(asg.clone());
-                    }
-                }
+                st.assigned = expected.is_some() && running == expected;
+                stale = expected.is_some() && running != expected;
             }
             Err(e) => {
                 if st.alive {
@@ -292,7 +296,12 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
                 st.last_error = Some(e.to_string());
             }
         }
-    }
+        if stale {
+            a.dispatch.assignments.get(index).cloned().flatten()
+        } else {
+            None
+        }
+    };
     if let Some(asg) = resend {
         // A whole configuration can be large: give the daemon time to take it.
         match link.post::<_, AssignAck>(vigia_proto::paths::ASSIGN, &asg, Duration::from_secs(60)).await {

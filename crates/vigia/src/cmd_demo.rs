@@ -480,15 +480,18 @@ fn ha(args: HaArgs) -> anyhow::Result<u8> {
         }
     };
     let result = ha_in(&args, ip, &root);
-    match (result, temp) {
-        (Ok(code), _) => Ok(code),
-        (Err(e), Some(t)) => {
-            // Keep what explains the failure.
-            let kept = t.keep();
-            Err(e.context(format!("daemon logs kept in {}", kept.display())))
+    if let (Err(_), Some(t)) = (&result, temp) {
+        // Keep the daemons' logs when they explain the failure (not when none started).
+        let has_logs = std::fs::read_dir(t.path()).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().extension().is_some_and(|x| x == "log"))
+        });
+        if has_logs {
+            eprintln!("vigia demo ha: daemon logs kept in {}", t.keep().display());
         }
-        (Err(e), None) => Err(e),
     }
+    result
 }
 
 fn ha_in(args: &HaArgs, ip: std::net::IpAddr, root: &Path) -> anyhow::Result<u8> {
@@ -559,7 +562,15 @@ fn ha_in(args: &HaArgs, ip: std::net::IpAddr, root: &Path) -> anyhow::Result<u8>
         "vigia demo ha: {role_name} master and spare on {ip}, {} hosts × {SERVICES_PER_HOST} services checked every {CHECK_INTERVAL} s",
         args.hosts
     ));
-    inst.say(&format!("folder: {} (each daemon logs to NAME.log)", root.display()));
+    inst.say(&format!(
+        "folder: {} (each daemon logs to NAME.log; {})",
+        root.display(),
+        if args.data.is_some() {
+            "kept"
+        } else {
+            "removed at the end unless something fails"
+        }
+    ));
 
     let started = Instant::now();
     let (exe, etc) = (inst.exe.clone(), inst.etc.clone());

@@ -4,6 +4,7 @@ use vigia_config::model::Role;
 
 mod cmd_check_config;
 mod cmd_daemons;
+mod cmd_demo;
 mod cmd_exec;
 mod cmd_simulate;
 
@@ -31,6 +32,8 @@ enum Command {
     Run(cmd_daemons::RunArgs),
     /// Every daemon as the arbiter sees it: role, master/spare, alive, work, generation.
     Status(cmd_daemons::StatusArgs),
+    /// Demonstrations on this machine: `vigia demo ha` kills a master and times its spare.
+    Demo(cmd_demo::DemoArgs),
     /// The arbiter: loads the configuration, dispatches it, watches the other daemons.
     Arbiter(cmd_daemons::ArbiterArgs),
     /// A scheduler: runs the monitoring engine on the part the arbiter assigns.
@@ -53,6 +56,7 @@ fn main() -> std::process::ExitCode {
         Command::Simulate(args) => cmd_simulate::run(args),
         Command::Run(args) => cmd_daemons::run_all(args),
         Command::Status(args) => cmd_daemons::status(args),
+        Command::Demo(args) => cmd_demo::run(args),
         Command::Arbiter(args) => cmd_daemons::run_arbiter(args),
         Command::Scheduler(args) => cmd_daemons::run_satellite(Role::Scheduler, args),
         Command::Poller(args) => cmd_daemons::run_satellite(Role::Poller, args),

@@ -1464,6 +1464,9 @@ mod tests {
             t0 + Duration::from_secs(15),
         );
         assert_eq!(again.iter().map(|a| a.id).collect::<Vec<_>>(), [handed[0].id]);
+        // A late result from the first worker finishes it; the second worker's is then ignored.
+        assert!(q.finish(handed[0].id).is_some());
+        assert!(q.finish(handed[0].id).is_none());
         // The default check timeout applies to the second one.
         assert!(q
             .requeue_expired(t0 + DEFAULT_CHECK_TIMEOUT + Duration::from_secs(4))
@@ -1473,9 +1476,6 @@ mod tests {
                 .len(),
             1
         );
-        // A late result from the first worker finishes it; the second worker's is then ignored.
-        assert!(q.finish(handed[0].id).is_some());
-        assert!(q.finish(handed[0].id).is_none());
         assert_eq!(q.ready_count(ActionClass::Checks), 1);
     }
 

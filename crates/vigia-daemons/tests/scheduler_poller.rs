@@ -30,14 +30,18 @@ define contact {{\n contact_name admin\n host_notification_period 24x7\n service
 define host {{\n host_name web1\n max_check_attempts 1\n check_period 24x7\n notification_period 24x7\n contacts admin\n}}\n\
 define host {{\n host_name db1\n max_check_attempts 1\n check_period 24x7\n notification_period 24x7\n contacts admin\n}}\n\
 define service {{\n host_name web1\n service_description http\n check_command failing\n max_check_attempts 2\n check_interval 1\n retry_interval 1\n check_period 24x7\n notification_period 24x7\n notification_interval 0\n contacts admin\n}}\n\
-define service {{\n host_name web1\n service_description backup\n active_checks_enabled 0\n passive_checks_enabled 1\n max_check_attempts 1\n check_interval 3600\n check_period 24x7\n notification_period 24x7\n notifications_enabled 0\n contacts admin\n}}\n",
+define service {{\n host_name web1\n service_description backup\n check_command failing\n active_checks_enabled 0\n passive_checks_enabled 1\n max_check_attempts 1\n check_interval 3600\n check_period 24x7\n notification_period 24x7\n notifications_enabled 0\n contacts admin\n}}\n",
         notify = notify.display()
     )
 }
 
 fn load(dir: &Path, notify: &Path) -> vigia_config::Config {
     let main = dir.join("main.cfg");
-    std::fs::write(&main, "cfg_file=objects.cfg\ninterval_length=1\nmax_check_spread=1\n").expect("write main.cfg");
+    std::fs::write(
+        &main,
+        "cfg_file=objects.cfg\ninterval_length=1\nmax_host_check_spread=0\nmax_service_check_spread=0\n",
+    )
+    .expect("write main.cfg");
     std::fs::write(dir.join("objects.cfg"), objects(notify)).expect("write objects.cfg");
     vigia_config::load(&main).unwrap_or_else(|e| panic!("config: {:#?}", e.diagnostics.items))
 }

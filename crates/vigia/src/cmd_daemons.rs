@@ -270,8 +270,10 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
         return Ok(0);
     }
     println!(
-        "arbiter {} (generation {}), configuration {} loaded at {}",
+        "arbiter {} ({}, {}, generation {}), configuration {} loaded at {}",
         status.name,
+        if status.spare { "spare" } else { "master" },
+        if status.active { "leading" } else { "waiting" },
         status.arbiter_generation,
         status.config_hash,
         when(status.loaded_at)
@@ -296,8 +298,17 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
                 "waiting"
             },
             d.generation,
-            when(d.since)
+            match &d.standing_in_for {
+                Some(home) => format!("{}  (runs {home}'s work)", when(d.since)),
+                None => when(d.since),
+            }
         );
+    }
+    if !status.events.is_empty() {
+        println!("\ntake-overs and give-backs (newest last):");
+        for e in status.events.iter().rev().take(10).rev() {
+            println!("  {}  {}", when(e.at), e.reason);
+        }
     }
     Ok(
         if status

@@ -216,36 +216,9 @@ impl Engine {
             }
         }
         report.restored = restored.len();
-        self.comments = r
-            .comments
-            .into_iter()
-            .filter_map(|(name, mut cm)| {
-                cm.item = self.item_of(&name)?;
-                Some(cm)
-            })
-            .collect();
-        self.downtimes = r
-            .downtimes
-            .into_iter()
-            .filter_map(|(name, mut d)| {
-                d.item = self.item_of(&name)?;
-                Some(d)
-            })
-            .collect();
         self.next_comment_id = self.next_comment_id.max(r.next_comment_id);
         self.next_downtime_id = self.next_downtime_id.max(r.next_downtime_id);
-        self.overrides = r
-            .overrides
-            .into_iter()
-            .filter_map(|(name, o)| Some((self.item_of(&name)?, o)))
-            .collect();
-        if let Some(globals) = r.globals {
-            self.globals = globals;
-        }
-        for (source, seq) in r.command_marks {
-            let mark = self.command_marks.entry(source).or_insert(0);
-            *mark = (*mark).max(seq);
-        }
+        self.take_annotations(r.comments, r.downtimes, r.overrides, r.globals, r.command_marks);
         // The schedule follows the restored times.
         let now = self.now;
         for item in restored {
@@ -423,38 +396,48 @@ impl Engine {
                 None => report.dropped += 1,
             }
         }
-        self.comments = r
-            .comments
+        self.next_comment_id = r.next_comment_id;
+        self.next_downtime_id = r.next_downtime_id;
+        self.take_annotations(r.comments, r.downtimes, r.overrides, r.globals, r.command_marks);
+        self.now = self.now.max(r.taken_at);
+        Ok(report)
+    }
+
+    /// Comments, downtimes, command overrides, global switches and command marks of a
+    /// document, onto this engine's objects by name (what a restore and a mirror share).
+    fn take_annotations(
+        &mut self,
+        comments: Vec<(ItemName, Comment)>,
+        downtimes: Vec<(ItemName, Downtime)>,
+        overrides: Vec<(ItemName, Overrides)>,
+        globals: Option<Globals>,
+        command_marks: Vec<(String, u64)>,
+    ) {
+        self.comments = comments
             .into_iter()
             .filter_map(|(name, mut cm)| {
                 cm.item = self.item_of(&name)?;
                 Some(cm)
             })
             .collect();
-        self.downtimes = r
-            .downtimes
+        self.downtimes = downtimes
             .into_iter()
             .filter_map(|(name, mut d)| {
                 d.item = self.item_of(&name)?;
                 Some(d)
             })
             .collect();
-        self.next_comment_id = r.next_comment_id;
-        self.next_downtime_id = r.next_downtime_id;
-        self.overrides = r
-            .overrides
+        self.overrides = overrides
             .into_iter()
             .filter_map(|(name, o)| Some((self.item_of(&name)?, o)))
             .collect();
-        if let Some(globals) = r.globals {
+        if let Some(globals) = globals {
             self.globals = globals;
         }
-        for (source, seq) in r.command_marks {
+        for (source, seq) in command_marks {
             let mark = self.command_marks.entry(source).or_insert(0);
             *mark = (*mark).max(seq);
         }
-        self.now = self.now.max(r.taken_at);
-        Ok(report)
     }
 
     pub(crate) fn record_retention(&mut self, change: impl FnOnce(&Engine) -> RetentionChange) {

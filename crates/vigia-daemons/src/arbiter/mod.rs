@@ -1032,12 +1032,10 @@ mod tests {
         define host {\n host_name a\n check_command c\n max_check_attempts 1\n realm All\n}\n\
         define host {\n host_name e\n check_command c\n max_check_attempts 1\n realm Europe\n}\n";
 
-    #[test]
-    fn each_daemon_gets_the_schedulers_of_its_realms() {
-        let c = config(TWO_REALMS);
-        let d = Dispatch::new(c.clone());
-        let assignments = plan(&PlanInput {
-            config: &c,
+    /// The plan for `d` as it stands, by arbiter generation 1.
+    fn plan_of(d: &Dispatch, generation: u64) -> Vec<Option<Assignment>> {
+        plan(&PlanInput {
+            config: &d.config,
             config_json: &d.config_json,
             config_hash: &d.config_hash,
             runner: &d.runner,
@@ -1045,10 +1043,17 @@ mod tests {
             reasons: &d.reasons,
             arbiter: "arbiter",
             arbiter_generation: 1,
-            generation: 7,
+            generation,
             secret: &None,
             ha_events: &[],
-        });
+        })
+    }
+
+    #[test]
+    fn each_daemon_gets_the_schedulers_of_its_realms() {
+        let c = config(TWO_REALMS);
+        let d = Dispatch::new(c.clone());
+        let assignments = plan_of(&d, 7);
         let work = |name: &str| {
             let i = c.daemons.iter().position(|d| d.name == name).expect("daemon");
             assignments[i].as_ref().map(|a| a.work.clone())
@@ -1123,19 +1128,7 @@ mod tests {
         d.runner[i("s-all")] = i("s-spare");
         assert!(decide(&d).is_empty(), "the spare runs it; the master is still dead");
         // Satellites now see the part of s-all at the spare's address.
-        let assignments = plan(&PlanInput {
-            config: &c,
-            config_json: &d.config_json,
-            config_hash: &d.config_hash,
-            runner: &d.runner,
-            handover: &d.handover,
-            reasons: &d.reasons,
-            arbiter: "arbiter",
-            arbiter_generation: 1,
-            generation: 8,
-            secret: &None,
-            ha_events: &[],
-        });
+        let assignments = plan_of(&d, 8);
         match &assignments[i("p-all")].as_ref().map(|a| &a.work) {
             Some(Work::Poller(w)) => {
                 assert_eq!(names(&w.schedulers), ["s-all"]);

@@ -7,7 +7,10 @@
 #
 # usage: bench/daemons/run.sh        (environment: see crates/vigia/benches/daemons.rs;
 #                                     e.g. PHASES=a WINDOW=30 POLLER_SLOTS=8)
-# needs: cargo; nothing else (the plugin is /bin/true). Uses 127.0.213.7 and the standard ports.
+#        SPARE=1 bench/daemons/run.sh   adds a waiting spare scheduler (port 7778) that the active
+#                                     scheduler streams its state to: compare with SPARE=0 (the
+#                                     default) for the state-sync overhead; alternate the runs.
+# needs: cargo; nothing else (the plugin is /bin/true). Uses 127.0.213.7 (IP=) and the standard ports (+ 7778).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}

@@ -140,6 +140,20 @@ pub fn merged(config: Arc<Config>, hosts: &[HostId], copy: StandbyCopy, now: i64
     Ok(mirror.snapshot())
 }
 
+/// A [`StandbySync`] by reference: the same JSON, with no copy of the changes (or of the
+/// snapshot) per spare: a step after a batch of 10,000 passive results holds 10,000 statuses.
+#[derive(serde::Serialize)]
+struct StandbySyncRef<'a> {
+    home: &'a str,
+    source: &'a str,
+    source_running_id: &'a str,
+    generation: u64,
+    part_hash: &'a str,
+    seq: u64,
+    snapshot: Option<&'a Retention>,
+    changes: &'a [RetentionChange],
+}
+
 /// One spare as the active scheduler sees it.
 struct Follower {
     link: Link,
@@ -204,10 +218,12 @@ impl Standbys {
 
     /// Sends one step to every spare at once. True when every spare has it.
     pub async fn sync(&mut self, step: Step) -> bool {
-        let full = step.snapshot.map(Box::new);
-        if full.is_some() {
+        let full = step.snapshot.is_some();
+        if full {
             self.last_snapshot = Some(Instant::now());
         }
+        // Shared by the sends: each one serialises it as it goes.
+        let step = Arc::new(step);
         let mut sends = Vec::new();
         for f in &mut self.followers {
             if f.failed_at.is_some_and(|t| t.elapsed() < RETRY_AFTER) {
@@ -216,29 +232,33 @@ impl Standbys {
                 sends.push(None);
                 continue;
             }
-            let (seq, snapshot, changes) = match (&full, f.need_snapshot) {
-                (Some(s), _) => (1, Some(s.clone()), Vec::new()),
-                (None, false) => (f.seq + 1, None, step.changes.clone()),
+            let seq = match (full, f.need_snapshot) {
+                // A snapshot (it holds the changes too): the stream starts again.
+                (true, _) => 1,
+                (false, false) => f.seq + 1,
                 // Needs a snapshot but none was taken: skip until the next step.
-                (None, true) => {
+                (false, true) => {
                     sends.push(None);
                     continue;
                 }
             };
-            let body = StandbySync {
-                home: step.home.clone(),
-                source: step.source.clone(),
-                source_running_id: step.source_running_id.clone(),
-                generation: step.generation,
-                part_hash: step.part_hash.clone(),
-                seq,
-                snapshot,
-                changes,
-            };
             let link = f.link.clone();
+            let step = Arc::clone(&step);
             sends.push(Some((
                 seq,
-                tokio::spawn(async move { link.post::<_, StandbyAck>(paths::STANDBY, &body, SYNC_TIMEOUT).await }),
+                tokio::spawn(async move {
+                    let body = StandbySyncRef {
+                        home: &step.home,
+                        source: &step.source,
+                        source_running_id: &step.source_running_id,
+                        generation: step.generation,
+                        part_hash: &step.part_hash,
+                        seq,
+                        snapshot: step.snapshot.as_ref(),
+                        changes: if full { &[] } else { &step.changes },
+                    };
+                    link.post::<_, StandbyAck>(paths::STANDBY, &body, SYNC_TIMEOUT).await
+                }),
             )));
         }
         let mut all = true;
@@ -305,6 +325,27 @@ mod tests {
             seq,
             snapshot: snapshot.then(|| Box::new(empty())),
             changes: vec![RetentionChange::Clock { now: seq as i64 }],
+        }
+    }
+
+    #[test]
+    fn a_step_by_reference_is_the_same_json() {
+        for snapshot in [false, true] {
+            let owned = step(7, snapshot, "a");
+            let by_ref = StandbySyncRef {
+                home: &owned.home,
+                source: &owned.source,
+                source_running_id: &owned.source_running_id,
+                generation: owned.generation,
+                part_hash: &owned.part_hash,
+                seq: owned.seq,
+                snapshot: owned.snapshot.as_deref(),
+                changes: &owned.changes,
+            };
+            assert_eq!(
+                serde_json::to_value(&by_ref).expect("json"),
+                serde_json::to_value(&owned).expect("json")
+            );
         }
     }
 

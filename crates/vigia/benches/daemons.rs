@@ -17,7 +17,9 @@
 //! ports), `WINDOW` seconds of measurement (20), `POLLER_SLOTS` (the poller's `max_concurrent`,
 //! 64), `LATENCY_INTERVALS` (check intervals in seconds for phase b, `60,30,20`), `PASSIVE_ROUNDS`
 //! (results per service in phase c, 30), `PASSIVE_BATCH` (lines per request, 10000),
-//! `PASSIVE_CLIENTS` (concurrent posters, 2), `KEEP=1` keeps the daemons' folder.
+//! `PASSIVE_CLIENTS` (concurrent posters, 2), `KEEP=1` keeps the daemons' folder, `SPARE=1` adds
+//! a waiting spare scheduler (`scheduler-spare`, port 7778) to which the active scheduler streams
+//! its state (what the state sync costs: compare runs with and without).
 //!
 //! Every daemon is stopped when the bench ends (SIGTERM, then SIGKILL), also on a panic. Each
 //! phase prints the CPU each daemon used during its window and the CPU the rest of the machine
@@ -39,6 +41,8 @@ const ROLES: [(&str, u16); 6] = [
     ("receiver", 7773),
     ("arbiter", 7770),
 ];
+/// The waiting spare scheduler's port (`SPARE=1`).
+const SPARE_PORT: u16 = 7778;
 /// How long a cluster may take to be ready (configuration loaded, dispatched, first status).
 const READY_DEADLINE: Duration = Duration::from_secs(120);
 
@@ -53,6 +57,7 @@ struct Settings {
     window: Duration,
     poller_slots: usize,
     keep: bool,
+    spare: bool,
 }
 
 fn main() {
@@ -63,6 +68,7 @@ fn main() {
         window: Duration::from_secs(env_or("WINDOW", 20u64).clamp(4, 600)),
         poller_slots: env_or("POLLER_SLOTS", 64),
         keep: env_or("KEEP", 0u8) == 1,
+        spare: env_or("SPARE", 0u8) == 1,
     };
     assert!(
         s.ip.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback()),
@@ -81,6 +87,17 @@ fn main() {
         s.ip
     );
     println!("binary: {VIGIA}");
+    println!(
+        "spare scheduler: {}",
+        if s.spare {
+            format!(
+                "yes (scheduler-spare on {}:{SPARE_PORT}, state stream from the active scheduler)",
+                s.ip
+            )
+        } else {
+            "no".to_string()
+        }
+    );
     for phase in phases.split(',').map(str::trim) {
         match phase {
             "a" => phase_a(&s, cores),
@@ -131,6 +148,7 @@ fn phase_a(s: &Settings, cores: usize) {
     let seq1 = c.broker_seq(&client);
     let rate = checks as f64 / elapsed;
     let (report, used) = usage.stop(&c);
+    let spare = c.spare_copies(&client);
     c.stop();
     let (base_after, base_after_cpu) = spawn_baseline(cores, Duration::from_secs(5));
     println!("raw posix_spawn+waitpid /bin/true, {cores} in flight: {base_after:.0}/s (after)");
@@ -152,6 +170,9 @@ fn phase_a(s: &Settings, cores: usize) {
         println!("WARNING: up to {:.0}% of the services changed between two snapshots: some may have been checked twice (undercount)", 100.0 * max_fraction);
     }
     println!("{report}");
+    if let Some(spare) = spare {
+        println!("{spare}");
+    }
 }
 
 fn phase_b(s: &Settings) {
@@ -331,6 +352,7 @@ fn phase_c(s: &Settings) {
     });
     let applied = started.elapsed().as_secs_f64();
     let (report, _) = usage.stop(&c);
+    let spare = c.spare_copies(&client);
     c.stop();
     println!(
         "accepted {accepted} lines in {posted:.2} s = {:.0}/s; last line at the broker after {applied_last:.2} s; all {all} services at the last round after {applied:.2} s",
@@ -341,6 +363,9 @@ fn phase_c(s: &Settings) {
         accepted as f64 / applied_last
     );
     println!("{report}");
+    if let Some(spare) = spare {
+        println!("{spare}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -453,6 +478,12 @@ fn write_config(dir: &Path, s: &Settings, kind: &ServiceKind) {
             if role == "poller" { format!(" max_concurrent {}\n", s.poller_slots) } else { String::new() }
         );
     }
+    if s.spare {
+        daemons += &format!(
+            "define scheduler {{\n scheduler_name scheduler-spare\n address {}\n port {SPARE_PORT}\n spare 1\n realm All\n}}\n",
+            s.ip
+        );
+    }
     std::fs::write(etc.join("daemons.cfg"), daemons).expect("daemons.cfg");
     let (interval, active) = match kind {
         ServiceKind::Active { interval } => (*interval, 1),
@@ -483,7 +514,8 @@ define host {\n name host-tpl\n max_check_attempts 1\n check_interval 0\n check_
 }
 
 struct Daemon {
-    role: &'static str,
+    /// The role for the masters, `scheduler-spare` for the spare.
+    label: &'static str,
     listen: String,
     child: Option<Child>,
 }
@@ -496,8 +528,15 @@ struct Cluster {
 impl Cluster {
     /// Writes the configuration and starts the satellites, then the arbiter.
     fn start(s: &Settings, kind: &ServiceKind) -> Cluster {
+        // The spare first: it is up when the arbiter dispatches, and the masters' roles keep
+        // their names (`url`) as the first of each role.
+        let mut roles: Vec<(&'static str, &'static str, u16)> = Vec::new();
+        if s.spare {
+            roles.push(("scheduler", "scheduler-spare", SPARE_PORT));
+        }
+        roles.extend(ROLES.iter().map(|&(role, port)| (role, role, port)));
         // Another cluster on the same address would answer in our place.
-        for (role, port) in ROLES {
+        for &(role, _, port) in &roles {
             let addr = format!("{}:{port}", s.ip);
             if let Err(e) = std::net::TcpListener::bind(&addr) {
                 panic!("{addr} (for the {role}) is taken ({e}): stop what uses it, or choose another IP=");
@@ -509,9 +548,13 @@ impl Cluster {
             .expect("tempdir");
         write_config(dir.path(), s, kind);
         let mut daemons = Vec::new();
-        for (role, port) in ROLES {
+        for &(role, label, port) in &roles {
             let listen = format!("{}:{port}", s.ip);
-            let data = dir.path().join(format!("{role}-master"));
+            let data = dir.path().join(if label == role {
+                format!("{role}-master")
+            } else {
+                label.to_string()
+            });
             let mut cmd = Command::new(VIGIA);
             cmd.arg(role);
             if role == "arbiter" {
@@ -526,7 +569,7 @@ impl Cluster {
             cmd.env("RUST_LOG", "warn");
             let child = cmd.spawn().expect("start vigia");
             daemons.push(Daemon {
-                role,
+                label,
                 listen,
                 child: Some(child),
             });
@@ -541,16 +584,41 @@ impl Cluster {
         Cluster { dir, daemons }
     }
 
-    fn url(&self, role: &str) -> String {
-        let d = self.daemons.iter().find(|d| d.role == role).expect("role");
+    fn url(&self, label: &str) -> String {
+        let d = self.daemons.iter().find(|d| d.label == label).expect("role");
         format!("http://{}", d.listen)
     }
 
     fn pids(&self) -> Vec<(&'static str, i32)> {
         self.daemons
             .iter()
-            .filter_map(|d| d.child.as_ref().map(|c| (d.role, c.id() as i32)))
+            .filter_map(|d| d.child.as_ref().map(|c| (d.label, c.id() as i32)))
             .collect()
+    }
+
+    /// With a spare: what it holds of the active scheduler's stream (step number, changes kept
+    /// since the last snapshot), to show the stream ran.
+    fn spare_copies(&self, client: &reqwest::blocking::Client) -> Option<String> {
+        if !self.daemons.iter().any(|d| d.label == "scheduler-spare") {
+            return None;
+        }
+        let url = format!("{}/v1/standby", self.url("scheduler-spare"));
+        let copies = client
+            .get(&url)
+            .send()
+            .ok()
+            .and_then(|r| r.json::<Vec<(String, u64, usize)>>().ok());
+        Some(match copies {
+            Some(c) if !c.is_empty() => c
+                .iter()
+                .map(|(home, seq, changes)| {
+                    format!("spare holds {home}'s state: stream step {seq}, {changes} changes since the last snapshot")
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            Some(_) => "WARNING: the spare holds no copy: the state stream did not run".to_string(),
+            None => format!("WARNING: GET {url} failed"),
+        })
     }
 
     /// Until the broker has every service.
@@ -561,7 +629,7 @@ impl Cluster {
             let mut gone = None;
             for d in c.daemons.iter_mut() {
                 if d.child.as_mut().is_some_and(|ch| matches!(ch.try_wait(), Ok(Some(_)))) {
-                    gone = Some(d.role);
+                    gone = Some(d.label);
                 }
             }
             gone

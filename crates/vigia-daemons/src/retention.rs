@@ -181,6 +181,7 @@ define service {\n host_name h1\n service_description s\n check_command check\n 
             output: "CRITICAL - down".into(),
             start: 0.0,
             end: 0.0,
+            scheduled: 0.0,
         });
         let snapshot = e.snapshot();
         let path = dir.path().join("data/retention.redb");

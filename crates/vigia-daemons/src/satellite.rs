@@ -514,6 +514,7 @@ pub fn to_check_result(action: &Action, r: &ExecResult) -> CheckResult {
         output: plugin_text(r),
         start: r.start_time,
         end: r.end_time,
+        scheduled: action.due,
     }
 }
 
@@ -572,6 +573,7 @@ mod tests {
             command_line: "/bin/true".into(),
             timeout,
             tag: Some("dmz".into()),
+            due: 0.0,
         }
     }
 

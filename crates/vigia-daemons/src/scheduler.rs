@@ -177,7 +177,27 @@ pub struct ActionQueue {
     /// Wire ids in hand-out order, per class (checks, reactions). Ids of finished or handed
     /// actions are skipped lazily.
     ready: [VecDeque<u64>; 2],
+    /// Checks waiting for their moment within their due second (epoch milliseconds, wire id).
+    held: std::collections::BinaryHeap<std::cmp::Reverse<(u64, u64)>>,
     margin: Duration,
+}
+
+/// Where in its due second a check starts: the engine schedules in whole seconds, and starting
+/// every check of a second at once makes the last of a burst wait for all the others (p99
+/// latency of a second's worth of spawns). Spread by the golden ratio over the item's index:
+/// stable for an item, even over many.
+fn offset_in_second(item: Item) -> f64 {
+    let index = match item {
+        Item::Host(h) => u64::from(h.0) * 2,
+        Item::Service(s) => u64::from(s.0) * 2 + 1,
+    };
+    (index as f64 * 0.618_033_988_749_895).fract()
+}
+
+fn wall_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 struct Entry {
@@ -229,6 +249,7 @@ impl ActionQueue {
             prefix: 1,
             entries: HashMap::new(),
             ready: [VecDeque::new(), VecDeque::new()],
+            held: std::collections::BinaryHeap::new(),
             margin,
         }
     }
@@ -240,6 +261,7 @@ impl ActionQueue {
         self.prefix = (prefix & 0xFF_FFFF).max(1);
         self.entries.retain(|_, e| e.class == ActionClass::Reactions);
         self.ready[0].clear();
+        self.held.clear();
     }
 
     /// Queues an action from the engine.
@@ -248,7 +270,18 @@ impl ActionQueue {
         let wire = (self.prefix << ID_BITS) | (engine_id & ID_MASK);
         action.id = wire;
         let class = class_of(&action.kind);
-        self.ready[class_index(class)].push_back(wire);
+        if class == ActionClass::Checks && action.due > 0.0 {
+            // Planned within its second; latency counts from this moment.
+            action.due = action.due.floor() + offset_in_second(action.item);
+            let at = (action.due * 1000.0) as u64;
+            if at > wall_ms() {
+                self.held.push(std::cmp::Reverse((at, wire)));
+            } else {
+                self.ready[0].push_back(wire);
+            }
+        } else {
+            self.ready[class_index(class)].push_back(wire);
+        }
         self.entries.insert(
             wire,
             Entry {
@@ -262,6 +295,16 @@ impl ActionQueue {
 
     /// Hands out up to `max` ready actions of `class` whose tag `tags` serves, oldest first.
     pub fn take(&mut self, class: ActionClass, tags: &[String], max: usize, worker: &str, now: Instant) -> Vec<Action> {
+        if class == ActionClass::Checks {
+            let wall = wall_ms();
+            while let Some(std::cmp::Reverse((at, wire))) = self.held.peek().copied() {
+                if at > wall {
+                    break;
+                }
+                self.held.pop();
+                self.ready[0].push_back(wire);
+            }
+        }
         let mut out = Vec::new();
         let ready = &mut self.ready[class_index(class)];
         let mut skipped = Vec::new();
@@ -329,6 +372,13 @@ impl ActionQueue {
     }
 
     /// Actions waiting for a worker, of a class.
+    /// How long until the next held check may start (`None`: none held).
+    pub fn next_held(&self) -> Option<Duration> {
+        self.held
+            .peek()
+            .map(|std::cmp::Reverse((at, _))| Duration::from_millis(at.saturating_sub(wall_ms())))
+    }
+
     pub fn ready_count(&self, class: ActionClass) -> usize {
         self.entries
             .values()
@@ -1110,6 +1160,7 @@ async fn fetch(
     let deadline = tokio::time::Instant::now() + Duration::from_millis(req.wait_ms).min(MAX_WAIT);
     let max = req.max.min(MAX_FETCH);
     let mut stop = sched.stop.clone();
+    let mut wake;
     loop {
         let notified = sched.signals.actions.notified();
         tokio::pin!(notified);
@@ -1125,6 +1176,11 @@ async fn fetch(
             } else {
                 core.queue.take(req.class, &req.tags, max, &req.worker, Instant::now())
             };
+            // A check held for its moment within the second wakes this poll then.
+            wake = match core.queue.next_held() {
+                Some(d) if req.class == ActionClass::Checks => deadline.min(tokio::time::Instant::now() + d),
+                _ => deadline,
+            };
             if !actions.is_empty() || tokio::time::Instant::now() >= deadline || *stop.borrow() {
                 return Ok(Json(FetchResponse {
                     generation: sched.state.generation(),
@@ -1134,7 +1190,7 @@ async fn fetch(
         }
         tokio::select! {
             _ = &mut notified => {}
-            _ = tokio::time::sleep_until(deadline) => {}
+            _ = tokio::time::sleep_until(wake) => {}
             _ = stopped(&mut stop) => {}
         }
     }
@@ -1365,6 +1421,7 @@ mod tests {
             command_line: format!("check {svc}"),
             timeout,
             tag: tag.map(str::to_string),
+            due: 0.0,
         }
     }
 
@@ -1380,6 +1437,7 @@ mod tests {
             command_line: "notify".into(),
             timeout: None,
             tag: None,
+            due: 0.0,
         }
     }
 
@@ -1421,6 +1479,38 @@ mod tests {
             (1, ActionClass::Checks, Some("p1"))
         );
         assert!(q.finish(got[0].id).is_none(), "a second result for it is ignored");
+    }
+
+    #[test]
+    fn checks_of_one_second_are_spread_over_it() {
+        let mut q = ActionQueue::new(Duration::from_secs(5));
+        let next_second = (wall_ms() / 1000 + 2) as f64;
+        for i in 0..100 {
+            let mut a = check(i + 1, i as u32, None, None);
+            a.due = next_second;
+            q.push(a);
+        }
+        // Nothing before its moment; each check's moment within its second, and spread.
+        assert!(q
+            .take(ActionClass::Checks, &untagged(), 100, "p", Instant::now())
+            .is_empty());
+        let wait = q.next_held().expect("held");
+        assert!(
+            wait > Duration::from_millis(900) && wait < Duration::from_millis(3000),
+            "{wait:?}"
+        );
+        let moments: Vec<f64> = q.entries.values().map(|e| e.action.due - next_second).collect();
+        assert!(moments.iter().all(|m| (0.0..1.0).contains(m)));
+        let first_half = moments.iter().filter(|m| **m < 0.5).count();
+        assert!((40..=60).contains(&first_half), "{first_half} of 100 in the first half");
+        // A check already late goes at once.
+        let mut late = check(500, 500, None, None);
+        late.due = 1.0;
+        q.push(late);
+        assert_eq!(
+            q.take(ActionClass::Checks, &untagged(), 100, "p", Instant::now()).len(),
+            1
+        );
     }
 
     #[test]

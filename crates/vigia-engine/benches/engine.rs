@@ -65,6 +65,7 @@ fn feed(engine: &mut Engine, n: usize, services: usize, start: i64, drain: bool)
             output: outputs[if i % 97 == 0 { code as usize } else { 0 }].clone(),
             start: start as f64,
             end: start as f64,
+            scheduled: 0.0,
         });
         if i % 100_000 == 0 {
             engine.drain_log();

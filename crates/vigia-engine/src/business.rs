@@ -446,6 +446,7 @@ impl Engine {
             output,
             start: now,
             end: now,
+            scheduled: 0.0,
         });
         self.reschedule_after_result(item);
     }

@@ -149,6 +149,7 @@ impl Engine {
         let tag = tag.or_else(|| (command.poller_tag != "None").then(|| command.poller_tag.clone()));
         let command_line = self.command_line(item, &call, None);
         let id = self.new_action_id();
+        let due = self.status(item).next_check.max(self.now) as f64;
         self.status_mut(item).in_flight = true;
         self.pending.push(Action {
             id,
@@ -157,6 +158,7 @@ impl Engine {
             command_line,
             timeout,
             tag,
+            due,
         });
     }
 
@@ -187,8 +189,13 @@ impl Engine {
             st.in_flight = false;
             st.last_check = if result.end > 0.0 { result.end as i64 } else { now };
             st.execution_time = (result.end - result.start).max(0.0);
-            st.latency = if active && was_scheduled > 0 {
-                (result.start - was_scheduled as f64).max(0.0)
+            let planned = if result.scheduled > 0.0 {
+                result.scheduled
+            } else {
+                was_scheduled as f64
+            };
+            st.latency = if active && planned > 0.0 {
+                (result.start - planned).max(0.0)
             } else {
                 0.0
             };

@@ -297,6 +297,7 @@ impl Engine {
             output: output.to_string(),
             start: at as f64,
             end: at as f64,
+            scheduled: 0.0,
         });
         Ok(())
     }

@@ -27,6 +27,10 @@ pub struct Action {
     pub timeout: Option<u32>,
     /// Poller or reactionner tag (`None`: untagged).
     pub tag: Option<String>,
+    /// When it is meant to start (epoch seconds): the engine's due second; the scheduler
+    /// daemon may spread one second's checks over that second, and latency counts from here.
+    #[serde(default)]
+    pub due: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -84,6 +88,10 @@ pub struct CheckResult {
     pub output: String,
     pub start: f64,
     pub end: f64,
+    /// When the check was meant to start (its action's `due`); 0: the item's next check
+    /// time. Latency is `start` minus this.
+    #[serde(default)]
+    pub scheduled: f64,
 }
 
 /// Global switches (`enable_notifications`, …) as configured, then as changed by commands;

@@ -214,6 +214,7 @@ impl Engine {
                     command_line,
                     timeout,
                     tag,
+                    due: self.now as f64,
                 });
                 sent = true;
             }
@@ -437,6 +438,7 @@ impl Engine {
                 command_line,
                 timeout,
                 tag,
+                due: self.now as f64,
             });
         }
     }

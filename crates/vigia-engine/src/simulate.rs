@@ -193,6 +193,7 @@ pub fn run(engine: &mut Engine, events: &[Event], until: i64, out: &mut Vec<Stri
                             output,
                             start: t as f64,
                             end: t as f64,
+                            scheduled: 0.0,
                         });
                     }
                     ActionKind::Notification { contact, .. } => {

@@ -113,6 +113,7 @@ fn answer_all(e: &mut Engine, until: i64, code: impl Fn(Item) -> i32) {
                         output: format!("code {c}"),
                         start: t as f64,
                         end: t as f64,
+                        scheduled: 0.0,
                     });
                 }
             }

@@ -55,6 +55,7 @@ fn run(e: &mut Engine, seconds: i64) -> Vec<String> {
                         output: "fine".into(),
                         start: t as f64,
                         end: t as f64,
+                        scheduled: 0.0,
                     });
                 }
             }
@@ -77,6 +78,7 @@ fn answer(e: &mut Engine, actions: &[vigia_engine::Action]) {
             output: "fine".into(),
             start: e.now() as f64,
             end: e.now() as f64,
+            scheduled: 0.0,
         });
     }
 }
@@ -452,6 +454,7 @@ fn intervals_attempts_and_custom_variables_change() {
                     output: "ok".into(),
                     start: t as f64,
                     end: t as f64,
+                    scheduled: 0.0,
                 });
             }
         }

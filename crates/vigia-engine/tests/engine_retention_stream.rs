@@ -69,6 +69,7 @@ fn step(e: &mut Engine, rng: &mut Rng) {
                                 output: format!("code {code}|t={}", rng.below(100)),
                                 start: t as f64,
                                 end: t as f64,
+                                scheduled: 0.0,
                             });
                         }
                     }

@@ -44,6 +44,7 @@ fn run(e: &mut Engine, seconds: i64, code: i32) -> Vec<String> {
                         output: format!("code {exit_code}"),
                         start: t as f64,
                         end: t as f64,
+                        scheduled: 0.0,
                     });
                 }
             }

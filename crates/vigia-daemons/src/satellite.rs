@@ -86,6 +86,8 @@ struct Pool {
     max: usize,
     /// Actions fetched or being fetched and not finished.
     in_hand: AtomicUsize,
+    /// Scheduler links sharing the capacity.
+    links: AtomicUsize,
     freed: Notify,
 }
 
@@ -104,15 +106,19 @@ impl Pool {
             tags,
             max,
             in_hand: AtomicUsize::new(0),
+            links: AtomicUsize::new(1),
             freed: Notify::new(),
         }
     }
 
-    /// Reserves up to the free capacity; 0 when full.
+    /// Reserves up to the free capacity, and at most a fair share of the whole: a long-poll
+    /// holds its reservation while it waits, so one scheduler's link taking everything would
+    /// starve the others' (a satellite serving two schedulers). 0 when full.
     fn reserve(&self) -> usize {
+        let share = (self.max / self.links.load(Ordering::Acquire).max(1)).max(1);
         let mut got = 0;
         let _ = self.in_hand.fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
-            got = self.max.saturating_sub(used);
+            got = self.max.saturating_sub(used).min(share);
             (got > 0).then_some(used + got)
         });
         got
@@ -221,6 +227,7 @@ impl Satellite {
             _ => Arc::new(Pool::new(work.max_concurrent, tags, &name)),
         };
         inner.pool = Some(pool.clone());
+        pool.links.store(work.schedulers.len().max(1), Ordering::Release);
         let secret = self.state.outgoing_secret();
         let mut keep: HashMap<String, LinkTasks> = HashMap::new();
         for link in work.schedulers {
@@ -637,6 +644,11 @@ mod tests {
         assert_eq!(pool.reserve(), 0, "full");
         pool.release(2);
         assert_eq!(pool.reserve(), 2);
+        // Two schedulers: each link's long-poll holds at most half.
+        pool.release(3);
+        pool.links.store(2, Ordering::Release);
+        assert_eq!((pool.reserve(), pool.reserve(), pool.reserve()), (1, 1, 1));
+        pool.release(3);
         drop(Slot(Arc::new(Pool::new(1, vec![], "q"))));
         pool.release(10);
         assert_eq!(pool.in_hand.load(Ordering::Acquire), 0, "never below zero");

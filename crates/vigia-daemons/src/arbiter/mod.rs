@@ -547,8 +547,8 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
             .post::<_, vigia_proto::Released>(vigia_proto::paths::RELEASE, &r, Duration::from_secs(10))
             .await
         {
-            Ok(_) => tracing::info!("released daemon {index}: {}", r.reason),
-            Err(e) => tracing::warn!("cannot release daemon {index}: {e}"),
+            Ok(_) => tracing::info!("released: {}", r.reason),
+            Err(e) => tracing::warn!("cannot release ({}): {e}", r.reason),
         }
     }
     if let Some(asg) = resend {

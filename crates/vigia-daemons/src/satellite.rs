@@ -169,6 +169,8 @@ struct LinkTasks {
     url: String,
     config: watch::Sender<LinkConfig>,
     tasks: Vec<JoinHandle<()>>,
+    /// Results not yet acknowledged: they follow the part to whoever runs it next.
+    pending: Arc<Pending>,
 }
 
 impl Drop for LinkTasks {
@@ -241,14 +243,28 @@ impl Satellite {
                     let _ = existing.config.send(config);
                     keep.insert(link.name.clone(), existing);
                 }
-                _ => {
+                Some(moved) => {
+                    // The part moved to another scheduler (a take-over or a give-back): the
+                    // results of checks the old one handed out go to the new one.
+                    tracing::info!(
+                        "{} {name}: scheduler {} now runs at {} ({} result(s) follow)",
+                        self.state.options.role.name(),
+                        link.name,
+                        link.url,
+                        moved.pending.len()
+                    );
+                    let pending = moved.pending.clone();
+                    drop(moved);
+                    keep.insert(link.name.clone(), self.start_link(config, pending));
+                }
+                None => {
                     tracing::info!(
                         "{} {name}: working for scheduler {} at {}",
                         self.state.options.role.name(),
                         link.name,
                         link.url
                     );
-                    keep.insert(link.name.clone(), self.start_link(config));
+                    keep.insert(link.name.clone(), self.start_link(config, Arc::new(Pending::default())));
                 }
             }
         }
@@ -261,15 +277,15 @@ impl Satellite {
         inner.links = keep;
     }
 
-    fn start_link(self: &Arc<Self>, config: LinkConfig) -> LinkTasks {
+    fn start_link(self: &Arc<Self>, config: LinkConfig, pending: Arc<Pending>) -> LinkTasks {
         let url = config.link.url.clone();
         let (tx, rx) = watch::channel(config);
-        let pending = Arc::new(Pending::default());
         let fetcher = tokio::spawn(fetch_loop(self.clone(), rx.clone(), pending.clone()));
-        let sender = tokio::spawn(send_loop(self.clone(), rx, pending));
+        let sender = tokio::spawn(send_loop(self.clone(), rx, pending.clone()));
         LinkTasks {
             url,
             config: tx,
+            pending,
             tasks: vec![fetcher, sender],
         }
     }

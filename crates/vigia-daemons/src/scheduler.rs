@@ -372,6 +372,23 @@ impl ActionQueue {
     }
 
     /// Actions waiting for a worker, of a class.
+    /// Whether `wire_id` was numbered by another engine (another scheduler's, or this
+    /// process's before a new assignment).
+    pub fn is_foreign(&self, wire_id: u64) -> bool {
+        wire_id >> ID_BITS != self.prefix
+    }
+
+    /// This queue's check for `item`, handed out or not, taken as answered by a result another
+    /// scheduler's check produced (see `results`).
+    pub fn adopt(&mut self, item: Item) -> Option<Finished> {
+        let wire = self
+            .entries
+            .iter()
+            .find(|(_, e)| e.class == ActionClass::Checks && e.action.item == item)
+            .map(|(id, _)| *id)?;
+        self.finish(wire)
+    }
+
     /// How long until the next held check may start (`None`: none held).
     pub fn next_held(&self) -> Option<Duration> {
         self.held
@@ -1210,7 +1227,15 @@ async fn results(
     core.pump(now, &sched.signals);
     let mut accepted = 0;
     for r in batch.results {
-        let Some(done) = core.queue.finish(r.action) else {
+        let done = match core.queue.finish(r.action) {
+            Some(done) => Some(done),
+            // A check another scheduler handed out before this one took the part over (or
+            // back): it answers this scheduler's own check of the item, queued or handed out,
+            // so the item gets one result, not two.
+            None if core.queue.is_foreign(r.action) => core.queue.adopt(r.item),
+            None => None,
+        };
+        let Some(done) = done else {
             tracing::debug!(
                 "result for action {} from {}: unknown or already done, ignored",
                 r.action,
@@ -1511,6 +1536,21 @@ mod tests {
             q.take(ActionClass::Checks, &untagged(), 100, "p", Instant::now()).len(),
             1
         );
+    }
+
+    #[test]
+    fn a_result_of_another_schedulers_check_answers_this_ones() {
+        let mut q = ActionQueue::new(Duration::from_secs(5));
+        q.new_engine(7);
+        q.push(check(3, 1, None, None));
+        let ours = (7 << ID_BITS) | 3;
+        assert!(!q.is_foreign(ours));
+        let theirs = (9 << ID_BITS) | 3;
+        assert!(q.is_foreign(theirs));
+        let done = q.adopt(Item::Service(ServiceId(1))).expect("our check of the item");
+        assert_eq!(done.engine_id, 3);
+        assert!(q.adopt(Item::Service(ServiceId(1))).is_none(), "one result per check");
+        assert!(q.finish(ours).is_none(), "our own result for it comes too late");
     }
 
     #[test]

@@ -471,6 +471,7 @@ async fn send_loop(sat: Arc<Satellite>, mut rx: watch::Receiver<LinkConfig>, pen
             worker: sat.state.name(),
             generation: cfg.link.generation,
             results: batch,
+            class: Some(sat.class),
         };
         let what = format!("sending {} result(s) to scheduler {}", ids.len(), cfg.link.name);
         match cfg

@@ -1232,7 +1232,9 @@ async fn results(
             // A check another scheduler handed out before this one took the part over (or
             // back): it answers this scheduler's own check of the item, queued or handed out,
             // so the item gets one result, not two.
-            None if core.queue.is_foreign(r.action) => core.queue.adopt(r.item),
+            None if batch.class == Some(ActionClass::Checks) && core.queue.is_foreign(r.action) => {
+                core.queue.adopt(r.item)
+            }
             None => None,
         };
         let Some(done) = done else {

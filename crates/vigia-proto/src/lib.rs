@@ -286,6 +286,10 @@ pub struct ResultBatch {
     pub worker: String,
     pub generation: u64,
     pub results: Vec<CheckResult>,
+    /// What the worker runs: only check results may answer another scheduler's check of the
+    /// same item after the part moved.
+    #[serde(default)]
+    pub class: Option<ActionClass>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

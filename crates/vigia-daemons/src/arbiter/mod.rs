@@ -552,9 +552,14 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
         }
     }
     if let Some(asg) = resend {
-        // A whole configuration can be large: give the daemon time to take it.
+        // A scheduler's holds the whole configuration: give it time to take it. Others are
+        // small: a daemon that does not take one quickly gets it again next round.
+        let patience = match asg.work {
+            Work::Scheduler(_) => Duration::from_secs(60),
+            _ => Duration::from_secs(10),
+        };
         match link
-            .post::<_, AssignAck>(vigia_proto::paths::ASSIGN, &asg, Duration::from_secs(60))
+            .post::<_, AssignAck>(vigia_proto::paths::ASSIGN, &asg, patience)
             .await
         {
             Ok(ack) if ack.accepted => {
@@ -753,7 +758,11 @@ async fn failover(shared: &Shared, secret: &Option<String>) {
 /// after every round, fail-over and fail-back.
 async fn watch(shared: Shared, secret: Option<String>) {
     let mut links: BTreeMap<String, Link> = BTreeMap::new();
+    // Checks still running, by daemon: a slow one (a large assignment) does not hold up the
+    // others' checks, nor fail-over, and is not started twice.
+    let mut running: BTreeMap<usize, tokio::task::JoinHandle<()>> = BTreeMap::new();
     loop {
+        running.retain(|_, h| !h.is_finished());
         if !shared.lock().await.active {
             // A waiting spare arbiter commands nobody.
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -778,24 +787,33 @@ async fn watch(shared: Shared, secret: Option<String>) {
                 if d.checked[i].is_some_and(|t| now.duration_since(t) < every) && !waiting_for_work && !suspect {
                     continue;
                 }
+                if running.contains_key(&i) {
+                    continue;
+                }
                 d.checked[i] = Some(now);
                 due.push((i, url(dl), Duration::from_secs(u64::from(dl.timeout.max(1)))));
             }
             due
         };
-        let mut checks = Vec::new();
+        let mut started = Vec::new();
         for (i, base, timeout) in targets {
             let link = links
                 .entry(base.clone())
                 .or_insert_with(|| Link::new(base, secret.clone()))
                 .clone();
             let shared = shared.clone();
-            checks.push(tokio::spawn(
-                async move { check_daemon(&shared, i, link, timeout).await },
-            ));
+            running.insert(
+                i,
+                tokio::spawn(async move { check_daemon(&shared, i, link, timeout).await }),
+            );
+            started.push(i);
         }
-        for c in checks {
-            let _ = c.await;
+        // The round's verdicts, as far as they come within the health-check timeout.
+        let until = tokio::time::Instant::now() + Duration::from_millis(1500);
+        while tokio::time::Instant::now() < until
+            && started.iter().any(|i| running.get(i).is_some_and(|h| !h.is_finished()))
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         failover(&shared, &secret).await;
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -572,6 +572,14 @@ impl Core {
     }
 
     /// Broks into the ring, log lines to the monitoring log.
+    /// Stops running the part: the engine goes (returned, for its final state) and so does
+    /// every action it decided, handed out or not.
+    fn stop_running(&mut self) -> Option<Running> {
+        self.queue = ActionQueue::new(RETURN_MARGIN);
+        self.fenced = false;
+        self.running.take()
+    }
+
     fn collect(&mut self, signals: &Signals) {
         let Some(run) = self.running.as_mut() else { return };
         for line in run.engine.drain_log() {
@@ -984,9 +992,7 @@ async fn revalidate(sched: Arc<Scheduler>) {
         }
         Some(Validity::Stale) | Some(Validity::NotLeading) => {
             // Replaced while frozen: whatever this engine decided must not run.
-            core.running = None;
-            core.queue = ActionQueue::new(RETURN_MARGIN);
-            core.fenced = false;
+            core.stop_running();
             tracing::warn!("scheduler {name}: another scheduler runs this part now: stopped, waiting");
             sched.signals.actions.notify_waiters();
         }
@@ -1155,9 +1161,7 @@ async fn release(State(sched): State<Arc<Scheduler>>, Json(r): Json<Release>) ->
     let state = {
         let mut core = sched.core.lock().await;
         core.pump(daemon::now(), &sched.signals);
-        let state = core.running.take().map(|run| Box::new(run.engine.snapshot()));
-        core.queue = ActionQueue::new(RETURN_MARGIN);
-        state
+        core.stop_running().map(|run| Box::new(run.engine.snapshot()))
     };
     // Its copy for the spares is over too: the next active scheduler streams again.
     sched.standbys.lock().await.set(&[], None);

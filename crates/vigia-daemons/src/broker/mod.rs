@@ -221,10 +221,15 @@ impl Broker {
         }
     }
 
-    async fn stop(&self) {
-        for (_, p) in std::mem::take(&mut *lock(&self.pullers)) {
+    /// Stops pulling broks from every scheduler.
+    fn stop_pulling(pullers: &mut BTreeMap<String, Puller>) {
+        for (_, p) in std::mem::take(pullers) {
             p.handle.abort();
         }
+    }
+
+    async fn stop(&self) {
+        Broker::stop_pulling(&mut lock(&self.pullers));
         let writer = lock(&self.log).take();
         if let Some(writer) = writer {
             drop(writer.tx);
@@ -389,9 +394,7 @@ async fn release(
 ) -> Result<Json<vigia_proto::Released>, ApiError> {
     let mut pullers = lock(&broker.pullers);
     broker.state.release(&r)?;
-    for (_, p) in std::mem::take(&mut *pullers) {
-        p.handle.abort();
-    }
+    Broker::stop_pulling(&mut pullers);
     tracing::info!("broker {}: released ({}): waiting", broker.state.name(), r.reason);
     Ok(Json(vigia_proto::Released { state: None }))
 }

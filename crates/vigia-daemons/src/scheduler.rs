@@ -16,8 +16,8 @@
 //! Every engine call is short except building an engine (done outside the lock) and swapping
 //! one in (done under the lock on a blocking thread, so the old engine's last results are in
 //! the snapshot the new one starts from).
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,8 +31,9 @@ use vigia_config::model::{Config, HostId};
 use vigia_engine::brok::{Brok, BrokBody};
 use vigia_engine::{Action, ActionKind, CheckResult, Engine, Item};
 use vigia_proto::{
-    paths, ActionClass, AssignAck, Assignment, BrokBatch, BrokRequest, CommandBatch, CommandOutcome, FetchRequest,
-    FetchResponse, Release, Released, ResultAck, ResultBatch, Stale, StandbyAck, StandbyLink, StandbySync, Work,
+    paths, ActionClass, AssignAck, Assignment, BrokBatch, BrokRequest, CommandBatch, CommandOutcome, CommandsApplied,
+    FetchRequest, FetchResponse, Release, Released, ResultAck, ResultBatch, Stale, StandbyAck, StandbyLink,
+    StandbySync, Work, CONFIRM_WAIT,
 };
 
 use crate::daemon::{self, ApiError, DaemonOptions, DaemonState};
@@ -97,6 +98,8 @@ pub async fn run_until(
         stop: stop_rx.clone(),
         copies: StandbyStore::default(),
         standbys: Mutex::new(Standbys::default()),
+        streaming: AtomicBool::new(false),
+        synced: watch::Sender::new(BTreeMap::new()),
         last_turn: AtomicU64::new(0),
         epoch: Instant::now(),
     });
@@ -509,6 +512,11 @@ struct Scheduler {
     copies: StandbyStore,
     /// As the active scheduler: the spares it keeps in sync.
     standbys: Mutex<Standbys>,
+    /// Whether there are spares to keep in sync (read without waiting on a sync in progress).
+    streaming: AtomicBool,
+    /// Per command source, the highest batch number every spare holds: what a receiver may
+    /// delete from its queue (see [`CommandsApplied`]).
+    synced: watch::Sender<BTreeMap<String, u64>>,
     /// When the scheduling loop last turned (milliseconds since `epoch`, a monotonic clock that
     /// keeps counting while the process is stopped).
     last_turn: AtomicU64,
@@ -523,6 +531,8 @@ struct Signals {
     broks: Notify,
     /// Something may have moved the next event earlier (wakes the scheduling loop).
     wake: Notify,
+    /// A receiver waits for its commands to reach the spares (wakes the sync loop).
+    sync: Notify,
 }
 
 struct Core {
@@ -809,7 +819,12 @@ impl Scheduler {
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("installing the engine: {e}")))?;
         // This process runs the part now: its copy is its engine; spares need a new snapshot.
         self.copies.forget(&home_key);
-        self.standbys.lock().await.restart();
+        {
+            let mut standbys = self.standbys.lock().await;
+            standbys.restart();
+            // Nothing of the new engine is known to be on the spares yet.
+            self.synced.send_replace(BTreeMap::new());
+        }
         let hosts_count = hosts.len();
         tracing::info!(
             "scheduler {}: running {hosts_count} hosts ({message}) in {:.2}s",
@@ -834,22 +849,29 @@ impl Scheduler {
     }
 
     async fn set_standbys(&self, links: &[StandbyLink]) {
-        self.standbys.lock().await.set(links, self.state.outgoing_secret());
+        let mut standbys = self.standbys.lock().await;
+        standbys.set(links, self.state.outgoing_secret());
+        self.streaming.store(!standbys.is_empty(), Ordering::Release);
     }
 
     /// Sends what changed since the last step to every spare; true when all have it (or there
-    /// is none). One step at a time: a command's answer waits for the step that carries it.
+    /// is none). One step at a time; the command marks the step carries are then published as
+    /// synced (also when a spare failed: a dead spare must not hold receivers' queues forever;
+    /// it gets a snapshot when it is back).
     async fn sync_standbys(&self) -> bool {
         let mut standbys = self.standbys.lock().await;
-        let step = {
+        let (step, marks) = {
             let mut core = self.core.lock().await;
             let Some(run) = core.running.as_mut() else { return true };
             let changes = run.engine.drain_retention_changes();
+            let marks: Vec<(String, u64)> = run.engine.command_marks().map(|(s, n)| (s.to_string(), n)).collect();
             if standbys.is_empty() {
+                drop(core);
+                self.publish_synced(marks);
                 return true;
             }
             let snapshot = standbys.wants_snapshot().then(|| run.engine.snapshot());
-            Step {
+            let step = Step {
                 home: run.home.clone(),
                 source: self.state.name(),
                 source_running_id: self.state.running_id.clone(),
@@ -857,9 +879,27 @@ impl Scheduler {
                 part_hash: run.part_hash.clone(),
                 changes,
                 snapshot,
-            }
+            };
+            (step, marks)
         };
-        standbys.sync(step).await
+        let all = standbys.sync(step).await;
+        self.publish_synced(marks);
+        all
+    }
+
+    /// Raises the synced marks (they only grow) and wakes the receivers waiting on them.
+    fn publish_synced(&self, marks: Vec<(String, u64)>) {
+        self.synced.send_if_modified(|synced| {
+            let mut raised = false;
+            for (source, n) in marks {
+                let at = synced.entry(source).or_insert(0);
+                if n > *at {
+                    *at = n;
+                    raised = true;
+                }
+            }
+            raised
+        });
     }
 
     async fn load_retention(&self) -> Option<vigia_engine::retention::Retention> {
@@ -1005,13 +1045,16 @@ async fn revalidate(sched: Arc<Scheduler>) {
     }
 }
 
-/// Streams the engine's changes to the waiting spares every [`crate::standby::SYNC_EVERY`].
+/// Streams the engine's changes to the waiting spares every [`crate::standby::SYNC_EVERY`],
+/// or at once when a receiver waits for its commands to be on the spares. Changes accumulate
+/// while a step is under way and go in the next one (an item changed ten times is sent once).
 async fn sync_loop(sched: Arc<Scheduler>, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(crate::standby::SYNC_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = tick.tick() => {}
+            _ = sched.signals.sync.notified() => {}
             _ = stopped(&mut stop) => return,
         }
         sched.sync_standbys().await;
@@ -1370,10 +1413,13 @@ fn initial_status(core: &mut Core, signals: &Signals) -> Vec<Brok> {
     initial
 }
 
+/// Applies a receiver's commands and answers at once: how far the source's batches are applied
+/// and how far the spares hold them (see [`CommandsApplied`]). A numbered batch with no command
+/// waits (at most [`CONFIRM_WAIT`]) until the spares hold everything applied from its source.
 async fn commands(
     State(sched): State<Arc<Scheduler>>,
     Json(batch): Json<CommandBatch>,
-) -> Result<Json<Vec<CommandOutcome>>, ApiError> {
+) -> Result<Json<CommandsApplied>, ApiError> {
     let mut core = sched.core.lock().await;
     if core.running.is_none() {
         return Err(no_configuration());
@@ -1381,11 +1427,12 @@ async fn commands(
     let now = daemon::now();
     core.pump(now, &sched.signals);
     let mut outcomes = Vec::with_capacity(batch.commands.len());
+    let source = batch
+        .source
+        .as_deref()
+        .filter(|_| batch.batches.len() == batch.commands.len());
+    let mut applied = 0;
     if let Some(run) = core.running.as_mut() {
-        let source = batch
-            .source
-            .as_deref()
-            .filter(|_| batch.batches.len() == batch.commands.len());
         let mark = source.map_or(0, |s| run.engine.command_mark(s));
         let mut applied_up_to = mark;
         for (i, line) in batch.commands.iter().enumerate() {
@@ -1423,17 +1470,41 @@ async fn commands(
         }
         if let Some(s) = source {
             run.engine.set_command_mark(s, applied_up_to);
+            applied = run.engine.command_mark(s);
         }
     }
     core.pump(now, &sched.signals);
     sched.signals.wake.notify_one();
     drop(core);
-    // Accepted only once the waiting spares have it (a spare that does not answer in time is
-    // skipped and gets a snapshot at the next step: monitoring does not wait on it).
-    if !sched.sync_standbys().await {
-        tracing::debug!("external commands applied; a standby did not confirm them in time");
+    let Some(source) = source else {
+        return Ok(Json(CommandsApplied {
+            outcomes,
+            applied: 0,
+            synced: 0,
+        }));
+    };
+    if !sched.streaming.load(Ordering::Acquire) {
+        // No spare: applied is as safe as it gets.
+        return Ok(Json(CommandsApplied {
+            outcomes,
+            applied,
+            synced: applied,
+        }));
     }
-    Ok(Json(outcomes))
+    let synced_now = |m: &BTreeMap<String, u64>| m.get(source).copied().unwrap_or(0);
+    if batch.commands.is_empty() {
+        let mut synced = sched.synced.subscribe();
+        if synced_now(&synced.borrow_and_update()) < applied {
+            sched.signals.sync.notify_one();
+            let _ = tokio::time::timeout(CONFIRM_WAIT, synced.wait_for(|m| synced_now(m) >= applied)).await;
+        }
+    }
+    let synced = synced_now(&sched.synced.borrow());
+    Ok(Json(CommandsApplied {
+        outcomes,
+        applied,
+        synced,
+    }))
 }
 
 #[cfg(test)]

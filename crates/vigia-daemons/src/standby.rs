@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use vigia_config::model::{Config, HostId};
-use vigia_engine::retention::Retention;
+use vigia_engine::retention::{ChangeLog, Retention};
 use vigia_engine::{Engine, RetentionChange};
 use vigia_proto::{paths, StandbyAck, StandbyLink, StandbySync};
 
@@ -44,7 +44,7 @@ pub struct StandbyCopy {
     pub generation: u64,
     pub seq: u64,
     pub snapshot: Retention,
-    pub changes: Vec<RetentionChange>,
+    pub changes: ChangeLog,
 }
 
 /// The spare's side: copies by home scheduler name.
@@ -72,7 +72,7 @@ impl StandbyStore {
                     generation: sync.generation,
                     seq: sync.seq,
                     snapshot: *snapshot,
-                    changes: sync.changes,
+                    changes: sync.changes.into_iter().collect(),
                 },
             );
             return StandbyAck {
@@ -136,7 +136,7 @@ pub fn merged(config: Arc<Config>, hosts: &[HostId], copy: StandbyCopy, now: i64
     let mut mirror = Engine::new(config, Some(hosts), now, jiff::tz::TimeZone::system(), 0);
     mirror.set_retention_tracking(false);
     mirror.restore(copy.snapshot)?;
-    mirror.apply_retention_changes(copy.changes)?;
+    mirror.apply_retention_changes(copy.changes.into_changes())?;
     Ok(mirror.snapshot())
 }
 
@@ -377,7 +377,8 @@ mod tests {
         assert!(store.apply(step(4, false, "a")).need_snapshot);
         assert!(store.apply(step(3, false, "b")).need_snapshot);
         let copy = store.get("s1").expect("copy");
-        assert_eq!((copy.seq, copy.changes.len()), (2, 2));
+        // The clock of step 2 replaced the one of step 1.
+        assert_eq!((copy.seq, copy.changes.len()), (2, 1));
         // A snapshot replaces the list.
         store.apply(step(1, true, "b"));
         assert_eq!(store.get("s1").map(|c| c.changes.len()), Some(1));

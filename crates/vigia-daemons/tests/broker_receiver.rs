@@ -23,7 +23,8 @@ use vigia_daemons::{broker, receiver};
 use vigia_engine::brok::{Brok, BrokBody, BROK_VERSION};
 use vigia_engine::status::{Item, StateType, Status, Switches};
 use vigia_proto::{
-    Assignment, BrokBatch, BrokRequest, BrokerWork, CommandBatch, CommandOutcome, ReceiverWork, SchedulerLink, Work,
+    Assignment, BrokBatch, BrokRequest, BrokerWork, CommandBatch, CommandOutcome, CommandsApplied, ReceiverWork,
+    SchedulerLink, Work,
 };
 
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -149,17 +150,23 @@ async fn fake_broks(State(fake): State<Fake>, Json(req): Json<BrokRequest>) -> J
     }
 }
 
-async fn fake_commands(State(fake): State<Fake>, Json(batch): Json<CommandBatch>) -> Json<Vec<CommandOutcome>> {
+/// Applies everything, and has no spare: what it applied is safe at once.
+async fn fake_commands(State(fake): State<Fake>, Json(batch): Json<CommandBatch>) -> Json<CommandsApplied> {
     let n = batch.commands.len();
+    let last = batch.batches.iter().copied().max().unwrap_or(0);
     fake.script().commands.extend(batch.commands);
-    Json(vec![
-        CommandOutcome {
-            ok: true,
-            error: None,
-            not_mine: false,
-        };
-        n
-    ])
+    Json(CommandsApplied {
+        outcomes: vec![
+            CommandOutcome {
+                ok: true,
+                error: None,
+                not_mine: false,
+            };
+            n
+        ],
+        applied: last,
+        synced: last,
+    })
 }
 
 /// Serves the fake on `addr` (port 0: any) until the returned sender is used or dropped.

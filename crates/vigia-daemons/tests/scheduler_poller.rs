@@ -13,7 +13,7 @@ use vigia_daemons::link::{Link, LinkError};
 use vigia_engine::brok::{Brok, BrokBody};
 use vigia_engine::{Item, StateType};
 use vigia_proto::{
-    paths, ActionClass, AssignAck, Assignment, BrokBatch, BrokRequest, CommandBatch, CommandOutcome, FetchRequest,
+    paths, ActionClass, AssignAck, Assignment, BrokBatch, BrokRequest, CommandBatch, CommandsApplied, FetchRequest,
     Identity, SatelliteWork, SchedulerLink, SchedulerWork, Stale, Work,
 };
 
@@ -341,11 +341,12 @@ async fn check_goes_soft_then_hard_and_the_reactionner_notifies() {
         ],
         ..Default::default()
     };
-    let outcomes: Vec<CommandOutcome> = sched
+    let applied: CommandsApplied = sched
         .link()
         .post(paths::COMMANDS, &batch, HTTP)
         .await
         .expect("commands");
+    let outcomes = applied.outcomes;
     assert_eq!(outcomes.len(), 3);
     assert!(outcomes[0].ok, "{:?}", outcomes[0]);
     assert!(!outcomes[1].ok && outcomes[1].not_mine, "{:?}", outcomes[1]);
@@ -425,11 +426,12 @@ async fn a_restarted_scheduler_resumes_from_its_retention_file() {
         ],
         ..Default::default()
     };
-    let outcomes: Vec<CommandOutcome> = sched
+    let applied: CommandsApplied = sched
         .link()
         .post(paths::COMMANDS, &commands, HTTP)
         .await
         .expect("commands");
+    let outcomes = applied.outcomes;
     assert!(outcomes.iter().all(|o| o.ok), "{outcomes:?}");
     sched.stop().await;
 

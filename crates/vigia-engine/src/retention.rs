@@ -7,6 +7,8 @@
 //! [`RetentionChange`]s; applied in order to an engine that holds an earlier snapshot
 //! ([`Engine::apply_retention_changes`]), they make its snapshot equal to the source's. The HA
 //! layer streams them to a standby scheduler.
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::comments::Comment;
@@ -87,8 +89,110 @@ pub enum RetentionChange {
     },
 }
 
+/// What a change replaces: the changes with the same key before it no longer matter (an item's
+/// status, its overrides, the counters, the clock, a source's command mark are whole values).
+/// Comments and downtimes come and go by id: they have no key and are all kept.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum ChangeKey {
+    Status(ItemName),
+    Overrides(ItemName),
+    Globals,
+    Counters,
+    Clock,
+    Mark(String),
+}
+
+fn key_of(change: &RetentionChange) -> Option<ChangeKey> {
+    Some(match change {
+        RetentionChange::Status { item, .. } => ChangeKey::Status(item.clone()),
+        RetentionChange::Overrides { item, .. } => ChangeKey::Overrides(item.clone()),
+        RetentionChange::Globals { .. } => ChangeKey::Globals,
+        RetentionChange::Counters { .. } => ChangeKey::Counters,
+        RetentionChange::Clock { .. } => ChangeKey::Clock,
+        RetentionChange::CommandMark { source, .. } => ChangeKey::Mark(source.clone()),
+        RetentionChange::CommentAdded { .. }
+        | RetentionChange::CommentDeleted { .. }
+        | RetentionChange::Downtime { .. }
+        | RetentionChange::DowntimeDeleted { .. }
+        | RetentionChange::Snapshot { .. } => return None,
+    })
+}
+
+/// The changes after a snapshot, in order, without those a later change replaced: a spare's
+/// copy stays about as big as the part, however long the stream runs between snapshots (an
+/// item checked every second would otherwise add a status per second).
+#[derive(Clone, Debug, Default)]
+pub struct ChangeLog {
+    entries: Vec<Option<RetentionChange>>,
+    latest: HashMap<ChangeKey, usize>,
+    live: usize,
+}
+
+impl ChangeLog {
+    pub fn push(&mut self, change: RetentionChange) {
+        if matches!(change, RetentionChange::Snapshot { .. }) {
+            // Replaces everything before it.
+            self.entries.clear();
+            self.latest.clear();
+            self.live = 0;
+        } else if let Some(key) = key_of(&change) {
+            if let Some(old) = self.latest.insert(key, self.entries.len()) {
+                self.entries[old] = None;
+                self.live -= 1;
+            }
+        }
+        self.entries.push(Some(change));
+        self.live += 1;
+        if self.entries.len() > 2 * self.live + 1024 {
+            self.compact();
+        }
+    }
+
+    fn compact(&mut self) {
+        let entries = std::mem::take(&mut self.entries);
+        self.latest.clear();
+        for change in entries.into_iter().flatten() {
+            if let Some(key) = key_of(&change) {
+                self.latest.insert(key, self.entries.len());
+            }
+            self.entries.push(Some(change));
+        }
+    }
+
+    /// Changes kept.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// The kept changes, in order: replayed on the snapshot they give the same state as every
+    /// change would.
+    pub fn into_changes(self) -> Vec<RetentionChange> {
+        self.entries.into_iter().flatten().collect()
+    }
+}
+
+impl Extend<RetentionChange> for ChangeLog {
+    fn extend<I: IntoIterator<Item = RetentionChange>>(&mut self, changes: I) {
+        for change in changes {
+            self.push(change);
+        }
+    }
+}
+
+impl FromIterator<RetentionChange> for ChangeLog {
+    fn from_iter<I: IntoIterator<Item = RetentionChange>>(changes: I) -> Self {
+        let mut log = ChangeLog::default();
+        log.extend(changes);
+        log
+    }
+}
+
 /// An item by its names: host, and service description for a service.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ItemName {
     pub host: String,
     pub service: Option<String>,
@@ -157,6 +261,11 @@ impl Engine {
     /// be applied twice.
     pub fn command_mark(&self, source: &str) -> u64 {
         self.command_marks.get(source).copied().unwrap_or(0)
+    }
+
+    /// Every source's mark.
+    pub fn command_marks(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.command_marks.iter().map(|(s, n)| (s.as_str(), *n))
     }
 
     /// Records that `source`'s batches up to `seq` are applied (marks only grow).

@@ -324,10 +324,33 @@ pub struct CommandBatch {
     /// Who numbered them (a receiver's name), and per command the number of the batch it
     /// came in (numbers only grow): a scheduler applies each batch once, even when it is
     /// delivered again after a fail-over. Empty: not numbered, always applied.
+    ///
+    /// A numbered batch with no command asks how far the source's batches are safe: the
+    /// scheduler answers once the waiting spares hold everything it applied from the source
+    /// (or after [`CONFIRM_WAIT`]).
     #[serde(default)]
     pub source: Option<String>,
     #[serde(default)]
     pub batches: Vec<u64>,
+}
+
+/// How long a scheduler holds a confirmation request (an empty numbered [`CommandBatch`]).
+pub const CONFIRM_WAIT_MS: u64 = 2_000;
+/// [`CONFIRM_WAIT_MS`] as a duration.
+pub const CONFIRM_WAIT: std::time::Duration = std::time::Duration::from_millis(CONFIRM_WAIT_MS);
+
+/// `POST /v1/commands` answer: each command's outcome, and how far the source's batches are
+/// applied and safe. The scheduler answers as soon as it applied the commands; the receiver
+/// keeps a batch in its disk queue until `synced` covers it, and delivers again (to whoever
+/// runs the part then) every batch above `synced`: a scheduler that dies before its spares have
+/// a command loses nothing, and the command marks apply each batch once.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandsApplied {
+    pub outcomes: Vec<CommandOutcome>,
+    /// The source's highest batch number this scheduler's engine has applied.
+    pub applied: u64,
+    /// The source's highest batch number every waiting spare holds (with no spare: `applied`).
+    pub synced: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

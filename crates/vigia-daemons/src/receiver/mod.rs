@@ -10,7 +10,8 @@
 //! - the Nagios check-result spool folder `DATA/checkresults/` (see [`spool`]).
 //!
 //! Every command is first written to the disk queue (see [`queue`]), then delivered by one
-//! task per scheduler (`POST /v1/commands`), and removed only once the scheduler answered. A
+//! task per scheduler (`POST /v1/commands`), and removed only once the scheduler says its
+//! waiting spares hold it (see `Receiver::deliver_loop`). A
 //! scheduler that is down keeps its commands queued until it is back, across receiver restarts
 //! too; Alignak's receiver kept them in memory only. A scheduler answering `not_mine` for a
 //! command (its host moved) gets it routed again with the current map.
@@ -31,15 +32,18 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch, Notify};
-use vigia_proto::{paths, AssignAck, Assignment, CommandBatch, CommandOutcome, ReceiverWork, Work};
+use vigia_proto::{paths, AssignAck, Assignment, CommandBatch, CommandOutcome, CommandsApplied, ReceiverWork, Work};
 
 use crate::daemon::{self, ApiError, DaemonOptions, DaemonState};
 use crate::link::Link;
 use command::{parse_line, parse_text, route_all, targets, Line, LineError, Route};
-use queue::{DiskQueue, Target};
+use queue::{Batch, DiskQueue, Target};
 
 /// Commands sent to a scheduler per request (whole queued batches, so about this many).
 const MAX_DELIVERY: usize = 1000;
+/// Commands applied but not yet on the scheduler's spares, beyond which delivery waits for
+/// the spares.
+const MAX_PENDING: usize = 100_000;
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// How often the spool folder is looked at.
@@ -333,6 +337,13 @@ impl Receiver {
     }
 
     /// Sends one scheduler its queued commands, oldest first, until stopped.
+    ///
+    /// The next batch goes as soon as the scheduler applied the previous one; a batch leaves
+    /// the disk queue only when an answer says the scheduler's spares hold it (`synced`).
+    /// Until then it is *pending*: on a failed delivery, or a scheduler that did not apply it
+    /// (its engine was replaced), every pending batch is delivered again, and the scheduler's
+    /// command marks apply each batch once. So the spares' copy is not in line with every
+    /// batch, and a scheduler that dies before its spares have a command loses nothing.
     async fn deliver_loop(
         self: Arc<Self>,
         name: String,
@@ -343,20 +354,30 @@ impl Receiver {
         let target = Target::Scheduler(name.clone());
         let mut backoff = Duration::from_millis(250);
         let mut failing = false;
+        // Applied by the scheduler, not yet known to be on its spares: still on disk.
+        let mut pending: Vec<Batch> = Vec::new();
+        // Batches up to this number are pending or gone.
+        let mut sent_up_to = 0;
         loop {
             if *stop.borrow() {
                 return;
             }
-            let queue = self.queue.clone();
-            let t = target.clone();
-            let batches = match blocking(move || queue.batches(&t, MAX_DELIVERY)).await {
-                Ok(b) => b,
-                Err(e) => {
-                    tracing::error!("receiver: cannot read the queue of scheduler {name}: {e}");
-                    Vec::new()
+            let pending_lines: usize = pending.iter().map(|b| b.lines.len()).sum();
+            let batches = if pending_lines >= MAX_PENDING {
+                // Enough waits for the spares: ask how far they are before sending more.
+                Vec::new()
+            } else {
+                let queue = self.queue.clone();
+                let t = target.clone();
+                match blocking(move || queue.batches_after(&t, sent_up_to, MAX_DELIVERY)).await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        tracing::error!("receiver: cannot read the queue of scheduler {name}: {e}");
+                        Vec::new()
+                    }
                 }
             };
-            if batches.is_empty() {
+            if batches.is_empty() && pending.is_empty() {
                 tokio::select! {
                     _ = notify.notified() => {}
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -364,12 +385,14 @@ impl Receiver {
                 }
                 continue;
             }
+            // No batch: a confirmation request, which the scheduler holds until its spares
+            // have what it applied (or `CONFIRM_WAIT`).
             let commands: Vec<String> = batches.iter().flat_map(|b| b.lines.iter().cloned()).collect();
             let numbers: Vec<u64> = batches.iter().flat_map(|b| b.lines.iter().map(|_| b.id)).collect();
             // Not cancelled by a stop: a request cut off after the scheduler applied it would
             // deliver the commands twice.
             let answer = link
-                .post::<_, Vec<CommandOutcome>>(
+                .post::<_, CommandsApplied>(
                     paths::COMMANDS,
                     &CommandBatch {
                         commands: commands.clone(),
@@ -380,26 +403,57 @@ impl Receiver {
                 )
                 .await;
             match answer {
-                Ok(outcomes) => {
+                Ok(answer) => {
                     if failing {
                         tracing::info!("receiver: scheduler {name} is back: delivering its queued commands");
                         failing = false;
                     }
                     backoff = Duration::from_millis(250);
-                    self.handle_outcomes(&name, &commands, outcomes).await;
-                    let queue = self.queue.clone();
-                    if let Err(e) = blocking(move || queue.remove(&batches)).await {
-                        tracing::error!("receiver: delivered commands for {name} not removed from the queue ({e}): they may be delivered again");
+                    let asked_only = batches.is_empty();
+                    self.handle_outcomes(&name, &commands, answer.outcomes).await;
+                    if let Some(last) = batches.last() {
+                        sent_up_to = sent_up_to.max(last.id);
+                    }
+                    pending.extend(batches);
+                    let before = pending.len();
+                    let (safe, rest): (Vec<Batch>, Vec<Batch>) =
+                        pending.into_iter().partition(|b| b.id <= answer.synced);
+                    pending = rest;
+                    if pending.iter().any(|b| b.id > answer.applied) {
+                        // Not applied by the engine answering (it replaced the one that had
+                        // them): delivered again from the oldest.
+                        tracing::info!(
+                            "receiver: scheduler {name} no longer has {} delivered batch(es): delivering them again",
+                            pending.iter().filter(|b| b.id > answer.applied).count()
+                        );
+                        pending.retain(|b| b.id <= answer.applied);
+                        sent_up_to = answer.applied;
+                    }
+                    if !safe.is_empty() {
+                        let queue = self.queue.clone();
+                        if let Err(e) = blocking(move || queue.remove(&safe)).await {
+                            tracing::error!("receiver: delivered commands for {name} not removed from the queue ({e}): they may be delivered again");
+                        }
+                    }
+                    if asked_only && pending.len() == before {
+                        // The spares did not move within the scheduler's wait: do not spin.
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                            _ = stop.changed() => return,
+                        }
                     }
                 }
                 Err(e) => {
                     if !failing {
                         tracing::warn!(
                             "receiver: cannot deliver to scheduler {name} ({e}): {} command(s) stay queued",
-                            commands.len()
+                            commands.len() + pending_lines
                         );
                         failing = true;
                     }
+                    // Whether it applied them is unknown: everything still queued goes again.
+                    pending.clear();
+                    sent_up_to = 0;
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
                         _ = stop.changed() => return,

@@ -174,9 +174,18 @@ impl DiskQueue {
     /// The oldest batches of a target, whole, up to about `max_lines` lines (at least one batch
     /// when there is one).
     pub fn batches(&self, target: &Target, max_lines: usize) -> io::Result<Vec<Batch>> {
+        self.batches_after(target, 0, max_lines)
+    }
+
+    /// As [`DiskQueue::batches`], from the first batch numbered above `after` (those up to it
+    /// are delivered and wait for their scheduler's spares).
+    pub fn batches_after(&self, target: &Target, after: u64, max_lines: usize) -> io::Result<Vec<Batch>> {
         let mut out = Vec::new();
         let mut count = 0;
         for (id, path) in batch_files(&self.dir(target))? {
+            if id <= after {
+                continue;
+            }
             if !out.is_empty() && count >= max_lines {
                 break;
             }
@@ -310,6 +319,13 @@ mod tests {
         assert_eq!(q.batches(&s("s1"), 1).unwrap().len(), 1);
         assert_eq!(q.batches(&s("s1"), 2).unwrap().len(), 1);
         assert_eq!(q.batches(&s("s1"), 3).unwrap().len(), 2);
+        let all = q.batches(&s("s1"), 100).unwrap();
+        let after_first = q.batches_after(&s("s1"), all[0].id, 100).unwrap();
+        assert_eq!(after_first, all[1..].to_vec());
+        assert!(q
+            .batches_after(&s("s1"), all[all.len() - 1].id, 100)
+            .unwrap()
+            .is_empty());
         q.remove(&b[..2]).unwrap();
         let q = DiskQueue::open(dir.path()).unwrap();
         assert_eq!(q.batches(&s("s1"), 100).unwrap()[0].lines, lines(&["[5] F"]));

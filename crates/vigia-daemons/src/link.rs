@@ -1,4 +1,4 @@
-//! Calling another daemon: typed JSON requests with the shared secret and a timeout.
+//! Calling another daemon: typed JSON requests (and one encoded body, the state stream) with the shared secret and a timeout.
 //!
 //! Errors say what failed so the caller can tell a refused connection (the daemon is down:
 //! counts at once) from a timeout (maybe slow: counts as one failed attempt) and from a refusal
@@ -69,6 +69,22 @@ impl Link {
     ) -> Result<R, LinkError> {
         self.send(self.http.post(self.url(path)).json(body), path, timeout)
             .await
+    }
+
+    /// A body already encoded (`content_type`); the answer in JSON.
+    pub async fn post_encoded<R: DeserializeOwned>(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<R, LinkError> {
+        let request = self
+            .http
+            .post(self.url(path))
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
+        self.send(request, path, timeout).await
     }
 
     fn url(&self, path: &str) -> String {

@@ -1168,10 +1168,8 @@ struct PartInfo {
 }
 
 /// A waiting spare takes one step of an active scheduler's state stream.
-async fn standby(
-    State(sched): State<Arc<Scheduler>>,
-    Json(step): Json<StandbySync>,
-) -> Result<Json<StandbyAck>, ApiError> {
+async fn standby(State(sched): State<Arc<Scheduler>>, body: axum::body::Bytes) -> Result<Json<StandbyAck>, ApiError> {
+    let step = StandbySync::decode(&body).map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?;
     let running_it = sched
         .core
         .lock()

@@ -9,10 +9,14 @@
 //! list stays short. At take-over the spare replays the changes on the snapshot in a mirror
 //! engine ([`merged`]) and starts its running engine from the result.
 //!
+//! A spare folds what it keeps ([`ChangeLog`]): an item's newer status replaces the older one,
+//! so its copy stays the size of the part however long the stream runs between snapshots.
+//!
 //! Unlike Alignak, whose spare started from the master's last retention save (hourly, and not
 //! found at all when the spare had another name: architecture notes §5.1.8), nothing the active
-//! scheduler accepted is missing: an external command is answered only after every reachable
-//! spare has it ([`Standbys::sync`] is called before the answer).
+//! scheduler accepted is missing: after each step the scheduler publishes the command marks the
+//! step carried, and a receiver removes a command from its disk queue only once they cover it
+//! (what the master applied and its spares never got is delivered again to the spare).
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,9 +24,9 @@ use std::time::{Duration, Instant};
 use vigia_config::model::{Config, HostId};
 use vigia_engine::retention::{ChangeLog, Retention};
 use vigia_engine::{Engine, RetentionChange};
-use vigia_proto::{paths, StandbyAck, StandbyLink, StandbySync};
+use vigia_proto::{paths, StandbyAck, StandbyLink, StandbySync, STANDBY_CONTENT_TYPE};
 
-use crate::link::Link;
+use crate::link::{Link, LinkError};
 
 /// A fresh snapshot at least this often, so a spare's change list stays short.
 pub const SNAPSHOT_EVERY: Duration = Duration::from_secs(30);
@@ -140,7 +144,7 @@ pub fn merged(config: Arc<Config>, hosts: &[HostId], copy: StandbyCopy, now: i64
     Ok(mirror.snapshot())
 }
 
-/// A [`StandbySync`] by reference: the same JSON, with no copy of the changes (or of the
+/// A [`StandbySync`] by reference: the same encoding, with no copy of the changes (or of the
 /// snapshot) per spare: a step after a batch of 10,000 passive results holds 10,000 statuses.
 #[derive(serde::Serialize)]
 struct StandbySyncRef<'a> {
@@ -257,7 +261,12 @@ impl Standbys {
                         snapshot: step.snapshot.as_ref(),
                         changes: if full { &[] } else { &step.changes },
                     };
-                    link.post::<_, StandbyAck>(paths::STANDBY, &body, SYNC_TIMEOUT).await
+                    let bytes = postcard::to_allocvec(&body).map_err(|e| LinkError::Protocol {
+                        url: link.base.clone(),
+                        detail: format!("encoding a state-stream step: {e}"),
+                    })?;
+                    link.post_encoded::<StandbyAck>(paths::STANDBY, STANDBY_CONTENT_TYPE, bytes, SYNC_TIMEOUT)
+                        .await
                 }),
             )));
         }
@@ -329,7 +338,7 @@ mod tests {
     }
 
     #[test]
-    fn a_step_by_reference_is_the_same_json() {
+    fn a_step_by_reference_is_the_same_step() {
         for snapshot in [false, true] {
             let owned = step(7, snapshot, "a");
             let by_ref = StandbySyncRef {
@@ -342,10 +351,15 @@ mod tests {
                 snapshot: owned.snapshot.as_deref(),
                 changes: &owned.changes,
             };
-            assert_eq!(
-                serde_json::to_value(&by_ref).expect("json"),
-                serde_json::to_value(&owned).expect("json")
-            );
+            let bytes = postcard::to_allocvec(&by_ref).expect("encode");
+            assert_eq!(bytes, owned.encode().expect("encode"));
+            let back = StandbySync::decode(&bytes).expect("decode");
+            assert_eq!(back.changes, owned.changes);
+            assert_eq!(back.snapshot, owned.snapshot);
+            assert_eq!((back.home, back.seq), (owned.home, owned.seq));
+            // Not a step: refused, not misread.
+            assert!(StandbySync::decode(b"{\"home\": \"s1\"}").is_err());
+            assert!(StandbySync::decode(&bytes[..bytes.len() / 2]).is_err());
         }
     }
 

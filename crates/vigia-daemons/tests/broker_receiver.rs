@@ -42,6 +42,13 @@ struct Script {
     services: BTreeMap<u32, (String, String, Status)>,
     commands: Vec<String>,
     brokers_seen: Vec<String>,
+    /// The last batch number applied (the scheduler's command mark for the receiver).
+    mark: u64,
+    /// Spares that do not take the state stream: `synced` stays where it is.
+    spares_stuck: bool,
+    synced: u64,
+    /// Deliveries with no command (the receiver asking how far the spares are).
+    asks: usize,
 }
 
 impl Script {
@@ -150,11 +157,24 @@ async fn fake_broks(State(fake): State<Fake>, Json(req): Json<BrokRequest>) -> J
     }
 }
 
-/// Applies everything, and has no spare: what it applied is safe at once.
+/// Applies each numbered batch once, as a scheduler's command marks do; its spares hold what
+/// it applied unless the test holds them back.
 async fn fake_commands(State(fake): State<Fake>, Json(batch): Json<CommandBatch>) -> Json<CommandsApplied> {
+    let mut s = fake.script();
     let n = batch.commands.len();
-    let last = batch.batches.iter().copied().max().unwrap_or(0);
-    fake.script().commands.extend(batch.commands);
+    if n == 0 {
+        s.asks += 1;
+    }
+    let mark = s.mark;
+    for (line, number) in batch.commands.into_iter().zip(batch.batches) {
+        if number > mark {
+            s.commands.push(line);
+            s.mark = s.mark.max(number);
+        }
+    }
+    if !s.spares_stuck {
+        s.synced = s.mark;
+    }
     Json(CommandsApplied {
         outcomes: vec![
             CommandOutcome {
@@ -164,8 +184,8 @@ async fn fake_commands(State(fake): State<Fake>, Json(batch): Json<CommandBatch>
             };
             n
         ],
-        applied: last,
-        synced: last,
+        applied: s.mark,
+        synced: s.synced,
     })
 }
 
@@ -634,4 +654,83 @@ async fn broker_and_receiver_against_a_scripted_scheduler() {
     r.stop().await;
     fake_stop.send(()).unwrap();
     fake_task.await.unwrap();
+}
+
+/// A batch leaves the receiver's disk queue only once the scheduler says its spares hold it;
+/// a scheduler whose engine lost applied batches (a spare that took over without them) gets
+/// them again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receiver_keeps_a_batch_until_the_spares_hold_it() {
+    let http = reqwest::Client::new();
+    let receiver_dir = tempfile::tempdir().unwrap();
+    let fake = Fake {
+        script: Arc::new(Mutex::new(Script {
+            running_id: "run-1".into(),
+            spares_stuck: true,
+            ..Script::default()
+        })),
+    };
+    let (fake_addr, fake_stop, fake_task) = serve_fake(fake.clone(), "127.0.0.1:0".parse().unwrap()).await;
+    let r = start_receiver(&http, receiver_dir.path()).await;
+    assign(
+        &http,
+        &r.base,
+        "receiver-master",
+        Work::Receiver(ReceiverWork {
+            schedulers: vec![link(&format!("http://{fake_addr}"))],
+            host_owner: BTreeMap::from([("web1".to_string(), SCHEDULER.to_string())]),
+        }),
+    )
+    .await;
+
+    // Applied, not on the spares: still queued while the receiver keeps asking.
+    let (code, body) = post_text(&http, &r.base, "PROCESS_HOST_CHECK_RESULT;web1;0;first").await;
+    assert_eq!(code, 202, "{body}");
+    eventually("the first command applied and asked about twice", || async {
+        let s = fake.script();
+        (s.commands.len() == 1 && s.asks >= 2).then_some(())
+    })
+    .await;
+    assert_eq!(queued(&http, &r.base).await.unwrap().queued.get(SCHEDULER), Some(&1));
+    {
+        let s = fake.script();
+        assert!(s.synced < s.mark, "synced {} mark {}", s.synced, s.mark);
+    }
+    // A second command is not held up by the first one's wait.
+    let (code, body) = post_text(&http, &r.base, "PROCESS_HOST_CHECK_RESULT;web1;1;second").await;
+    assert_eq!(code, 202, "{body}");
+    eventually("the second command applied", || async {
+        (fake.count("second") == 1).then_some(())
+    })
+    .await;
+    assert_eq!(queued(&http, &r.base).await.unwrap().queued.get(SCHEDULER), Some(&2));
+
+    // The engine that applied them is gone (a spare took over without the last step): the
+    // batches above what the new engine applied come again, once.
+    {
+        let mut s = fake.script();
+        s.mark = 0;
+        s.synced = 0;
+        s.spares_stuck = false;
+    }
+    eventually("both batches delivered again and then removed", || async {
+        let q = queued(&http, &r.base).await?;
+        (q.queued.is_empty() && fake.count("second") == 2).then_some(())
+    })
+    .await;
+    assert_eq!(fake.count("first"), 2, "{:?}", fake.commands());
+
+    // The spares keep up: a command is removed as soon as it is delivered.
+    let (code, body) = post_text(&http, &r.base, "PROCESS_HOST_CHECK_RESULT;web1;0;third").await;
+    assert_eq!(code, 202, "{body}");
+    eventually("the third command delivered and removed", || async {
+        let q = queued(&http, &r.base).await?;
+        (q.queued.is_empty() && fake.count("third") == 1).then_some(())
+    })
+    .await;
+    assert_eq!(fake.count("first"), 2, "{:?}", fake.commands());
+
+    r.stop().await;
+    let _ = fake_stop.send(());
+    let _ = fake_task.await;
 }

@@ -43,7 +43,7 @@ pub struct Retention {
 
 /// One change since the last drain, keyed by names like the snapshot.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "change", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum RetentionChange {
     /// An item's whole status now (the last one of a drain wins).
     Status {

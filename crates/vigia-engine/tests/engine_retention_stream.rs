@@ -168,9 +168,12 @@ fn run_seed(seed: u64) {
         step(&mut a, &mut rng);
         if rng.below(5) == 0 {
             let changes = a.drain_retention_changes();
-            // Changes travel between daemons: through JSON here.
+            // Changes travel between daemons (postcard, the state stream's encoding) and in
+            // broks (JSON): through both here.
             let json = serde_json::to_string(&changes).expect("json");
             let changes: Vec<RetentionChange> = serde_json::from_str(&json).expect("parse");
+            let bytes = postcard::to_allocvec(&changes).expect("encode");
+            let changes: Vec<RetentionChange> = postcard::from_bytes(&bytes).expect("decode");
             shipped += changes.len();
             folded.extend(changes.iter().cloned());
             b.apply_retention_changes(changes).expect("apply");
@@ -189,6 +192,12 @@ fn run_seed(seed: u64) {
         "seed {seed}: the folded log replays to another state"
     );
     let (sa, sb) = (a.snapshot(), b.snapshot());
+    // The snapshot travels whole in the state stream.
+    let bytes = postcard::to_allocvec(&sa).expect("encode");
+    assert_eq!(
+        postcard::from_bytes::<vigia_engine::retention::Retention>(&bytes).expect("decode"),
+        sa
+    );
     for (x, y) in sa.hosts.iter().zip(&sb.hosts) {
         assert_eq!(x, y, "seed {seed}");
     }

@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 use vigia_config::model::{HostId, Role, ServiceId};
 use vigia_daemons::broker::ItemView;
 use vigia_daemons::daemon::DaemonOptions;
-use vigia_daemons::receiver::QueueStatus;
+use vigia_daemons::receiver::{CommandsAccepted, QueueStatus};
 use vigia_daemons::{broker, receiver};
 use vigia_engine::brok::{Brok, BrokBody, BROK_VERSION};
 use vigia_engine::status::{Item, StateType, Status, Switches};
@@ -166,24 +166,24 @@ async fn fake_commands(State(fake): State<Fake>, Json(batch): Json<CommandBatch>
         s.asks += 1;
     }
     let mark = s.mark;
+    let mut outcomes = Vec::with_capacity(n);
     for (line, number) in batch.commands.into_iter().zip(batch.batches) {
+        let refused = line.contains("refuse-me");
         if number > mark {
             s.commands.push(line);
             s.mark = s.mark.max(number);
         }
+        outcomes.push(CommandOutcome {
+            ok: !refused,
+            error: refused.then(|| "no such service".to_string()),
+            not_mine: false,
+        });
     }
     if !s.spares_stuck {
         s.synced = s.mark;
     }
     Json(CommandsApplied {
-        outcomes: vec![
-            CommandOutcome {
-                ok: true,
-                error: None,
-                not_mine: false,
-            };
-            n
-        ],
+        outcomes,
         applied: s.mark,
         synced: s.synced,
     })
@@ -369,8 +369,13 @@ async fn queued(http: &reqwest::Client, base: &str) -> Option<QueueStatus> {
 }
 
 async fn post_text(http: &reqwest::Client, base: &str, body: &str) -> (u16, String) {
+    post_query(http, base, "", body).await
+}
+
+/// `POST /api/v1/commands?QUERY` with a text body.
+async fn post_query(http: &reqwest::Client, base: &str, query: &str, body: &str) -> (u16, String) {
     let r = http
-        .post(format!("{base}/api/v1/commands"))
+        .post(format!("{base}/api/v1/commands?{query}"))
         .header("content-type", "text/plain")
         .body(body.to_string())
         .send()
@@ -704,6 +709,15 @@ async fn receiver_keeps_a_batch_until_the_spares_hold_it() {
     })
     .await;
     assert_eq!(queued(&http, &r.base).await.unwrap().queued.get(SCHEDULER), Some(&2));
+    // Asked to wait for the spares, the receiver says when they do not have it in time.
+    let (code, body) = post_query(&http, &r.base, "wait=0.5", "PROCESS_HOST_CHECK_RESULT;web1;0;waited").await;
+    assert_eq!(code, 202, "{body}");
+    let answer: CommandsAccepted = serde_json::from_str(&body).unwrap();
+    assert_eq!((answer.accepted, answer.safe), (1, Some(false)), "{body}");
+    for bad in ["wait=0", "wait=-1", "wait=soon"] {
+        let (code, body) = post_query(&http, &r.base, bad, "DISABLE_NOTIFICATIONS").await;
+        assert_eq!(code, 400, "{bad}: {body}");
+    }
 
     // The engine that applied them is gone (a spare took over without the last step): the
     // batches above what the new engine applied come again, once.
@@ -713,12 +727,28 @@ async fn receiver_keeps_a_batch_until_the_spares_hold_it() {
         s.synced = 0;
         s.spares_stuck = false;
     }
-    eventually("both batches delivered again and then removed", || async {
+    eventually("the batches delivered again and then removed", || async {
         let q = queued(&http, &r.base).await?;
-        (q.queued.is_empty() && fake.count("second") == 2).then_some(())
+        (q.queued.is_empty() && fake.count("second") == 2 && fake.count("waited") == 2).then_some(())
     })
     .await;
     assert_eq!(fake.count("first"), 2, "{:?}", fake.commands());
+
+    // Waiting, the answer comes once applied and on the spares, with what was refused.
+    let (code, body) = post_query(
+        &http,
+        &r.base,
+        "wait=20",
+        "PROCESS_HOST_CHECK_RESULT;web1;0;kept\nPROCESS_HOST_CHECK_RESULT;web1;0;refuse-me",
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let answer: CommandsAccepted = serde_json::from_str(&body).unwrap();
+    assert_eq!((answer.accepted, answer.safe), (2, Some(true)), "{body}");
+    assert_eq!(answer.not_applied.len(), 1, "{body}");
+    assert!(answer.not_applied[0].command.contains("refuse-me"), "{body}");
+    assert!(answer.not_applied[0].reason.contains("no such service"), "{body}");
+    assert_eq!(fake.count("kept"), 1);
 
     // The spares keep up: a command is removed as soon as it is delivered.
     let (code, body) = post_text(&http, &r.base, "PROCESS_HOST_CHECK_RESULT;web1;0;third").await;

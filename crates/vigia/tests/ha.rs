@@ -27,15 +27,29 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Posts Nagios command lines to the receiver; true when it accepted them.
+/// Posts Nagios command lines to the receiver and waits for them to be applied and on the
+/// waiting spare scheduler (`?wait=`); true when the receiver says so (200, `safe`).
 fn command(c: &Cluster, lines: &[String]) -> bool {
     let body = lines.iter().map(|l| format!("[{}] {l}\n", now())).collect::<String>();
-    c.client()
-        .post(format!("{}/api/v1/commands", c.url("receiver-master")))
+    let answer = c
+        .client()
+        .post(format!("{}/api/v1/commands?wait=20", c.url("receiver-master")))
         .header("content-type", "text/plain")
         .body(body)
-        .send()
-        .is_ok_and(|r| r.status().is_success())
+        .send();
+    match answer {
+        Ok(r) if r.status().as_u16() == 200 => r.json::<serde_json::Value>().is_ok_and(|v| {
+            field(&v, "safe") == true && field(&v, "not_applied").is_null() && field(&v, "accepted") == lines.len()
+        }),
+        Ok(r) => {
+            eprintln!("receiver answered {}: {:?}", r.status(), r.text());
+            false
+        }
+        Err(e) => {
+            eprintln!("receiver: {e}");
+            false
+        }
+    }
 }
 
 fn arbiter_status(c: &Cluster) -> Option<serde_json::Value> {

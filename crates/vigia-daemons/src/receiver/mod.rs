@@ -5,7 +5,10 @@
 //! Three ways in, as with Nagios and Alignak:
 //! - `POST /api/v1/commands`: a `text/plain` body of command lines, or JSON
 //!   `{"commands": [...]}`; answers 202 with how many were queued, 400 naming the first bad
-//!   line (nothing is queued then), 503 before the receiver has an assignment;
+//!   line (nothing is queued then), 503 before the receiver has an assignment. With
+//!   `?wait=SECONDS` (at most 60) it answers 200 only once every command is applied by its
+//!   scheduler and held by that scheduler's waiting spares, listing what was not applied and
+//!   why, or 202 with `"safe": false` when the wait runs out (the commands stay queued);
 //! - the Nagios command file (a named pipe, see [`fifo`]);
 //! - the Nagios check-result spool folder `DATA/checkresults/` (see [`spool`]).
 //!
@@ -26,7 +29,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -57,12 +60,41 @@ pub struct CommandsRequest {
     pub commands: Vec<String>,
 }
 
-/// `POST /api/v1/commands` answer (202).
+/// `POST /api/v1/commands` answer: 202 once queued; with `?wait=SECONDS`, 200 once every
+/// command is applied by the scheduler owning its host *and* held by that scheduler's waiting
+/// spares (so no fail-over can lose it), or 202 with `safe: false` when the wait ran out (the
+/// commands stay queued and are delivered all the same).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandsAccepted {
     /// Command lines written to the queue.
     pub accepted: usize,
+    /// With `?wait`: whether every command is applied and on the spares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safe: Option<bool>,
+    /// With `?wait`, once safe: the commands the scheduler refused (or that went to another
+    /// scheduler, their host having moved), with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_applied: Vec<NotApplied>,
 }
+
+/// A command a scheduler did not apply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotApplied {
+    pub command: String,
+    pub reason: String,
+}
+
+/// `POST /api/v1/commands` query string.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct CommandsQuery {
+    /// Seconds to wait for the commands to be applied and on the spares (at most [`MAX_WAIT`]).
+    pub wait: Option<f64>,
+}
+
+/// The longest `?wait`.
+pub const MAX_WAIT: Duration = Duration::from_secs(60);
+/// Batches whose not-applied commands are kept for `?wait` answers.
+const NOT_APPLIED_KEPT: usize = 10_000;
 
 /// `GET /api/v1/queue`: commands waiting, per scheduler.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +130,8 @@ pub async fn run_until(
         queue: Arc::new(queue),
         work: RwLock::new(None),
         deliverers: Mutex::new(BTreeMap::new()),
+        safe: watch::Sender::new(BTreeMap::new()),
+        not_applied: Mutex::new(BTreeMap::new()),
         routing: tokio::sync::Mutex::new(()),
     });
     let (tx, rx) = mpsc::channel(64);
@@ -124,6 +158,11 @@ pub struct Receiver {
     queue: Arc<DiskQueue>,
     work: RwLock<Option<ReceiverWork>>,
     deliverers: Mutex<BTreeMap<String, Deliverer>>,
+    /// Per scheduler (home name), the highest batch number its spares hold, from the answers
+    /// to deliveries: what `POST /api/v1/commands?wait=` waits for.
+    safe: watch::Sender<BTreeMap<String, u64>>,
+    /// Commands a scheduler did not apply, by batch number and place in the batch.
+    not_applied: Mutex<BTreeMap<u64, BTreeMap<usize, NotApplied>>>,
     /// Held while the assignment changes and while commands are routed and queued, so that
     /// none is left in the unrouted folder or in the folder of a scheduler just removed.
     routing: tokio::sync::Mutex<()>,
@@ -242,13 +281,50 @@ impl Receiver {
         }
     }
 
-    /// Writes routed commands to the queue, then wakes their deliverers.
-    async fn enqueue(&self, routed: BTreeMap<String, Vec<String>>) -> std::io::Result<()> {
+    /// Writes routed commands to the queue, then wakes their deliverers; the batch written
+    /// per scheduler.
+    async fn enqueue(&self, routed: BTreeMap<String, Vec<String>>) -> std::io::Result<Vec<(String, u64)>> {
         let names: Vec<String> = routed.keys().cloned().collect();
         let queue = self.queue.clone();
-        blocking(move || queue.push_routed(&routed)).await?;
+        let ids = blocking(move || queue.push_routed(&routed)).await?;
         self.wake(names);
-        Ok(())
+        Ok(ids)
+    }
+
+    /// Raises how far `scheduler`'s spares hold this receiver's batches (wakes `?wait`).
+    fn raise_safe(&self, scheduler: &str, synced: u64) {
+        self.safe.send_if_modified(|safe| {
+            let at = safe.entry(scheduler.to_string()).or_insert(0);
+            let raised = synced > *at;
+            *at = (*at).max(synced);
+            raised
+        });
+    }
+
+    /// Keeps what a scheduler did not apply, by batch, for the `?wait` answers (the oldest
+    /// batches go first past [`NOT_APPLIED_KEPT`]).
+    fn keep_not_applied(&self, batch: u64, index: usize, command: &str, reason: String) {
+        let mut kept = lock(&self.not_applied);
+        kept.entry(batch)
+            .or_default()
+            .entry(index)
+            .or_insert_with(|| NotApplied {
+                command: command.to_string(),
+                reason,
+            });
+        while kept.len() > NOT_APPLIED_KEPT {
+            kept.pop_first();
+        }
+    }
+
+    /// What was not applied of these batches (taken: each is answered once).
+    fn take_not_applied(&self, batches: &[(String, u64)]) -> Vec<NotApplied> {
+        let mut kept = lock(&self.not_applied);
+        batches
+            .iter()
+            .filter_map(|(_, id)| kept.remove(id))
+            .flat_map(BTreeMap::into_values)
+            .collect()
     }
 
     /// Takes a new assignment: delivery tasks to match the schedulers, and the commands queued
@@ -397,7 +473,7 @@ impl Receiver {
                     &CommandBatch {
                         commands: commands.clone(),
                         source: Some(self.state.name()),
-                        batches: numbers,
+                        batches: numbers.clone(),
                     },
                     DELIVERY_TIMEOUT,
                 )
@@ -410,7 +486,8 @@ impl Receiver {
                     }
                     backoff = Duration::from_millis(250);
                     let asked_only = batches.is_empty();
-                    self.handle_outcomes(&name, &commands, answer.outcomes).await;
+                    self.handle_outcomes(&name, &commands, &numbers, answer.outcomes).await;
+                    self.raise_safe(&name, answer.synced);
                     if let Some(last) = batches.last() {
                         sent_up_to = sent_up_to.max(last.id);
                     }
@@ -464,8 +541,9 @@ impl Receiver {
         }
     }
 
-    /// Logs refusals and routes again what the scheduler says is not its own.
-    async fn handle_outcomes(&self, name: &str, commands: &[String], outcomes: Vec<CommandOutcome>) {
+    /// Logs refusals and routes again what the scheduler says is not its own; keeps both for
+    /// the `?wait` answers.
+    async fn handle_outcomes(&self, name: &str, commands: &[String], numbers: &[u64], outcomes: Vec<CommandOutcome>) {
         if outcomes.len() != commands.len() {
             tracing::warn!(
                 "receiver: scheduler {name} answered {} outcome(s) for {} command(s)",
@@ -475,7 +553,14 @@ impl Receiver {
         }
         let work = self.work();
         let mut again: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (text, outcome) in commands.iter().zip(outcomes) {
+        // Place of each command in its batch.
+        let mut place = (0, 0);
+        for ((text, outcome), &batch) in commands.iter().zip(outcomes).zip(numbers) {
+            place = if place.0 == batch {
+                (batch, place.1 + 1)
+            } else {
+                (batch, 0)
+            };
             if outcome.not_mine {
                 let owner = match (parse_line(text, daemon::now()), &work) {
                     (
@@ -487,24 +572,32 @@ impl Receiver {
                     ) => targets(&route, w),
                     _ => Err("not a command for one host".to_string()),
                 };
-                match owner {
+                let reason = match owner {
                     Ok(names) if names.iter().all(|n| n != name) => {
+                        let reason = format!("its host is now with {}: sent there", names.join(", "));
                         for n in names {
                             again.entry(n).or_default().push(text.clone());
                         }
+                        reason
                     }
                     Ok(_) => {
-                        tracing::warn!("scheduler {name} says '{text}' is not its own, yet it owns the host: dropped")
+                        tracing::warn!("scheduler {name} says '{text}' is not its own, yet it owns the host: dropped");
+                        format!("scheduler {name} does not own its host: dropped")
                     }
-                    Err(e) => tracing::warn!("scheduler {name} says '{text}' is not its own: dropped ({e})"),
-                }
+                    Err(e) => {
+                        tracing::warn!("scheduler {name} says '{text}' is not its own: dropped ({e})");
+                        format!("scheduler {name} does not own it: dropped ({e})")
+                    }
+                };
+                self.keep_not_applied(batch, place.1, text, reason);
             } else if !outcome.ok {
                 let why = outcome.error.unwrap_or_else(|| "no reason given".into());
                 tracing::warn!("scheduler {name} refused '{text}': {why}");
+                self.keep_not_applied(batch, place.1, text, format!("refused by scheduler {name}: {why}"));
             }
         }
         if !again.is_empty() {
-            if let Err(e) = self.enqueue(again).await {
+            if let Err(e) = self.enqueue(again).await.map(drop) {
                 tracing::error!("receiver: cannot queue re-routed commands: {e}");
             }
         }
@@ -526,7 +619,10 @@ impl Receiver {
             }
             let _routing = self.routing.lock().await;
             let result = match self.work() {
-                Some(work) => self.enqueue(route_lenient(&lines, &work, "command file")).await,
+                Some(work) => self
+                    .enqueue(route_lenient(&lines, &work, "command file"))
+                    .await
+                    .map(drop),
                 None => {
                     tracing::info!(
                         "command file: no assignment yet: {} command(s) kept until one comes",
@@ -534,7 +630,7 @@ impl Receiver {
                     );
                     let queue = self.queue.clone();
                     let texts: Vec<String> = lines.into_iter().map(|l| l.text).collect();
-                    blocking(move || queue.push(&Target::Unrouted, &texts)).await
+                    blocking(move || queue.push(&Target::Unrouted, &texts)).await.map(drop)
                 }
             };
             if let Err(e) = result {
@@ -615,12 +711,18 @@ fn bad(e: impl std::fmt::Display) -> ApiError {
 
 async fn post_commands(
     State(r): State<Arc<Receiver>>,
+    Query(query): Query<CommandsQuery>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<CommandsAccepted>), ApiError> {
+    let wait = match query.wait {
+        None => None,
+        Some(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s).min(MAX_WAIT)),
+        Some(s) => return Err(bad(format!("wait={s}: expected a number of seconds above 0"))),
+    };
     // Routed and queued under the routing lock: an assignment arriving meanwhile cannot leave
     // them in the folder of a scheduler it just removed.
-    let _routing = r.routing.lock().await;
+    let routing = r.routing.lock().await;
     let Some(work) = r.work() else {
         return Err(ApiError(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -656,13 +758,40 @@ async fn post_commands(
         return Err(bad("no command in the body"));
     }
     let routed = route_all(&lines, &work).map_err(bad)?;
-    r.enqueue(routed).await.map_err(|e| {
+    let batches = r.enqueue(routed).await.map_err(|e| {
         ApiError(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("cannot write the commands to the queue: {e}"),
         )
     })?;
-    Ok((StatusCode::ACCEPTED, Json(CommandsAccepted { accepted: lines.len() })))
+    drop(routing);
+    let accepted = lines.len();
+    let Some(wait) = wait else {
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(CommandsAccepted {
+                accepted,
+                safe: None,
+                not_applied: Vec::new(),
+            }),
+        ));
+    };
+    let mut safe = r.safe.subscribe();
+    let held = |by: &BTreeMap<String, u64>| batches.iter().all(|(s, id)| by.get(s).is_some_and(|at| at >= id));
+    let done = matches!(tokio::time::timeout(wait, safe.wait_for(held)).await, Ok(Ok(_)));
+    let (status, not_applied) = if done {
+        (StatusCode::OK, r.take_not_applied(&batches))
+    } else {
+        (StatusCode::ACCEPTED, Vec::new())
+    };
+    Ok((
+        status,
+        Json(CommandsAccepted {
+            accepted,
+            safe: Some(done),
+            not_applied,
+        }),
+    ))
 }
 
 async fn queue_status(State(r): State<Arc<Receiver>>) -> Result<Json<QueueStatus>, ApiError> {

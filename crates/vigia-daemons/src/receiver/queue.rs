@@ -139,10 +139,10 @@ impl DiskQueue {
         self.root.join(folder_name(target))
     }
 
-    /// Appends a batch, on disk before this returns.
-    pub fn push(&self, target: &Target, lines: &[String]) -> io::Result<()> {
+    /// Appends a batch, on disk before this returns; its number (`None` for no line).
+    pub fn push(&self, target: &Target, lines: &[String]) -> io::Result<Option<u64>> {
         if lines.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let dir = self.dir(target);
         fs::create_dir_all(&dir)?;
@@ -160,15 +160,19 @@ impl DiskQueue {
         f.sync_all()?;
         drop(f);
         fs::rename(&tmp, dir.join(&name))?;
-        sync_dir(&dir)
+        sync_dir(&dir)?;
+        Ok(Some(id))
     }
 
-    /// Appends one batch per scheduler.
-    pub fn push_routed(&self, routed: &BTreeMap<String, Vec<String>>) -> io::Result<()> {
+    /// Appends one batch per scheduler; each scheduler's batch number.
+    pub fn push_routed(&self, routed: &BTreeMap<String, Vec<String>>) -> io::Result<Vec<(String, u64)>> {
+        let mut ids = Vec::with_capacity(routed.len());
         for (name, lines) in routed {
-            self.push(&Target::Scheduler(name.clone()), lines)?;
+            if let Some(id) = self.push(&Target::Scheduler(name.clone()), lines)? {
+                ids.push((name.clone(), id));
+            }
         }
-        Ok(())
+        Ok(ids)
     }
 
     /// The oldest batches of a target, whole, up to about `max_lines` lines (at least one batch

@@ -352,9 +352,7 @@ pub struct CommandBatch {
 }
 
 /// How long a scheduler holds a confirmation request (an empty numbered [`CommandBatch`]).
-pub const CONFIRM_WAIT_MS: u64 = 2_000;
-/// [`CONFIRM_WAIT_MS`] as a duration.
-pub const CONFIRM_WAIT: std::time::Duration = std::time::Duration::from_millis(CONFIRM_WAIT_MS);
+pub const CONFIRM_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// `POST /v1/commands` answer: each command's outcome, and how far the source's batches are
 /// applied and safe. The scheduler answers as soon as it applied the commands; the receiver

@@ -1,8 +1,10 @@
 //! Vigia's inter-daemon protocol: every message the daemons exchange, typed and versioned.
 //!
-//! Transport: HTTP/1.1 with JSON bodies. Every path starts with [`PREFIX`] (`/v1`): a daemon
-//! that changes a message's meaning bumps [`PROTOCOL_VERSION`] and serves the new path, so two
-//! versions can run side by side during an upgrade. When the configuration sets a shared secret,
+//! Transport: HTTP/1.1 with JSON bodies (one exception: the scheduler state stream,
+//! [`StandbySync`], in postcard). Every path starts with [`PREFIX`] (`/v1`): once released, a
+//! daemon that changes a message's meaning bumps [`PROTOCOL_VERSION`] and serves the new path, so
+//! two versions can run side by side during an upgrade (until the first release, `/v1` still
+//! changes: every daemon of a cluster must run the same build). When the configuration sets a shared secret,
 //! every request carries it in [`SECRET_HEADER`]; a request without it gets 401 and changes
 //! nothing.
 //!

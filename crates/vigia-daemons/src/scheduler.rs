@@ -463,6 +463,11 @@ impl BrokRing {
         self.last
     }
 
+    /// The broks held after `after` (all of them from 0).
+    pub fn since(&self, after: u64) -> impl Iterator<Item = &Brok> {
+        self.broks.iter().filter(move |b| b.seq > after)
+    }
+
     /// Whether a broker at `after` can be answered with what follows it.
     pub fn can_follow(&self, after: u64) -> bool {
         after != 0 && after >= self.valid_from && after <= self.last
@@ -544,6 +549,9 @@ struct Core {
     /// Notifications and event handlers held: this scheduler was frozen longer than its
     /// lease and may have been replaced (see [`LEASE`]).
     fenced: bool,
+    /// Per broker (by name), the last brok it said it has: a broker that starts over (it
+    /// restarted, or it had never pulled) still gets the monitoring log lines it missed.
+    brokers_at: HashMap<String, u64>,
 }
 
 struct Running {
@@ -564,6 +572,7 @@ impl Core {
             queue: ActionQueue::new(RETURN_MARGIN),
             ring: BrokRing::new(BROK_RING_CAPACITY),
             dirty: false,
+            brokers_at: HashMap::new(),
         }
     }
 
@@ -1353,7 +1362,7 @@ async fn broks(State(sched): State<Arc<Scheduler>>, Json(req): Json<BrokRequest>
             let timed_out = tokio::time::Instant::now() >= deadline || *stop.borrow();
             if core.running.is_some() {
                 if req.running_id != running_id || !core.ring.can_follow(req.after) {
-                    let broks = initial_status(&mut core, &sched.signals);
+                    let broks = initial_status(&mut core, &sched.signals, &req.broker);
                     return Ok(Json(BrokBatch {
                         running_id,
                         generation: sched.state.generation(),
@@ -1361,6 +1370,8 @@ async fn broks(State(sched): State<Arc<Scheduler>>, Json(req): Json<BrokRequest>
                         broks,
                     }));
                 }
+                let at = core.brokers_at.entry(req.broker.clone()).or_insert(0);
+                *at = (*at).max(req.after);
                 let broks = core.ring.after(req.after, max);
                 if !broks.is_empty() || timed_out {
                     return Ok(Json(BrokBatch {
@@ -1387,8 +1398,11 @@ async fn broks(State(sched): State<Arc<Scheduler>>, Json(req): Json<BrokRequest>
     }
 }
 
-/// The engine's full status, numbered to end at the ring's last position.
-fn initial_status(core: &mut Core, signals: &Signals) -> Vec<Brok> {
+/// The engine's full status, numbered to end at the ring's last position, after the monitoring
+/// log lines `broker` has not had (all those the ring holds, for a broker never seen): the
+/// status replaces what a broker knew, but a log line missed is missing from its log for good
+/// (the first check's alert, run before the broker's first pull; lines during a broker restart).
+fn initial_status(core: &mut Core, signals: &Signals, broker: &str) -> Vec<Brok> {
     // Pending broks go to the ring first, so the initial status covers everything up to `last`.
     core.collect(signals);
     let Some(run) = core.running.as_mut() else {
@@ -1400,14 +1414,23 @@ fn initial_status(core: &mut Core, signals: &Signals) -> Vec<Brok> {
         .iter()
         .position(|b| matches!(b.body, BrokBody::InitialBegin { .. }))
         .unwrap_or(0);
-    let mut initial = broks.split_off(begin);
+    let status = broks.split_off(begin);
     if !broks.is_empty() {
         for b in broks {
             core.ring.push(b);
         }
         signals.broks.notify_waiters();
     }
+    let had = core.brokers_at.get(broker).copied().unwrap_or(0);
+    let mut initial: Vec<Brok> = core
+        .ring
+        .since(had)
+        .filter(|b| matches!(b.body, BrokBody::Log { .. }))
+        .cloned()
+        .collect();
+    initial.extend(status);
     core.ring.number_initial(&mut initial);
+    core.brokers_at.insert(broker.to_string(), core.ring.last());
     initial
 }
 

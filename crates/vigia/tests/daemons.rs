@@ -339,3 +339,58 @@ fn requests_without_the_secret_are_refused() {
         "an unauthenticated assignment changes nothing"
     );
 }
+
+/// The monitoring log is the record: lines the scheduler wrote while the broker was down reach
+/// the broker's `vigia.log` when it is back, once, and the lines it had are not written again.
+#[test]
+fn a_restarted_broker_gets_the_log_lines_it_missed_once() {
+    let notify = tempfile::NamedTempFile::new().expect("tmp");
+    let objects = format!(
+        "{}define host {{\n use host-tpl\n host_name db1\n}}\n\
+         define service {{\n use svc-tpl\n host_name db1\n service_description backup\n active_checks_enabled 0\n passive_checks_enabled 1\n max_check_attempts 1\n check_command dummy!0!fresh\n}}\n",
+        base_objects(notify.path())
+    );
+    let mut c = Cluster::new("127.0.5.8", &objects);
+    c.start_all();
+    let post = |c: &Cluster, code: u8, output: &str| {
+        let r = c
+            .client()
+            .post(format!("{}/api/v1/commands?wait=20", c.url("receiver-master")))
+            .header("content-type", "text/plain")
+            .body(format!("PROCESS_SERVICE_CHECK_RESULT;db1;backup;{code};{output}"))
+            .send()
+            .expect("post command");
+        assert_eq!(r.status().as_u16(), 200, "{:?}", r.text());
+    };
+    wait_for("the receiver assigned", DEADLINE, || {
+        let id = c.get_json(&format!("{}/v1/identity", c.url("receiver-master")))?;
+        (!field(&id, "assignment").is_null()).then_some(())
+    });
+    post(&c, 1, "WARNING - before");
+    let log = c.daemon("broker-master").data.join("vigia.log");
+    let count = |needle: &str| {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("SERVICE ALERT") && l.contains(needle))
+            .count()
+    };
+    wait_for("the first alert in the broker's log", DEADLINE, || {
+        (count("WARNING - before") == 1).then_some(())
+    });
+
+    c.daemon("broker-master").kill();
+    post(&c, 2, "CRITICAL - while the broker was down");
+    post(&c, 0, "OK - still down");
+    c.daemon("broker-master").start();
+    wait_for("the alerts made while the broker was down", DEADLINE, || {
+        (count("while the broker was down") == 1 && count("still down") == 1).then_some(())
+    });
+    post(&c, 1, "WARNING - after");
+    wait_for("the alert after the restart", DEADLINE, || {
+        (count("WARNING - after") == 1).then_some(())
+    });
+    assert_eq!(count("WARNING - before"), 1, "written again after the restart");
+    assert_eq!(count("while the broker was down"), 1);
+    assert_eq!(count("still down"), 1);
+}

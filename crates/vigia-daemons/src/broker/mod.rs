@@ -3,8 +3,10 @@
 //!
 //! One task per scheduler long-polls `POST /v1/broks` with the last sequence number applied;
 //! a scheduler (or broker) restart, or a sequence the scheduler no longer has, yields an initial
-//! status that replaces what the broker knew of it (see [`status`]). Nothing is kept on disk but
-//! the log: a restarted broker rebuilds the whole status from the initial broks.
+//! status that replaces what the broker knew of it (see [`status`]), preceded by the monitoring
+//! log lines it has not had (the scheduler remembers, per broker name, how far each one got).
+//! Nothing is kept on disk but the log: a restarted broker rebuilds the whole status from the
+//! initial broks, and its log goes on without a gap or a line written twice.
 //!
 //! HTTP API (besides the inter-daemon `/v1/assign` and `/v1/identity`): `GET /api/v1/hosts`,
 //! `/api/v1/services`, `/api/v1/problems` (hard, not OK, neither acknowledged nor in a

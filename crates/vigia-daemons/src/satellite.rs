@@ -36,6 +36,8 @@ const RESULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Between attempts on a scheduler that does not answer (grows up to the max).
 const RETRY_MIN: Duration = Duration::from_millis(500);
 const RETRY_MAX: Duration = Duration::from_secs(5);
+/// Between attempts on a scheduler that answers but has no assignment yet.
+const RETRY_UNASSIGNED: Duration = Duration::from_millis(50);
 
 /// Runs a poller or reactionner until SIGTERM or SIGINT.
 pub async fn run(options: DaemonOptions) -> anyhow::Result<()> {
@@ -349,6 +351,18 @@ impl Health {
     }
 }
 
+/// How long to wait before the next attempt on a scheduler. One that answers 503 (its
+/// assignment is on its way: the arbiter re-points the satellites in the same round as it
+/// assigns a spare scheduler, and theirs are smaller) is asked again soon: a take-over should
+/// not wait a whole back-off for it.
+fn retry_after(e: &LinkError, retry: Duration) -> Duration {
+    if e.status() == Some(503) {
+        retry.min(RETRY_UNASSIGNED)
+    } else {
+        retry
+    }
+}
+
 fn is_stale(e: &LinkError) -> bool {
     e.status() == Some(409)
 }
@@ -436,7 +450,7 @@ async fn fetch_loop(sat: Arc<Satellite>, mut rx: watch::Receiver<LinkConfig>, pe
                 drop(reservation);
                 health.failed(&what, &e);
                 tokio::select! {
-                    _ = tokio::time::sleep(retry) => {}
+                    _ = tokio::time::sleep(retry_after(&e, retry)) => {}
                     r = rx.changed() => if r.is_err() { return },
                 }
                 retry = (retry * 2).min(RETRY_MAX);
@@ -500,7 +514,7 @@ async fn send_loop(sat: Arc<Satellite>, mut rx: watch::Receiver<LinkConfig>, pen
             Err(e) => {
                 health.failed(&what, &e);
                 tokio::select! {
-                    _ = tokio::time::sleep(retry) => {}
+                    _ = tokio::time::sleep(retry_after(&e, retry)) => {}
                     r = rx.changed() => if r.is_err() { return },
                 }
                 retry = (retry * 2).min(RETRY_MAX);

@@ -56,23 +56,32 @@ fn active_check_flows_to_the_broker_log_and_status() {
     );
 }
 
+/// Host db1 with one passive-only service, `backup`, HARD at the first result.
+fn passive_backup_service(notify: &std::path::Path) -> String {
+    format!(
+        "{}define host {{\n use host-tpl\n host_name db1\n}}\n\
+         define service {{\n use svc-tpl\n host_name db1\n service_description backup\n active_checks_enabled 0\n passive_checks_enabled 1\n max_check_attempts 1\n check_command dummy!0!fresh\n}}\n",
+        base_objects(notify)
+    )
+}
+
+/// Waits until the receiver has its assignment (it routes by host).
+fn receiver_assigned(c: &Cluster) {
+    wait_for("the receiver assigned", DEADLINE, || {
+        let id = c.get_json(&format!("{}/v1/identity", c.url("receiver-master")))?;
+        (!field(&id, "assignment").is_null()).then_some(())
+    });
+}
+
 #[test]
 fn passive_result_through_the_command_fifo_reaches_the_broker() {
     let notify = tempfile::NamedTempFile::new().expect("tmp");
-    let objects = format!(
-        "{}define host {{\n use host-tpl\n host_name db1\n}}\n\
-         define service {{\n use svc-tpl\n host_name db1\n service_description backup\n active_checks_enabled 0\n passive_checks_enabled 1\n max_check_attempts 1\n check_command dummy!0!fresh\n}}\n",
-        base_objects(notify.path())
-    );
+    let objects = passive_backup_service(notify.path());
     let mut c = Cluster::new("127.0.5.2", &objects);
     c.start_all();
     let fifo = c.daemon("receiver-master").data.join("vigia.cmd");
     wait_for("the receiver's command FIFO", DEADLINE, || fifo.exists().then_some(()));
-    // Wait until the receiver has its assignment (it routes by host).
-    wait_for("receiver assigned", DEADLINE, || {
-        let id = c.get_json(&format!("{}/v1/identity", c.url("receiver-master")))?;
-        (!field(&id, "assignment").is_null()).then_some(())
-    });
+    receiver_assigned(&c);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -345,11 +354,7 @@ fn requests_without_the_secret_are_refused() {
 #[test]
 fn a_restarted_broker_gets_the_log_lines_it_missed_once() {
     let notify = tempfile::NamedTempFile::new().expect("tmp");
-    let objects = format!(
-        "{}define host {{\n use host-tpl\n host_name db1\n}}\n\
-         define service {{\n use svc-tpl\n host_name db1\n service_description backup\n active_checks_enabled 0\n passive_checks_enabled 1\n max_check_attempts 1\n check_command dummy!0!fresh\n}}\n",
-        base_objects(notify.path())
-    );
+    let objects = passive_backup_service(notify.path());
     let mut c = Cluster::new("127.0.5.8", &objects);
     c.start_all();
     let post = |c: &Cluster, code: u8, output: &str| {
@@ -362,10 +367,7 @@ fn a_restarted_broker_gets_the_log_lines_it_missed_once() {
             .expect("post command");
         assert_eq!(r.status().as_u16(), 200, "{:?}", r.text());
     };
-    wait_for("the receiver assigned", DEADLINE, || {
-        let id = c.get_json(&format!("{}/v1/identity", c.url("receiver-master")))?;
-        (!field(&id, "assignment").is_null()).then_some(())
-    });
+    receiver_assigned(&c);
     post(&c, 1, "WARNING - before");
     let log = c.daemon("broker-master").data.join("vigia.log");
     let count = |needle: &str| {

@@ -230,26 +230,8 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
         name,
     };
     let result = runtime()?.block_on(vigia_daemons::arbiter::run(options));
-    for child in &children {
-        // SIGTERM: each daemon saves its state and exits.
-        unsafe {
-            libc::kill(child.id() as i32, libc::SIGTERM);
-        }
-    }
-    for mut child in children {
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            match child.try_wait() {
-                Ok(Some(_)) => break,
-                Ok(None) if std::time::Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-                _ => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break;
-                }
-            }
-        }
-    }
+    // SIGTERM: each daemon saves its state and exits.
+    crate::children::stop(&mut children.iter_mut().collect::<Vec<_>>(), Duration::from_secs(10));
     result?;
     Ok(0)
 }

@@ -185,15 +185,6 @@ impl Daemon {
         }
     }
 
-    fn sigterm(&self) {
-        if let Some(c) = &self.child {
-            // SAFETY: plain kill(2) of our own child, not yet reaped.
-            unsafe {
-                libc::kill(c.id() as i32, libc::SIGTERM);
-            }
-        }
-    }
-
     /// The last lines of its log, for an error message.
     fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(self.log_path()).unwrap_or_default();
@@ -300,30 +291,16 @@ impl Installation {
     fn stop_all(&mut self) -> usize {
         let mut killed = 0;
         for arbiter_first in [true, false] {
-            let batch: Vec<usize> = (0..self.daemons.len())
-                .filter(|&i| (self.daemons[i].role == Role::Arbiter) == arbiter_first)
+            let mut children: Vec<&mut Child> = self
+                .daemons
+                .iter_mut()
+                .filter(|d| (d.role == Role::Arbiter) == arbiter_first)
+                .filter_map(|d| d.child.as_mut())
                 .collect();
-            for &i in &batch {
-                self.daemons[i].sigterm();
-            }
-            let start = Instant::now();
-            for &i in &batch {
-                let d = &mut self.daemons[i];
-                let Some(child) = d.child.as_mut() else { continue };
-                loop {
-                    match child.try_wait() {
-                        Ok(Some(_)) => break,
-                        Ok(None) if start.elapsed() < STOP_DEADLINE => std::thread::sleep(POLL),
-                        _ => {
-                            killed += 1;
-                            let _ = child.kill();
-                            let _ = child.wait();
-                            break;
-                        }
-                    }
-                }
-                d.child = None;
-            }
+            killed += crate::children::stop(&mut children, STOP_DEADLINE);
+        }
+        for d in &mut self.daemons {
+            d.child = None;
         }
         killed
     }
@@ -395,14 +372,7 @@ fn evidence(role: DemoRole) -> &'static str {
 
 fn daemons_cfg(ip: &str, role: DemoRole) -> String {
     let mut s = String::new();
-    for r in [
-        Role::Arbiter,
-        Role::Scheduler,
-        Role::Poller,
-        Role::Reactionner,
-        Role::Broker,
-        Role::Receiver,
-    ] {
+    for r in Role::ALL {
         let name = r.name();
         s += &format!(
             "define {name} {{\n {name}_name {name}-master\n address {ip}\n port {}\n spare 0\n realm All\n manage_sub_realms 1\n}}\n",
@@ -513,14 +483,10 @@ fn ha_in(args: &HaArgs, ip: std::net::IpAddr, root: &Path) -> anyhow::Result<u8>
     write(&etc.join("objects.cfg"), &objects_cfg(args.hosts))?;
 
     let mut daemons = Vec::new();
-    for r in [
-        Role::Scheduler,
-        Role::Poller,
-        Role::Reactionner,
-        Role::Broker,
-        Role::Receiver,
-        Role::Arbiter,
-    ] {
+    // The arbiter last (`Role::ALL` starts with it): it dispatches to daemons already up.
+    let mut order = Role::ALL;
+    order.rotate_left(1);
+    for r in order {
         let mut names = vec![(format!("{}-master", r.name()), r.default_port())];
         if r == role.role() {
             names.push((spare.clone(), role.spare_port()));

@@ -2,6 +2,7 @@
 use clap::{Parser, Subcommand};
 use vigia_config::model::Role;
 
+mod children;
 mod cmd_check_config;
 mod cmd_daemons;
 mod cmd_demo;

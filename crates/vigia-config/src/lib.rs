@@ -18,6 +18,7 @@ pub mod ini;
 pub mod kind;
 pub mod model;
 pub mod parallel;
+pub mod part;
 pub mod resolve;
 pub mod schema;
 pub mod source;

@@ -43,6 +43,8 @@ struct Assigned {
     /// Generation of the last release: assignments older than it are stale too.
     released: u64,
     secret: Option<String>,
+    /// A scheduler's part images.
+    parts: Vec<String>,
 }
 
 /// Why an assignment was refused.
@@ -95,7 +97,13 @@ impl DaemonState {
             started: self.started,
             assignment: a.current.clone(),
             arbiter_generation: a.arbiter_generation,
+            parts: a.parts.clone(),
         }
+    }
+
+    /// The part images this daemon holds, as its identity tells the arbiter.
+    pub fn set_parts(&self, parts: Vec<String>) {
+        self.lock().parts = parts;
     }
 
     /// The generation of the running assignment (0: none).

@@ -11,6 +11,7 @@ pub mod arbiter;
 pub mod broker;
 pub mod daemon;
 pub mod link;
+pub mod part_store;
 pub mod receiver;
 pub mod retention;
 pub mod satellite;

@@ -76,7 +76,7 @@ impl Link {
         &self,
         path: &str,
         content_type: &str,
-        body: Vec<u8>,
+        body: impl Into<reqwest::Body>,
         timeout: Duration,
     ) -> Result<R, LinkError> {
         let request = self

@@ -27,16 +27,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use tokio::sync::{watch, Mutex, Notify};
-use vigia_config::model::{Config, HostId};
+use vigia_config::model::Config;
 use vigia_engine::brok::{Brok, BrokBody};
 use vigia_engine::{Action, ActionKind, CheckResult, Engine, Item};
 use vigia_proto::{
     paths, ActionClass, AssignAck, Assignment, BrokBatch, BrokRequest, CommandBatch, CommandOutcome, CommandsApplied,
-    FetchRequest, FetchResponse, Release, Released, ResultAck, ResultBatch, Stale, StandbyAck, StandbyLink,
+    FetchRequest, FetchResponse, PartHeld, PartImage, Release, Released, ResultAck, ResultBatch, Stale, StandbyAck, StandbyLink,
     StandbySync, Work, CONFIRM_WAIT,
 };
 
 use crate::daemon::{self, ApiError, DaemonOptions, DaemonState};
+use crate::part_store::PartStore;
 use crate::retention::RetentionStore;
 use crate::standby::{StandbyStore, Standbys, Step};
 
@@ -96,7 +97,8 @@ pub async fn run_until(
         installing: Mutex::new(()),
         installs: AtomicU64::new(0),
         stop: stop_rx.clone(),
-        copies: StandbyStore::default(),
+        copies: Arc::new(StandbyStore::default()),
+        parts: PartStore::default(),
         standbys: Mutex::new(Standbys::default()),
         streaming: AtomicBool::new(false),
         synced: watch::Sender::new(BTreeMap::new()),
@@ -130,6 +132,7 @@ fn router(sched: Arc<Scheduler>) -> Router {
         .route(paths::BROKS, post(broks))
         .route(paths::COMMANDS, post(commands))
         .route(paths::STANDBY, post(standby).get(standby_copies))
+        .route(paths::PARTS, post(put_part))
         .route(paths::RELEASE, post(release))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(sched)
@@ -514,7 +517,10 @@ struct Scheduler {
     installs: AtomicU64,
     stop: watch::Receiver<bool>,
     /// As a waiting spare: the state streamed by the active schedulers of the realm.
-    copies: StandbyStore,
+    copies: Arc<StandbyStore>,
+    /// Part images sent by the arbiter: the one running, those of live standby copies, and
+    /// those sent ahead of an assignment.
+    parts: PartStore,
     /// As the active scheduler: the spares it keeps in sync.
     standbys: Mutex<Standbys>,
     /// Whether there are spares to keep in sync (read without waiting on a sync in progress).
@@ -556,6 +562,8 @@ struct Core {
 
 struct Running {
     engine: Engine,
+    /// The part image it runs.
+    image: String,
     part_hash: String,
     config_hash: String,
     /// The part's home scheduler (its own name, or the master it stands in for).
@@ -688,10 +696,11 @@ impl Scheduler {
         }
     }
 
-    /// Replaces the engine by one for `config`/`hosts`, carrying the state over: from the
+    /// Replaces the engine by one for the part `config`, carrying the state over: from the
     /// running engine on a reload, else from the retention file.
-    async fn install(self: &Arc<Self>, config: Config, hosts: Vec<HostId>, part: PartInfo) -> Result<String, ApiError> {
+    async fn install(self: &Arc<Self>, config: Arc<Config>, part: PartInfo) -> Result<String, ApiError> {
         let PartInfo {
+            image,
             part_hash,
             config_hash,
             home,
@@ -707,40 +716,25 @@ impl Scheduler {
             b.copy_from_slice(&h.as_bytes()[..8]);
             u64::from_le_bytes(b)
         };
-        let owned_items: u64 = hosts
-            .iter()
-            .filter_map(|h| config.hosts.get(h.index()))
-            .map(|h| 1 + h.services.len() as u64)
-            .sum();
-        let config = Arc::new(config);
-        let build_hosts = hosts.clone();
+        let owned_items = (config.hosts.len() + config.services.len()) as u64;
+        let hosts_count = config.hosts.len();
         // Where the state comes from, best first: a hand-over from a spare giving the part back;
         // the running engine (a reload); the copy streamed by the part's active scheduler while
-        // this one waited (a take-over); the retention file.
+        // this one waited (a take-over: a live copy gives its snapshot, a log is replayed); the
+        // retention file.
         let has_running = self.core.lock().await.running.as_ref().is_some_and(|r| r.home == home);
-        let copy = if handover.is_none() && !has_running {
-            self.copies.get(&home)
-        } else {
-            None
-        };
-        let copy_config = config.clone();
+        let use_copy = handover.is_none() && !has_running;
+        let copies = self.copies.clone();
+        let copy_home = home.clone();
         // Built outside the lock: the running engine keeps scheduling meanwhile.
         let built = tokio::task::spawn_blocking(move || {
+            let merged = if use_copy {
+                copies.take_over_state(&copy_home, &config)
+            } else {
+                None
+            };
             // Changes are streamed to the spares (and drained even when there are none).
-            let e = Engine::new(
-                config,
-                Some(&build_hosts),
-                daemon::now(),
-                jiff::tz::TimeZone::system(),
-                seed,
-            );
-            let merged = copy.map(|c| {
-                let from = format!("the state streamed by {} (step {})", c.source, c.seq);
-                (
-                    crate::standby::merged(copy_config, &build_hosts, c, daemon::now()),
-                    from,
-                )
-            });
+            let e = Engine::new(config, None, daemon::now(), jiff::tz::TimeZone::system(), seed);
             (e, merged)
         })
         .await
@@ -807,6 +801,7 @@ impl Scheduler {
             core.queue.new_engine(prefix);
             core.running = Some(Running {
                 engine,
+                image,
                 part_hash,
                 config_hash,
                 home: home.clone(),
@@ -834,7 +829,7 @@ impl Scheduler {
             // Nothing of the new engine is known to be on the spares yet.
             self.synced.send_replace(BTreeMap::new());
         }
-        let hosts_count = hosts.len();
+        self.prune_parts().await;
         tracing::info!(
             "scheduler {}: running {hosts_count} hosts ({message}) in {:.2}s",
             self.state.name(),
@@ -886,6 +881,7 @@ impl Scheduler {
                 source_running_id: self.state.running_id.clone(),
                 generation: self.state.generation(),
                 part_hash: run.part_hash.clone(),
+                image: run.image.clone(),
                 changes,
                 snapshot,
             };
@@ -924,6 +920,15 @@ impl Scheduler {
                 None
             }
         }
+    }
+
+    /// Keeps the part images in use (the running one, the live standby copies') and those
+    /// just sent; tells the arbiter what is held.
+    async fn prune_parts(&self) {
+        let mut used = self.copies.images();
+        used.extend(self.core.lock().await.running.as_ref().map(|r| r.image.clone()));
+        self.parts.prune(&used, Instant::now());
+        self.state.set_parts(self.parts.ids());
     }
 
     /// A wire-id prefix different from the previous engines' (and, with the running id mixed
@@ -1109,13 +1114,13 @@ async fn assign(State(sched): State<Arc<Scheduler>>, Json(a): Json<Assignment>) 
     };
     let unchanged = {
         let core = sched.core.lock().await;
-        core.running.as_ref().is_some_and(|r| {
-            r.part_hash == work.part_hash && r.config_hash == a.config_hash && r.home == home && work.handover.is_none()
-        })
+        core.running
+            .as_ref()
+            .is_some_and(|r| r.image == work.image && r.home == home && work.handover.is_none())
     };
     if unchanged {
-        // Same part, same configuration: nothing to rebuild (a rebuild would re-run the checks
-        // in flight and send every broker the full status again).
+        // Same part image: nothing to rebuild (a rebuild would re-run the checks in flight and
+        // send every broker the full status again).
         sched.state.accept(&a)?;
         sched.set_standbys(&work.standbys).await;
         {
@@ -1124,6 +1129,8 @@ async fn assign(State(sched): State<Arc<Scheduler>>, Json(a): Json<Assignment>) 
             core.fenced = false;
             if let Some(run) = core.running.as_mut() {
                 run.arbiters = work.arbiters.clone();
+                run.config_hash = a.config_hash.clone();
+                run.part_hash = work.part_hash.clone();
             }
         }
         return Ok(Json(AssignAck {
@@ -1131,21 +1138,17 @@ async fn assign(State(sched): State<Arc<Scheduler>>, Json(a): Json<Assignment>) 
             message: "already running this part".into(),
         }));
     }
-    let value = work.config.clone();
-    let host_ids = work.hosts.clone();
-    let parsed = tokio::task::spawn_blocking(move || -> Result<(Config, Vec<HostId>), String> {
-        let config: Config = serde_json::from_value(value).map_err(|e| format!("unreadable configuration: {e}"))?;
-        if let Some(bad) = host_ids.iter().find(|h| **h as usize >= config.hosts.len()) {
-            return Err(format!(
-                "host id {bad} is not in the configuration ({} hosts)",
-                config.hosts.len()
-            ));
-        }
-        Ok((config, host_ids.into_iter().map(HostId).collect()))
-    })
-    .await
-    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    let (config, hosts) = parsed.map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?;
+    let Some(config) = sched.parts.get(&work.image) else {
+        // Refused before anything changes: the arbiter sends the image, then this again.
+        return Err(ApiError(
+            StatusCode::PRECONDITION_FAILED,
+            format!(
+                "part image {} is not here: send it to {} first",
+                work.image,
+                paths::PARTS
+            ),
+        ));
+    };
     sched.state.accept(&a)?;
     sched.set_standbys(&work.standbys).await;
     let Work::Scheduler(work) = a.work else {
@@ -1153,13 +1156,14 @@ async fn assign(State(sched): State<Arc<Scheduler>>, Json(a): Json<Assignment>) 
     };
     let part = PartInfo {
         arbiters: work.arbiters,
+        image: work.image,
         part_hash: work.part_hash,
         config_hash: a.config_hash,
         home,
         handover: work.handover,
         reason: work.reason,
     };
-    let message = sched.install(config, hosts, part).await?;
+    let message = sched.install(config, part).await?;
     Ok(Json(AssignAck {
         accepted: true,
         message,
@@ -1169,11 +1173,31 @@ async fn assign(State(sched): State<Arc<Scheduler>>, Json(a): Json<Assignment>) 
 /// What identifies the part an engine runs, and where its state may come from.
 struct PartInfo {
     arbiters: Vec<String>,
+    image: String,
     part_hash: String,
     config_hash: String,
     home: String,
     handover: Option<Box<vigia_engine::retention::Retention>>,
     reason: Option<String>,
+}
+
+/// The arbiter sends a part image: checked and decoded here, kept for the assignment (or the
+/// take-over) that names it. A bad image is refused with 400 and changes nothing.
+async fn put_part(State(sched): State<Arc<Scheduler>>, body: axum::body::Bytes) -> Result<Json<PartHeld>, ApiError> {
+    let decoded = tokio::task::spawn_blocking(move || PartImage::decode(&body))
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("decoding a part image: {e}")))?
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?;
+    let held = sched.parts.put(decoded);
+    sched.prune_parts().await;
+    tracing::info!(
+        "scheduler {}: part image {} received ({} hosts, {} services)",
+        sched.state.name(),
+        held.id,
+        held.hosts,
+        held.services
+    );
+    Ok(Json(held))
 }
 
 /// A waiting spare takes one step of an active scheduler's state stream.
@@ -1194,7 +1218,17 @@ async fn standby(State(sched): State<Arc<Scheduler>>, body: axum::body::Bytes) -
             format!("{} runs the part of {} itself", sched.state.name(), step.home),
         ));
     }
-    Ok(Json(sched.copies.apply(step)))
+    // A snapshot of a part whose image is here starts a live copy.
+    let part = step.snapshot.as_ref().and_then(|_| sched.parts.get(&step.image));
+    let starts_live = part.is_some();
+    let copies = sched.copies.clone();
+    let ack = tokio::task::spawn_blocking(move || copies.apply(step, part))
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("applying a state-stream step: {e}")))?;
+    if starts_live {
+        sched.prune_parts().await;
+    }
+    Ok(Json(ack))
 }
 
 /// What this scheduler holds as a spare: per home scheduler, the stream step and the number of
@@ -1476,7 +1510,10 @@ async fn commands(
                     not_mine: false,
                 },
                 Err(e) => {
-                    let not_mine = e.is_not_owned();
+                    // A scheduler is given its part only: a host it does not know is in
+                    // another part (the receiver refuses hosts nobody owns before routing).
+                    let not_mine =
+                        e.is_not_owned() || matches!(e, vigia_engine::commands::CommandError::UnknownHost { .. });
                     if !not_mine {
                         tracing::warn!("external command refused: {e}");
                     }

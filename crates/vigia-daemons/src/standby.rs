@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vigia_config::model::{Config, HostId};
+use vigia_config::model::Config;
 use vigia_engine::retention::{ChangeLog, Retention};
 use vigia_engine::{Engine, RetentionChange};
 use vigia_proto::{paths, StandbyAck, StandbyLink, StandbySync, STANDBY_CONTENT_TYPE};
@@ -40,15 +40,43 @@ pub const SYNC_TIMEOUT: Duration = Duration::from_secs(2);
 pub const RETRY_AFTER: Duration = Duration::from_secs(3);
 
 /// What a spare holds for one home scheduler.
-#[derive(Clone, Debug)]
 pub struct StandbyCopy {
     pub source: String,
     pub source_running_id: String,
     pub part_hash: String,
     pub generation: u64,
     pub seq: u64,
-    pub snapshot: Retention,
-    pub changes: ChangeLog,
+    pub held: Held,
+}
+
+/// The state itself: a live engine when the spare holds the part's image (each step applied
+/// as it comes, so a take-over costs one snapshot of it, whatever the stream's history), else
+/// the last snapshot and the folded changes after it (replayed at take-over, [`merged`]).
+pub enum Held {
+    Live { image: String, engine: Box<Engine> },
+    Log { snapshot: Box<Retention>, changes: ChangeLog },
+}
+
+impl Held {
+    /// Changes kept to replay at take-over (none for a live copy).
+    fn pending(&self) -> usize {
+        match self {
+            Held::Live { .. } => 0,
+            Held::Log { changes, .. } => changes.len(),
+        }
+    }
+}
+
+/// A mirror of the part's engine: states are written as they come, nothing is scheduled.
+fn live(config: Arc<Config>, image: String, snapshot: Retention, changes: Vec<RetentionChange>) -> Result<Held, String> {
+    let mut engine = Engine::new(config, None, snapshot.taken_at, jiff::tz::TimeZone::system(), 0);
+    engine.set_retention_tracking(false);
+    engine.restore(snapshot)?;
+    engine.apply_retention_changes(changes)?;
+    Ok(Held::Live {
+        image,
+        engine: Box::new(engine),
+    })
 }
 
 /// The spare's side: copies by home scheduler name.
@@ -63,11 +91,29 @@ impl StandbyStore {
     }
 
     /// Applies one step of a stream; a step that does not follow the last one is refused
-    /// (the sender then sends a snapshot).
-    pub fn apply(&self, sync: StandbySync) -> StandbyAck {
-        let mut copies = self.lock();
+    /// (the sender then sends a snapshot). `part` is the part image's configuration when this
+    /// spare holds it: a snapshot then starts a live copy. CPU work on a large part: call it
+    /// off the async threads.
+    pub fn apply(&self, sync: StandbySync, part: Option<Arc<Config>>) -> StandbyAck {
         if let Some(snapshot) = sync.snapshot {
-            copies.insert(
+            let held = match part {
+                Some(config) => match live(config, sync.image.clone(), *snapshot.clone(), sync.changes.clone()) {
+                    Ok(held) => held,
+                    Err(e) => {
+                        tracing::warn!("standby copy of {} kept as a log ({e})", sync.home);
+                        Held::Log {
+                            snapshot,
+                            changes: sync.changes.into_iter().collect(),
+                        }
+                    }
+                },
+                None => Held::Log {
+                    snapshot,
+                    changes: sync.changes.into_iter().collect(),
+                },
+            };
+            let live = matches!(held, Held::Live { .. });
+            self.lock().insert(
                 sync.home.clone(),
                 StandbyCopy {
                     source: sync.source,
@@ -75,43 +121,93 @@ impl StandbyStore {
                     part_hash: sync.part_hash,
                     generation: sync.generation,
                     seq: sync.seq,
-                    snapshot: *snapshot,
-                    changes: sync.changes.into_iter().collect(),
+                    held,
                 },
             );
             return StandbyAck {
                 seq: sync.seq,
                 need_snapshot: false,
+                live,
             };
         }
+        let mut copies = self.lock();
         match copies.get_mut(&sync.home) {
             Some(copy)
                 if copy.source_running_id == sync.source_running_id
                     && copy.part_hash == sync.part_hash
                     && copy.seq + 1 == sync.seq =>
             {
+                match &mut copy.held {
+                    Held::Live { engine, .. } => {
+                        if let Err(e) = engine.apply_retention_changes(sync.changes) {
+                            // Not followed: the next step brings a snapshot.
+                            tracing::warn!("standby copy of {}: {e}", sync.home);
+                            copies.remove(&sync.home);
+                            return StandbyAck {
+                                seq: 0,
+                                need_snapshot: true,
+                                live: false,
+                            };
+                        }
+                    }
+                    Held::Log { changes, .. } => changes.extend(sync.changes),
+                }
                 copy.seq = sync.seq;
                 copy.generation = sync.generation;
-                copy.changes.extend(sync.changes);
                 StandbyAck {
                     seq: sync.seq,
                     need_snapshot: false,
+                    live: matches!(copy.held, Held::Live { .. }),
                 }
             }
             Some(copy) => StandbyAck {
                 seq: copy.seq,
                 need_snapshot: true,
+                live: false,
             },
             None => StandbyAck {
                 seq: 0,
                 need_snapshot: true,
+                live: false,
             },
         }
     }
 
-    /// The copy kept for `home`, if any.
-    pub fn get(&self, home: &str) -> Option<StandbyCopy> {
-        self.lock().get(home).cloned()
+    /// The state to take `home`'s part over with, and where it comes from: a live copy of the
+    /// same image gives its snapshot; a log is replayed on its snapshot in a mirror engine of
+    /// `config`. The copy stays until [`StandbyStore::forget`] (a failed take-over can retry).
+    pub fn take_over_state(&self, home: &str, config: &Arc<Config>) -> Option<(Result<Retention, String>, String)> {
+        let copies = self.lock();
+        let copy = copies.get(home)?;
+        let from = format!("the state streamed by {} (step {})", copy.source, copy.seq);
+        let state = match &copy.held {
+            // Keyed by names: valid for whatever image the take-over runs.
+            Held::Live { engine, .. } => Ok(engine.snapshot()),
+            Held::Log { snapshot, changes } => {
+                let (snapshot, changes) = ((**snapshot).clone(), changes.clone());
+                drop(copies);
+                return Some((merged(config.clone(), snapshot, changes), from));
+            }
+        };
+        Some((state, from))
+    }
+
+    /// Whether the copy of `home` is live on `image` (take-over at the cost of a snapshot).
+    pub fn is_live(&self, home: &str, image: &str) -> bool {
+        self.lock()
+            .get(home)
+            .is_some_and(|c| matches!(&c.held, Held::Live { image: i, .. } if i == image))
+    }
+
+    /// Part images the live copies run (kept by the part store).
+    pub fn images(&self) -> Vec<String> {
+        self.lock()
+            .values()
+            .filter_map(|c| match &c.held {
+                Held::Live { image, .. } => Some(image.clone()),
+                Held::Log { .. } => None,
+            })
+            .collect()
     }
 
     /// Forgets `home`'s copy (the spare now runs it: its own engine is the state).
@@ -119,28 +215,28 @@ impl StandbyStore {
         self.lock().remove(home);
     }
 
-    /// Home schedulers with a copy, and how many changes each holds (for status).
+    /// Home schedulers with a copy, and how many changes each holds to replay (for status).
     pub fn summary(&self) -> Vec<(String, u64, usize)> {
         let mut v: Vec<_> = self
             .lock()
             .iter()
-            .map(|(h, c)| (h.clone(), c.seq, c.changes.len()))
+            .map(|(h, c)| (h.clone(), c.seq, c.held.pending()))
             .collect();
         v.sort();
         v
     }
 }
 
-/// Replays a copy's changes on its snapshot in a mirror engine (same configuration and part)
-/// and returns the resulting document: what a running engine restores to take over.
-pub fn merged(config: Arc<Config>, hosts: &[HostId], copy: StandbyCopy, now: i64) -> Result<Retention, String> {
-    if copy.changes.is_empty() {
-        return Ok(copy.snapshot);
+/// Replays changes on a snapshot in a mirror engine of the part and returns the resulting
+/// document: what a running engine restores to take over.
+pub fn merged(config: Arc<Config>, snapshot: Retention, changes: ChangeLog) -> Result<Retention, String> {
+    if changes.is_empty() {
+        return Ok(snapshot);
     }
-    let mut mirror = Engine::new(config, Some(hosts), now, jiff::tz::TimeZone::system(), 0);
+    let mut mirror = Engine::new(config, None, snapshot.taken_at, jiff::tz::TimeZone::system(), 0);
     mirror.set_retention_tracking(false);
-    mirror.restore(copy.snapshot)?;
-    mirror.apply_retention_changes(copy.changes.into_changes())?;
+    mirror.restore(snapshot)?;
+    mirror.apply_retention_changes(changes.into_changes())?;
     Ok(mirror.snapshot())
 }
 
@@ -153,6 +249,7 @@ struct StandbySyncRef<'a> {
     source_running_id: &'a str,
     generation: u64,
     part_hash: &'a str,
+    image: &'a str,
     seq: u64,
     snapshot: Option<&'a Retention>,
     changes: &'a [RetentionChange],
@@ -165,6 +262,8 @@ struct Follower {
     seq: u64,
     need_snapshot: bool,
     failed_at: Option<Instant>,
+    /// It keeps a live engine: it needs no periodic snapshot.
+    live: bool,
 }
 
 /// The active side: the spares to keep in sync and where each one is in the stream.
@@ -181,6 +280,7 @@ pub struct Step {
     pub source_running_id: String,
     pub generation: u64,
     pub part_hash: String,
+    pub image: String,
     pub changes: Vec<RetentionChange>,
     /// Taken only when some spare needs one (see [`Standbys::wants_snapshot`]).
     pub snapshot: Option<Retention>,
@@ -197,6 +297,7 @@ impl Standbys {
                 seq: 0,
                 need_snapshot: true,
                 failed_at: None,
+                live: false,
             });
             self.followers.push(f);
         }
@@ -217,7 +318,7 @@ impl Standbys {
         self.followers
             .iter()
             .any(|f| f.need_snapshot && f.failed_at.is_none_or(|t| t.elapsed() >= RETRY_AFTER))
-            || self.last_snapshot.is_none_or(|t| t.elapsed() >= SNAPSHOT_EVERY)
+            || (self.followers.iter().any(|f| !f.live) && self.last_snapshot.is_none_or(|t| t.elapsed() >= SNAPSHOT_EVERY))
     }
 
     /// Sends one step to every spare at once. True when every spare has it.
@@ -257,6 +358,7 @@ impl Standbys {
                         source_running_id: &step.source_running_id,
                         generation: step.generation,
                         part_hash: &step.part_hash,
+                        image: &step.image,
                         seq,
                         snapshot: step.snapshot.as_ref(),
                         changes: if full { &[] } else { &step.changes },
@@ -279,6 +381,7 @@ impl Standbys {
             match handle.await {
                 Ok(Ok(ack)) if !ack.need_snapshot && ack.seq == seq => {
                     f.seq = seq;
+                    f.live = ack.live;
                     f.need_snapshot = false;
                     f.failed_at = None;
                 }
@@ -331,9 +434,18 @@ mod tests {
             source_running_id: run.into(),
             generation: 3,
             part_hash: "p".into(),
+            image: "img".into(),
             seq,
             snapshot: snapshot.then(|| Box::new(empty())),
             changes: vec![RetentionChange::Clock { now: seq as i64 }],
+        }
+    }
+
+    fn ack(seq: u64, need_snapshot: bool, live: bool) -> StandbyAck {
+        StandbyAck {
+            seq,
+            need_snapshot,
+            live,
         }
     }
 
@@ -347,6 +459,7 @@ mod tests {
                 source_running_id: &owned.source_running_id,
                 generation: owned.generation,
                 part_hash: &owned.part_hash,
+                image: &owned.image,
                 seq: owned.seq,
                 snapshot: owned.snapshot.as_deref(),
                 changes: &owned.changes,
@@ -356,7 +469,7 @@ mod tests {
             let back = StandbySync::decode(&bytes).expect("decode");
             assert_eq!(back.changes, owned.changes);
             assert_eq!(back.snapshot, owned.snapshot);
-            assert_eq!((back.home, back.seq), (owned.home, owned.seq));
+            assert_eq!((back.home, back.seq, back.image), (owned.home, owned.seq, owned.image));
             // Not a step: refused, not misread.
             assert!(StandbySync::decode(b"{\"home\": \"s1\"}").is_err());
             assert!(StandbySync::decode(&bytes[..bytes.len() / 2]).is_err());
@@ -366,35 +479,100 @@ mod tests {
     #[test]
     fn a_stream_starts_with_a_snapshot_and_follows_in_order() {
         let store = StandbyStore::default();
-        assert_eq!(
-            store.apply(step(1, false, "a")),
-            StandbyAck {
-                seq: 0,
-                need_snapshot: true
-            }
-        );
-        assert_eq!(
-            store.apply(step(1, true, "a")),
-            StandbyAck {
-                seq: 1,
-                need_snapshot: false
-            }
-        );
-        assert_eq!(
-            store.apply(step(2, false, "a")),
-            StandbyAck {
-                seq: 2,
-                need_snapshot: false
-            }
-        );
+        assert_eq!(store.apply(step(1, false, "a"), None), ack(0, true, false));
+        assert_eq!(store.apply(step(1, true, "a"), None), ack(1, false, false));
+        assert_eq!(store.apply(step(2, false, "a"), None), ack(2, false, false));
         // A gap, or another running id: a snapshot is needed, nothing is applied.
-        assert!(store.apply(step(4, false, "a")).need_snapshot);
-        assert!(store.apply(step(3, false, "b")).need_snapshot);
-        let copy = store.get("s1").expect("copy");
+        assert!(store.apply(step(4, false, "a"), None).need_snapshot);
+        assert!(store.apply(step(3, false, "b"), None).need_snapshot);
         // The clock of step 2 replaced the one of step 1.
-        assert_eq!((copy.seq, copy.changes.len()), (2, 1));
+        assert_eq!(store.summary(), vec![("s1".to_string(), 2, 1)]);
         // A snapshot replaces the list.
-        store.apply(step(1, true, "b"));
-        assert_eq!(store.get("s1").map(|c| c.changes.len()), Some(1));
+        store.apply(step(1, true, "b"), None);
+        assert_eq!(store.summary(), vec![("s1".to_string(), 1, 1)]);
+    }
+
+    /// A part of three hosts with a service each, as a scheduler gets it.
+    fn part() -> Arc<Config> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let main = dir.path().join("main.cfg");
+        let mut text = String::from(
+            "define command {\n command_name c\n command_line /bin/true\n}\n\
+             define scheduler {\n scheduler_name s1\n}\ndefine poller {\n poller_name p\n}\n",
+        );
+        for h in 0..3 {
+            text += &format!(
+                "define host {{\n host_name h{h}\n check_command c\n max_check_attempts 2\n}}\n\
+                 define service {{\n host_name h{h}\n service_description svc\n check_command c\n max_check_attempts 2\n passive_checks_enabled 1\n}}\n"
+            );
+        }
+        std::fs::write(&main, text).expect("write");
+        let config = vigia_config::load(&main).expect("valid");
+        Arc::new(vigia_config::part::part_config(&config, &config.parts[0]))
+    }
+
+    #[test]
+    fn a_spare_holding_the_image_follows_with_a_live_engine() {
+        let config = part();
+        let mut source = Engine::new(config.clone(), None, 1_000, jiff::tz::TimeZone::UTC, 1);
+        let first = StandbySync {
+            snapshot: Some(Box::new(source.snapshot())),
+            changes: source.drain_retention_changes(),
+            ..step(1, true, "a")
+        };
+        let store = StandbyStore::default();
+        assert_eq!(store.apply(first, Some(config.clone())), ack(1, false, true));
+        assert!(store.is_live("s1", "img"));
+        assert_eq!(store.images(), vec!["img".to_string()]);
+        // Operator actions and results on the active side, streamed step by step.
+        for (seq, line) in [
+            (2, "[1000] PROCESS_SERVICE_CHECK_RESULT;h1;svc;2;down"),
+            (3, "[1000] ACKNOWLEDGE_SVC_PROBLEM;h1;svc;2;1;1;admin;looking"),
+            (4, "[1000] ADD_HOST_COMMENT;h2;1;admin;a comment"),
+            (5, "[1000] SCHEDULE_HOST_DOWNTIME;h0;1000;90000;1;0;0;admin;works"),
+        ] {
+            source.command(line).expect("command applies");
+            source.advance(1_001);
+            let s = StandbySync {
+                changes: source.drain_retention_changes(),
+                ..step(seq, false, "a")
+            };
+            assert_eq!(store.apply(s, Some(config.clone())), ack(seq, false, true));
+        }
+        assert_eq!(store.summary(), vec![("s1".to_string(), 5, 0)], "nothing left to replay");
+        let (state, from) = store.take_over_state("s1", &config).expect("a copy");
+        let state = state.expect("a state");
+        assert!(from.contains("step 5"), "{from}");
+        let want = source.snapshot();
+        assert_eq!(state.services, want.services);
+        assert_eq!(state.hosts, want.hosts);
+        assert_eq!(state.comments.len(), want.comments.len());
+        assert_eq!(state.downtimes, want.downtimes);
+        for text in ["looking", "a comment"] {
+            assert!(
+                state.comments.iter().any(|(_, c)| c.text == text),
+                "comment '{text}' kept: {:?}",
+                state.comments
+            );
+        }
+        assert_eq!(state.downtimes.len(), 1, "the downtime kept");
+        // Without the image, the same stream is kept as a log and replays to the same state.
+        let log = StandbyStore::default();
+        let mut again = Engine::new(config.clone(), None, 1_000, jiff::tz::TimeZone::UTC, 1);
+        let first = StandbySync {
+            snapshot: Some(Box::new(again.snapshot())),
+            changes: again.drain_retention_changes(),
+            ..step(1, true, "a")
+        };
+        assert_eq!(log.apply(first, None), ack(1, false, false));
+        again.command("[1000] PROCESS_SERVICE_CHECK_RESULT;h1;svc;2;down").expect("applies");
+        again.advance(1_001);
+        let s = StandbySync {
+            changes: again.drain_retention_changes(),
+            ..step(2, false, "a")
+        };
+        log.apply(s, None);
+        let (state, _) = log.take_over_state("s1", &config).expect("a copy");
+        assert_eq!(state.expect("a state").services, again.snapshot().services);
     }
 }

@@ -4,7 +4,6 @@
 //! stopped and started again on the same data folder: the state comes back from retention.
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use vigia_config::model::Role;
@@ -14,7 +13,7 @@ use vigia_engine::brok::{Brok, BrokBody};
 use vigia_engine::{Item, StateType};
 use vigia_proto::{
     paths, ActionClass, AssignAck, Assignment, BrokBatch, BrokRequest, CommandBatch, CommandsApplied, FetchRequest,
-    Identity, SatelliteWork, SchedulerLink, SchedulerWork, Stale, Work,
+    Identity, PartHeld, PartImage, SatelliteWork, SchedulerLink, SchedulerWork, Stale, Work, PART_CONTENT_TYPE,
 };
 
 /// Generous: the suite runs on a loaded 2-core machine.
@@ -44,6 +43,42 @@ fn load(dir: &Path, notify: &Path) -> vigia_config::Config {
     .expect("write main.cfg");
     std::fs::write(dir.join("objects.cfg"), objects(notify)).expect("write objects.cfg");
     vigia_config::load(&main).unwrap_or_else(|e| panic!("config: {:#?}", e.diagnostics.items))
+}
+
+/// The part of `config` holding `hosts`, as the arbiter ships it: the part's configuration and
+/// its image.
+fn part_of(config: &vigia_config::Config, hosts: &[&str]) -> (vigia_config::Config, PartImage) {
+    let mut part = config.parts[0].clone();
+    part.hosts = config
+        .hosts
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| hosts.contains(&h.name.as_str()))
+        .map(|(i, _)| vigia_config::model::HostId(i as u32))
+        .collect();
+    part.services = part.hosts.iter().map(|h| config.hosts[h.index()].services.len()).sum();
+    let sub = vigia_config::part::part_config(config, &part);
+    let image = PartImage::encode(&sub).expect("encode");
+    (sub, image)
+}
+
+/// A service of a part's configuration, by description.
+fn service(config: &vigia_config::Config, description: &str) -> Item {
+    config
+        .services
+        .iter()
+        .position(|s| &*s.description == description)
+        .map(|i| Item::Service(vigia_config::model::ServiceId(i as u32)))
+        .expect("service")
+}
+
+/// Sends a part image, as the arbiter does before the assignment naming it.
+async fn send_part(link: &Link, image: &PartImage) {
+    let held: PartHeld = link
+        .post_encoded(paths::PARTS, PART_CONTENT_TYPE, image.bytes.to_vec(), HTTP)
+        .await
+        .expect("part image taken");
+    assert_eq!(held.id, image.id);
 }
 
 fn free_port() -> SocketAddr {
@@ -221,13 +256,9 @@ async fn check_goes_soft_then_hard_and_the_reactionner_notifies() {
     let dir = tempfile::tempdir().expect("tempdir");
     let notify = dir.path().join("notified.txt");
     let config = load(dir.path(), &notify);
-    let web1 = config.hosts.iter().position(|h| h.name == "web1").expect("web1") as u32;
-    let http = config
-        .services
-        .iter()
-        .position(|s| &*s.description == "http")
-        .map(|i| Item::Service(vigia_config::model::ServiceId(i as u32)))
-        .expect("http");
+    // The scheduler owns web1 only; db1 belongs to another (imaginary) scheduler.
+    let (part, image) = part_of(&config, &["web1"]);
+    let http = service(&part, "http");
 
     let sched = Running::start(options(
         Role::Scheduler,
@@ -251,14 +282,51 @@ async fn check_goes_soft_then_hard_and_the_reactionner_notifies() {
         wait_up(&d.link()).await;
     }
 
-    // The scheduler owns web1 only; db1 belongs to another (imaginary) scheduler.
     let part_hash = "part-web1".to_string();
     let work = SchedulerWork {
-        config: serde_json::to_value(&config).expect("config as JSON"),
-        hosts: vec![web1],
+        image: image.id.clone(),
         part_hash: part_hash.clone(),
         ..Default::default()
     };
+    // Named before it is sent: refused, and nothing changes.
+    match sched
+        .link()
+        .post::<_, AssignAck>(
+            paths::ASSIGN,
+            &assignment("scheduler-test", 1, "conf-1", Work::Scheduler(work.clone())),
+            HTTP,
+        )
+        .await
+    {
+        Err(LinkError::Refused { status: 412, body, .. }) => assert!(body.contains(&image.id), "{body}"),
+        other => panic!("expected 412 for a part image not sent, got {other:?}"),
+    }
+    // A bad image is refused with what is wrong; the scheduler keeps nothing of it.
+    let mut corrupt = image.bytes.to_vec();
+    let last = corrupt.len() - 1;
+    corrupt[last] ^= 0xff;
+    let mut unknown_format = image.bytes.to_vec();
+    unknown_format[8] = 99;
+    for (bad, why) in [
+        (corrupt, "corrupt"),
+        (image.bytes[..image.bytes.len() / 2].to_vec(), "truncated"),
+        (unknown_format, "format 99 is not supported"),
+        (b"{\"config\": {}}".to_vec(), "not a part image"),
+    ] {
+        match sched
+            .link()
+            .post_encoded::<PartHeld>(paths::PARTS, PART_CONTENT_TYPE, bad, HTTP)
+            .await
+        {
+            Err(LinkError::Refused { status: 400, body, .. }) => assert!(body.contains(why), "{why}: {body}"),
+            other => panic!("expected 400 ({why}), got {other:?}"),
+        }
+    }
+    let id: Identity = sched.link().get(paths::IDENTITY, HTTP).await.expect("identity");
+    assert!(id.parts.is_empty() && id.assignment.is_none(), "{id:?}");
+    send_part(&sched.link(), &image).await;
+    let id: Identity = sched.link().get(paths::IDENTITY, HTTP).await.expect("identity");
+    assert_eq!(id.parts, vec![image.id.clone()], "the arbiter sees what is held");
     assign(
         &sched.link(),
         &assignment("scheduler-test", 1, "conf-1", Work::Scheduler(work.clone())),
@@ -394,25 +462,20 @@ async fn check_goes_soft_then_hard_and_the_reactionner_notifies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_scheduler_resumes_from_its_retention_file() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = Arc::new(load(dir.path(), &dir.path().join("unused.txt")));
-    let web1 = config.hosts.iter().position(|h| h.name == "web1").expect("web1") as u32;
-    let backup = config
-        .services
-        .iter()
-        .position(|s| &*s.description == "backup")
-        .map(|i| Item::Service(vigia_config::model::ServiceId(i as u32)))
-        .expect("backup");
+    let config = load(dir.path(), &dir.path().join("unused.txt"));
+    let (part, image) = part_of(&config, &["web1"]);
+    let backup = service(&part, "backup");
     let data = dir.path().join("sched");
     let listen = free_port();
     let work = SchedulerWork {
-        config: serde_json::to_value(&*config).expect("json"),
-        hosts: vec![web1],
+        image: image.id.clone(),
         part_hash: "p".into(),
         ..Default::default()
     };
 
     let sched = Running::start(options(Role::Scheduler, "scheduler-test", listen, &data));
     wait_up(&sched.link()).await;
+    send_part(&sched.link(), &image).await;
     assign(
         &sched.link(),
         &assignment("scheduler-test", 1, "conf", Work::Scheduler(work.clone())),
@@ -437,6 +500,7 @@ async fn a_restarted_scheduler_resumes_from_its_retention_file() {
 
     let sched = Running::start(options(Role::Scheduler, "scheduler-test", listen, &data));
     wait_up(&sched.link()).await;
+    send_part(&sched.link(), &image).await;
     assign(
         &sched.link(),
         &assignment("scheduler-test", 1, "conf", Work::Scheduler(work)),
@@ -457,9 +521,9 @@ async fn a_restarted_scheduler_resumes_from_its_retention_file() {
     std::fs::write(data.join("retention.redb"), b"garbage, not a database").expect("damage");
     let sched = Running::start(options(Role::Scheduler, "scheduler-test", listen, &data));
     wait_up(&sched.link()).await;
+    send_part(&sched.link(), &image).await;
     let work = SchedulerWork {
-        config: serde_json::to_value(&*config).expect("json"),
-        hosts: vec![web1],
+        image: image.id.clone(),
         part_hash: "p".into(),
         ..Default::default()
     };

@@ -22,6 +22,9 @@ use vigia_config::model::Role;
 pub use vigia_engine::brok::Brok;
 pub use vigia_engine::{Action, CheckResult};
 
+pub mod part;
+pub use part::{DecodedPart, PartImage, PART_CONTENT_TYPE};
+
 pub const PROTOCOL_VERSION: u32 = 1;
 pub const PREFIX: &str = "/v1";
 /// Header carrying the shared secret (configuration `vigia_secret`).
@@ -43,6 +46,9 @@ pub mod paths {
     pub const ARBITER_HEARTBEAT: &str = "/v1/arbiter/heartbeat";
     /// scheduler → arbiter, after a freeze: do I still run this part?
     pub const VALIDATE: &str = "/v1/validate";
+    /// arbiter → scheduler: a part image ([`crate::PartImage`]), before the assignment that
+    /// names it (or, for a spare, before the take-over): answered with [`crate::PartHeld`].
+    pub const PARTS: &str = "/v1/parts";
 }
 
 /// What one arbiter tells the other: sent by the master every second, answered by the spare
@@ -72,6 +78,17 @@ pub struct Identity {
     pub assignment: Option<AssignmentSummary>,
     /// The highest arbiter generation this daemon has obeyed.
     pub arbiter_generation: u64,
+    /// A scheduler's part images (ids), so the arbiter sends only those it lacks.
+    #[serde(default)]
+    pub parts: Vec<String>,
+}
+
+/// A scheduler took a part image.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartHeld {
+    pub id: String,
+    pub hosts: usize,
+    pub services: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,10 +128,9 @@ pub enum Work {
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct SchedulerWork {
-    /// The whole resolved configuration (JSON of `vigia_config::Config`); the engine runs the
-    /// hosts of `hosts` and keeps the rest for dependencies and macros.
-    pub config: serde_json::Value,
-    pub hosts: Vec<u32>,
+    /// The id of the part image to run ([`PartImage`]), sent before to [`paths::PARTS`]: a
+    /// scheduler that lacks it refuses the assignment with 412 and the arbiter sends it.
+    pub image: String,
     pub part_hash: String,
     /// The scheduler this part belongs to in the configuration (the master); a spare that
     /// takes it over runs it under this name for every other daemon.
@@ -179,6 +195,8 @@ pub struct StandbySync {
     pub source_running_id: String,
     pub generation: u64,
     pub part_hash: String,
+    /// The part image the source runs: a spare that holds it keeps a live engine of the part.
+    pub image: String,
     /// Numbers the steps of one stream, from 1.
     pub seq: u64,
     pub snapshot: Option<Box<vigia_engine::retention::Retention>>,
@@ -205,6 +223,10 @@ pub struct StandbyAck {
     pub seq: u64,
     /// The step did not follow the last one: send a snapshot.
     pub need_snapshot: bool,
+    /// The spare keeps a live engine of the part (it holds the part image): it needs no
+    /// periodic snapshot, only one after a gap.
+    #[serde(default)]
+    pub live: bool,
 }
 
 /// The arbiter tells a daemon to stop its work and wait.

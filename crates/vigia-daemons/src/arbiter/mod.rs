@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use vigia_config::model::{Config, DaemonLink, RealmId, Role};
 use vigia_proto::{
-    AssignAck, Assignment, BrokerWork, Identity, ReceiverWork, SatelliteWork, SchedulerLink, SchedulerWork,
+    AssignAck, Assignment, BrokerWork, Identity, PartImage, ReceiverWork, SatelliteWork, SchedulerLink, SchedulerWork,
     StandbyLink, Work,
 };
 
@@ -118,8 +118,14 @@ struct Counters {
 /// The configuration being dispatched and who runs what.
 struct Dispatch {
     config: Arc<Config>,
-    /// The configuration as schedulers receive it (serialized once per load).
-    config_json: serde_json::Value,
+    /// Per part (as `config.parts`), its image: encoded once per load, shared by every send.
+    images: Vec<PartImage>,
+    /// Per daemon, the part images it said it holds (its last identity).
+    held: Vec<Vec<String>>,
+    /// Per part, the waiting spare scheduler kept in sync with it (see [`designate`]).
+    standby_of: Vec<Option<usize>>,
+    /// Per daemon, whether it could be a standby when the plan was made.
+    spare_ok: Vec<bool>,
     config_hash: String,
     loaded_at: i64,
     /// Per daemon: the daemon that runs its work (itself, or the spare standing in for it).
@@ -216,7 +222,8 @@ fn is_home(d: &DaemonLink) -> bool {
 /// Who receives what, for one plan.
 struct PlanInput<'a> {
     config: &'a Config,
-    config_json: &'a serde_json::Value,
+    images: &'a [PartImage],
+    standby_of: &'a [Option<usize>],
     config_hash: &'a str,
     runner: &'a [usize],
     handover: &'a BTreeMap<usize, Box<vigia_engine::retention::Retention>>,
@@ -243,34 +250,28 @@ fn plan(input: &PlanInput) -> Vec<Option<Assignment>> {
         secret: input.secret.clone(),
         work,
     };
-    let runs_something = |i: usize| {
-        input
-            .runner
-            .iter()
-            .enumerate()
-            .any(|(h, r)| *r == i && is_home(&config.daemons[h]))
-    };
     // Schedulers: one part each.
     let mut links: Vec<(RealmId, SchedulerLink)> = Vec::new();
-    for part in &config.parts {
+    for (p, part) in config.parts.iter().enumerate() {
         let home = part.scheduler.index();
         let runner = input.runner.get(home).copied().unwrap_or(home);
         let h = &config.daemons[home];
-        let standbys = config
-            .daemons
-            .iter()
-            .enumerate()
-            .filter(|(i, d)| {
-                d.role == Role::Scheduler && d.spare && d.active && d.realm == h.realm && !runs_something(*i)
+        let standbys = input
+            .standby_of
+            .get(p)
+            .copied()
+            .flatten()
+            .map(|s| {
+                let d = &config.daemons[s];
+                StandbyLink {
+                    name: d.name.clone(),
+                    url: url(d),
+                }
             })
-            .map(|(_, d)| StandbyLink {
-                name: d.name.clone(),
-                url: url(d),
-            })
+            .into_iter()
             .collect();
         let work = SchedulerWork {
-            config: input.config_json.clone(),
-            hosts: part.hosts.iter().map(|h| h.0).collect(),
+            image: input.images.get(p).map(|i| i.id.clone()).unwrap_or_default(),
             part_hash: part.hash.clone(),
             home: h.name.clone(),
             standbys,
@@ -372,11 +373,63 @@ fn new_status(config: &Config) -> Vec<DaemonStatus> {
         .collect()
 }
 
+/// Per part, the waiting spare scheduler that keeps a live copy of it: the parts of a realm go
+/// round the realm's waiting spares in configuration order, so with one spare per master each
+/// spare follows one part (its memory stays that of one master). `spare_ok` says which
+/// spares can (alive, or not yet given up on).
+fn designate(config: &Config, runner: &[usize], spare_ok: &[bool]) -> Vec<Option<usize>> {
+    let runs_something =
+        |i: usize| runner.iter().enumerate().any(|(h, r)| *r == i && is_home(&config.daemons[h]));
+    let mut turn: BTreeMap<RealmId, usize> = BTreeMap::new();
+    config
+        .parts
+        .iter()
+        .map(|part| {
+            let home = part.scheduler.index();
+            let realm = config.daemons[home].realm;
+            let waiting: Vec<usize> = (0..config.daemons.len())
+                .filter(|&i| {
+                    let d = &config.daemons[i];
+                    d.role == Role::Scheduler
+                        && d.spare
+                        && d.active
+                        && d.realm == realm
+                        && spare_ok.get(i).copied().unwrap_or(true)
+                        && !runs_something(i)
+                })
+                .collect();
+            // A part run by a spare now needs no standby of its own: its master comes back.
+            if waiting.is_empty() || runner.get(home).is_some_and(|r| *r != home) {
+                return None;
+            }
+            let t = turn.entry(realm).or_insert(0);
+            let pick = waiting[*t % waiting.len()];
+            *t += 1;
+            Some(pick)
+        })
+        .collect()
+}
+
+/// Encodes every part's image, on every core.
+fn encode_images(config: &Config) -> Result<Vec<PartImage>, String> {
+    vigia_config::parallel::map(&config.parts, |part| {
+        PartImage::encode(&vigia_config::part::part_config(config, part))
+    })
+    .into_iter()
+    .collect()
+}
+
 impl Dispatch {
-    fn new(config: Config) -> Dispatch {
-        let config_json = serde_json::to_value(&config).unwrap_or(serde_json::Value::Null);
+    fn new(config: Config) -> Result<Dispatch, String> {
+        let images = encode_images(&config)?;
         let n = config.daemons.len();
-        Dispatch {
+        let spare_ok = vec![true; n];
+        let runner: Vec<usize> = (0..n).collect();
+        Ok(Dispatch {
+            standby_of: designate(&config, &runner, &spare_ok),
+            spare_ok,
+            held: vec![Vec::new(); n],
+            images,
             config_hash: config_hash(&config),
             loaded_at: daemon::now(),
             runner: (0..n).collect(),
@@ -388,9 +441,41 @@ impl Dispatch {
             checked: vec![None; n],
             events: Vec::new(),
             started: std::time::Instant::now(),
-            config_json,
             config: Arc::new(config),
+        })
+    }
+
+    /// Per daemon, whether it can follow a part as a standby now: alive, or not yet given up
+    /// on (never checked, or within [`STARTUP_GRACE`]).
+    fn spares_ok(&self) -> Vec<bool> {
+        (0..self.daemons.len())
+            .map(|i| {
+                let st = &self.status[i];
+                let dl = &self.daemons[i];
+                !(dl.role == Role::Scheduler && dl.spare)
+                    || st.alive
+                    || st.last_error.is_none()
+                    || (st.running_id.is_none() && self.started.elapsed() < STARTUP_GRACE)
+            })
+            .collect()
+    }
+
+    /// The part images daemon `i` must hold: the one it is to run, the one it follows.
+    fn images_for(&self, i: usize) -> Vec<&PartImage> {
+        let mut wanted = Vec::new();
+        if let Some(Some(Assignment {
+            work: Work::Scheduler(w),
+            ..
+        })) = self.assignments.get(i)
+        {
+            wanted.extend(self.images.iter().find(|im| im.id == w.image));
         }
+        for (p, s) in self.standby_of.iter().enumerate() {
+            if *s == Some(i) {
+                wanted.extend(self.images.get(p));
+            }
+        }
+        wanted
     }
 }
 
@@ -424,10 +509,13 @@ impl Arbiter {
                 line: format!("VIGIA HA: {}: {}", e.role.name(), e.reason),
             })
             .collect();
+        let spare_ok = d.spares_ok();
+        let standby_of = designate(&d.config, &d.runner, &spare_ok);
         let assignments = plan(&PlanInput {
             ha_events: &notes,
             config: &d.config,
-            config_json: &d.config_json,
+            images: &d.images,
+            standby_of: &standby_of,
             config_hash: &d.config_hash,
             runner: &d.runner,
             handover: &d.handover,
@@ -438,6 +526,8 @@ impl Arbiter {
             secret: &secret,
         });
         let d = &mut self.dispatch;
+        d.standby_of = standby_of;
+        d.spare_ok = spare_ok;
         for (i, st) in d.status.iter_mut().enumerate() {
             st.generation = assignments[i].as_ref().map_or(0, |a| a.generation);
             let home = (0..d.runner.len()).find(|h| d.runner[*h] == i && *h != i && is_home(&d.daemons[*h]));
@@ -451,7 +541,7 @@ impl Arbiter {
     /// work), with a fresh generation; liveness is kept for daemons that are still configured.
     fn redispatch(&mut self, config: Config) -> anyhow::Result<()> {
         let generation = self.next_generation()?;
-        let mut next = Dispatch::new(config);
+        let mut next = Dispatch::new(config).map_err(|e| anyhow::anyhow!(e))?;
         for (i, d) in next.daemons.iter().enumerate() {
             if let Some(old) = self
                 .dispatch
@@ -512,6 +602,7 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
     let result: Result<Identity, _> = link.get(vigia_proto::paths::IDENTITY, timeout).await;
     let mut resend = None;
     let mut release = None;
+    let mut uploads: Vec<PartImage> = Vec::new();
     {
         let mut a = shared.lock().await;
         let arbiter = a.name.clone();
@@ -522,6 +613,21 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
             return;
         };
         record_check(st, dl, &result);
+        if let Ok(id) = &result {
+            if let Some(held) = d.held.get_mut(index) {
+                held.clone_from(&id.parts);
+            }
+            uploads = d
+                .images_for(index)
+                .into_iter()
+                .filter(|im| !id.parts.contains(&im.id))
+                .cloned()
+                .collect();
+        }
+        let d = &mut a.dispatch;
+        let (Some(st), Some(_)) = (d.status.get_mut(index), d.daemons.get(index)) else {
+            return;
+        };
         if let Ok(id) = &result {
             // Only generations are compared: a scheduler's assignment holds the whole
             // configuration, copied only when it must be sent.
@@ -551,9 +657,32 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
             Err(e) => tracing::warn!("cannot release ({}): {e}", r.reason),
         }
     }
+    for image in &uploads {
+        // Sent once per image and daemon: the next identity lists it.
+        let body = axum::body::Bytes::from_owner(image.bytes.clone());
+        match link
+            .post_encoded::<vigia_proto::PartHeld>(
+                vigia_proto::paths::PARTS,
+                vigia_proto::PART_CONTENT_TYPE,
+                body,
+                Duration::from_secs(60),
+            )
+            .await
+        {
+            Ok(held) => tracing::info!(
+                "part image {} sent to {} ({} bytes, {} hosts, {} services)",
+                held.id,
+                link.base,
+                image.bytes.len(),
+                held.hosts,
+                held.services
+            ),
+            Err(e) => tracing::warn!("cannot send part image {} to {}: {e}", image.id, link.base),
+        }
+    }
     if let Some(asg) = resend {
-        // A scheduler's holds the whole configuration: give it time to take it. Others are
-        // small: a daemon that does not take one quickly gets it again next round.
+        // A scheduler builds its engine before it answers: give it time. Others are small: a
+        // daemon that does not take one quickly gets it again next round.
         let patience = match asg.work {
             Work::Scheduler(_) => Duration::from_secs(60),
             _ => Duration::from_secs(10),
@@ -597,7 +726,15 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
 /// A waiting spare that can stand in for `home`: same role and realm, alive, running nothing.
 fn pick_spare(d: &Dispatch, home: usize) -> Option<usize> {
     let h = &d.daemons[home];
-    (0..d.daemons.len()).find(|&j| {
+    // The spare that keeps the part's live copy first: it takes over at the cost of a snapshot.
+    let designated = d
+        .config
+        .parts
+        .iter()
+        .position(|p| p.scheduler.index() == home)
+        .and_then(|p| d.standby_of.get(p).copied().flatten());
+    let order = designated.into_iter().chain(0..d.daemons.len());
+    order.into_iter().find(|&j| {
         let s = &d.daemons[j];
         s.spare
             && s.active
@@ -689,8 +826,23 @@ fn has_work(d: &Dispatch, h: usize) -> bool {
 /// Applies fail-over and fail-back decisions. A scheduler giving its part back is released
 /// first and hands its final state over, so the master resumes exactly where it stopped.
 async fn failover(shared: &Shared, secret: &Option<String>) {
-    let moves = decide(&shared.lock().await.dispatch);
+    let (moves, spares_changed) = {
+        let a = shared.lock().await;
+        let d = &a.dispatch;
+        (decide(d), d.spares_ok() != d.spare_ok)
+    };
     if moves.is_empty() {
+        if spares_changed {
+            // A spare died or came back: the parts it followed get another standby.
+            let mut a = shared.lock().await;
+            match a.next_generation() {
+                Ok(generation) => {
+                    a.replan(generation);
+                    a.dispatch.checked.iter_mut().for_each(|c| *c = None);
+                }
+                Err(e) => tracing::error!("cannot record a new generation: {e}"),
+            }
+        }
         return;
     }
     let mut a = shared.lock().await;
@@ -950,7 +1102,7 @@ pub async fn run(options: ArbiterOptions) -> anyhow::Result<()> {
         name: name.clone(),
         options: options.clone(),
         counters,
-        dispatch: Dispatch::new(config),
+        dispatch: Dispatch::new(config).map_err(|e| anyhow::anyhow!("cannot encode the parts: {e}"))?,
         active: !spare,
         spare,
         peers,
@@ -1054,7 +1206,8 @@ mod tests {
     fn plan_of(d: &Dispatch, generation: u64) -> Vec<Option<Assignment>> {
         plan(&PlanInput {
             config: &d.config,
-            config_json: &d.config_json,
+            images: &d.images,
+            standby_of: &designate(&d.config, &d.runner, &d.spares_ok()),
             config_hash: &d.config_hash,
             runner: &d.runner,
             handover: &d.handover,
@@ -1070,7 +1223,7 @@ mod tests {
     #[test]
     fn each_daemon_gets_the_schedulers_of_its_realms() {
         let c = config(TWO_REALMS);
-        let d = Dispatch::new(c.clone());
+        let d = Dispatch::new(c.clone()).expect("parts encode");
         let assignments = plan_of(&d, 7);
         let work = |name: &str| {
             let i = c.daemons.iter().position(|d| d.name == name).expect("daemon");
@@ -1094,7 +1247,12 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match work("s-eu") {
-            Some(Work::Scheduler(w)) => assert_eq!(w.hosts.len(), 1),
+            Some(Work::Scheduler(w)) => {
+                let p = c.parts.iter().position(|p| c.daemons[p.scheduler.index()].name == "s-eu").expect("part");
+                assert_eq!(w.image, d.images[p].id);
+                let part = vigia_proto::PartImage::decode(&d.images[p].bytes).expect("decodes");
+                assert_eq!(part.config.hosts.len(), 1, "only its own host");
+            }
             other => panic!("{other:?}"),
         }
         assert!(work("s-spare").is_none(), "a spare waits");
@@ -1129,7 +1287,7 @@ mod tests {
     #[test]
     fn a_dead_master_goes_to_a_live_spare_of_its_realm_and_comes_back() {
         let c = config(TWO_REALMS);
-        let mut d = Dispatch::new(c.clone());
+        let mut d = Dispatch::new(c.clone()).expect("parts encode");
         for n in ["s-all", "s-eu", "s-spare", "p-all", "p-eu"] {
             alive(&mut d, n, true, None);
         }

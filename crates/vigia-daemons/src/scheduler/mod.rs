@@ -18,7 +18,8 @@
 //! the snapshot the new one starts from).
 //!
 //! The pure parts are beside this shell: [`queue`] (actions for workers), [`ring`] (broks for
-//! brokers).
+//! brokers), [`lease`] (what to do after a freeze).
+pub mod lease;
 pub mod queue;
 pub mod ring;
 
@@ -50,6 +51,9 @@ pub use queue::{
 };
 pub use ring::BrokRing;
 
+use lease::LeaseVerdict;
+pub use lease::LEASE;
+
 /// Broks kept for brokers that fall behind; one further back gets the full status again.
 pub const BROK_RING_CAPACITY: usize = 100_000;
 /// Longest long-poll, whatever a client asks: clients use HTTP timeouts above it.
@@ -61,11 +65,6 @@ pub const RETURN_MARGIN: Duration = Duration::from_secs(20);
 pub const SAVE_EVERY: Duration = Duration::from_secs(5);
 /// The scheduling loop looks at the clock at least this often (re-queues, clock jumps).
 const TICK: Duration = Duration::from_secs(1);
-/// A scheduler whose loop did not turn for this long (frozen by SIGSTOP, a VM pause, a swap
-/// storm) may have been replaced: the arbiter needs at least `max_check_attempts` timeouts
-/// (3 s by default) to declare it dead. Until an arbiter confirms its assignment it hands
-/// out no notification and no event handler.
-pub const LEASE: Duration = Duration::from_secs(2);
 const MAX_FETCH: usize = 10_000;
 const DEFAULT_BROK_BATCH: usize = 10_000;
 const MAX_BROK_BATCH: usize = 100_000;
@@ -487,14 +486,14 @@ impl Scheduler {
     fn turned(&self) -> Duration {
         let now = self.epoch.elapsed().as_millis() as u64;
         let last = self.last_turn.swap(now, Ordering::AcqRel);
-        Duration::from_millis(now.saturating_sub(last))
+        lease::gap(now, last)
     }
 
     /// The loop has not turned for longer than the lease: this process was frozen just now
     /// (the loop has not seen it yet).
     fn frozen_past_lease(&self) -> bool {
         let now = self.epoch.elapsed().as_millis() as u64;
-        Duration::from_millis(now.saturating_sub(self.last_turn.load(Ordering::Acquire))) > LEASE
+        lease::past_lease(lease::gap(now, self.last_turn.load(Ordering::Acquire)))
     }
 
     async fn set_standbys(&self, links: &[StandbyLink]) {
@@ -587,7 +586,7 @@ async fn scheduling_loop(sched: Arc<Scheduler>, mut stop: watch::Receiver<bool>)
     let mut last_requeue = Instant::now();
     loop {
         let gap = sched.turned();
-        if gap > LEASE {
+        if lease::past_lease(gap) {
             let mut core = sched.core.lock().await;
             if core.running.is_some() && !core.fenced {
                 core.fenced = true;
@@ -669,23 +668,23 @@ async fn revalidate(sched: Arc<Scheduler>) {
     }
     let name = sched.state.name();
     let mut core = sched.core.lock().await;
-    match verdict {
-        Some(Validity::Current) => {
+    match lease::decide(verdict) {
+        LeaseVerdict::NotifyOn { confirmed: true } => {
             core.fenced = false;
             tracing::info!(
                 "scheduler {name}: the arbiter confirms this scheduler still runs its part: notifying again"
             );
         }
-        Some(Validity::Pending) => {
+        LeaseVerdict::Hold => {
             tracing::info!("scheduler {name}: a new assignment is coming: notifications held until it is here");
         }
-        Some(Validity::Stale) | Some(Validity::NotLeading) => {
+        LeaseVerdict::Stop => {
             // Replaced while frozen: whatever this engine decided must not run.
             core.stop_running();
             tracing::warn!("scheduler {name}: another scheduler runs this part now: stopped, waiting");
             sched.signals.actions.notify_waiters();
         }
-        None => {
+        LeaseVerdict::NotifyOn { confirmed: false } => {
             core.fenced = false;
             tracing::warn!(
                 "scheduler {name}: no arbiter answers: notifying on (it was not replaced as far as it can tell)"

@@ -18,7 +18,8 @@
 //! the snapshot the new one starts from).
 //!
 //! The pure parts are beside this shell: [`queue`] (actions for workers), [`ring`] (broks for
-//! brokers), [`lease`] (what to do after a freeze).
+//! brokers), [`lease`] (what to do after a freeze), [`initial`] (a broker's initial status).
+pub mod initial;
 pub mod lease;
 pub mod queue;
 pub mod ring;
@@ -35,7 +36,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use tokio::sync::{watch, Mutex, Notify};
 use vigia_config::model::{Config, HostId};
-use vigia_engine::brok::{Brok, BrokBody};
+use vigia_engine::brok::Brok;
 use vigia_engine::{ActionKind, CheckResult, Engine};
 use vigia_proto::{
     paths, ActionClass, AssignAck, Assignment, BrokBatch, BrokRequest, CommandBatch, CommandOutcome, CommandsApplied,
@@ -1037,40 +1038,22 @@ async fn broks(State(sched): State<Arc<Scheduler>>, Json(req): Json<BrokRequest>
     }
 }
 
-/// The engine's full status, numbered to end at the ring's last position, after the monitoring
-/// log lines `broker` has not had (all those the ring holds, for a broker never seen): the
-/// status replaces what a broker knew, but a log line missed is missing from its log for good
-/// (the first check's alert, run before the broker's first pull; lines during a broker restart).
+/// The engine's full status after the monitoring log lines `broker` has not had (see
+/// [`initial`]); the broker's position is then the ring's last.
 fn initial_status(core: &mut Core, signals: &Signals, broker: &str) -> Vec<Brok> {
     // Pending broks go to the ring first, so the initial status covers everything up to `last`.
     core.collect(signals);
     let Some(run) = core.running.as_mut() else {
         return Vec::new();
     };
-    let mut broks = run.engine.initial_broks();
-    // Anything still pending before the initial set belongs to the stream (normally nothing).
-    let begin = broks
-        .iter()
-        .position(|b| matches!(b.body, BrokBody::InitialBegin { .. }))
-        .unwrap_or(0);
-    let status = broks.split_off(begin);
-    if !broks.is_empty() {
-        for b in broks {
-            core.ring.push(b);
-        }
+    let broks = run.engine.initial_broks();
+    let had = core.brokers_at.get(broker).copied().unwrap_or(0);
+    let initial = initial::build(&mut core.ring, had, broks);
+    if initial.streamed {
         signals.broks.notify_waiters();
     }
-    let had = core.brokers_at.get(broker).copied().unwrap_or(0);
-    let mut initial: Vec<Brok> = core
-        .ring
-        .since(had)
-        .filter(|b| matches!(b.body, BrokBody::Log { .. }))
-        .cloned()
-        .collect();
-    initial.extend(status);
-    core.ring.number_initial(&mut initial);
     core.brokers_at.insert(broker.to_string(), core.ring.last());
-    initial
+    initial.broks
 }
 
 /// Applies a receiver's commands and answers at once: how far the source's batches are applied

@@ -35,7 +35,11 @@ pub fn part_config(config: &Config, part: &Part) -> Config {
         .map(|h| {
             let mut host = config.hosts[h.index()].clone();
             host.parents = host.parents.iter().filter_map(|p| host_map.get(p).copied()).collect();
-            host.services = host.services.iter().filter_map(|s| service_map.get(s).copied()).collect();
+            host.services = host
+                .services
+                .iter()
+                .filter_map(|s| service_map.get(s).copied())
+                .collect();
             host
         })
         .collect();
@@ -192,7 +196,15 @@ mod tests {
              define hostgroup {\n hostgroup_name all\n members *\n}\n\
              define servicegroup {\n servicegroup_name web\n}\n",
         );
-        for (name, parent) in [("a0", ""), ("a1", "a0"), ("a2", "a1"), ("b0", ""), ("b1", ""), ("b2", ""), ("b3", "")] {
+        for (name, parent) in [
+            ("a0", ""),
+            ("a1", "a0"),
+            ("a2", "a1"),
+            ("b0", ""),
+            ("b1", ""),
+            ("b2", ""),
+            ("b3", ""),
+        ] {
             let parents = if parent.is_empty() {
                 String::new()
             } else {
@@ -223,12 +235,20 @@ mod tests {
             assert!(sub.daemons.is_empty());
             // Same hosts, same order, same services.
             let names: Vec<&str> = sub.hosts.iter().map(|h| h.name.as_str()).collect();
-            let want: Vec<&str> = part.hosts.iter().map(|h| config.hosts[h.index()].name.as_str()).collect();
+            let want: Vec<&str> = part
+                .hosts
+                .iter()
+                .map(|h| config.hosts[h.index()].name.as_str())
+                .collect();
             assert_eq!(names, want);
             assert_eq!(sub.services.len(), part.services);
             for (i, h) in sub.hosts.iter().enumerate() {
                 for s in &h.services {
-                    assert_eq!(sub.services[s.index()].host, HostId(i as u32), "service points back to its host");
+                    assert_eq!(
+                        sub.services[s.index()].host,
+                        HostId(i as u32),
+                        "service points back to its host"
+                    );
                 }
                 for p in &h.parents {
                     assert!(p.index() < sub.hosts.len());

@@ -53,8 +53,14 @@ pub struct StandbyCopy {
 /// as it comes, so a take-over costs one snapshot of it, whatever the stream's history), else
 /// the last snapshot and the folded changes after it (replayed at take-over, [`merged`]).
 pub enum Held {
-    Live { image: String, engine: Box<Engine> },
-    Log { snapshot: Box<Retention>, changes: ChangeLog },
+    Live {
+        image: String,
+        engine: Box<Engine>,
+    },
+    Log {
+        snapshot: Box<Retention>,
+        changes: ChangeLog,
+    },
 }
 
 impl Held {
@@ -68,7 +74,12 @@ impl Held {
 }
 
 /// A mirror of the part's engine: states are written as they come, nothing is scheduled.
-fn live(config: Arc<Config>, image: String, snapshot: Retention, changes: Vec<RetentionChange>) -> Result<Held, String> {
+fn live(
+    config: Arc<Config>,
+    image: String,
+    snapshot: Retention,
+    changes: Vec<RetentionChange>,
+) -> Result<Held, String> {
     let mut engine = Engine::new(config, None, snapshot.taken_at, jiff::tz::TimeZone::system(), 0);
     engine.set_retention_tracking(false);
     engine.restore(snapshot)?;
@@ -318,7 +329,8 @@ impl Standbys {
         self.followers
             .iter()
             .any(|f| f.need_snapshot && f.failed_at.is_none_or(|t| t.elapsed() >= RETRY_AFTER))
-            || (self.followers.iter().any(|f| !f.live) && self.last_snapshot.is_none_or(|t| t.elapsed() >= SNAPSHOT_EVERY))
+            || (self.followers.iter().any(|f| !f.live)
+                && self.last_snapshot.is_none_or(|t| t.elapsed() >= SNAPSHOT_EVERY))
     }
 
     /// Sends one step to every spare at once. True when every spare has it.
@@ -539,7 +551,11 @@ mod tests {
             };
             assert_eq!(store.apply(s, Some(config.clone())), ack(seq, false, true));
         }
-        assert_eq!(store.summary(), vec![("s1".to_string(), 5, 0)], "nothing left to replay");
+        assert_eq!(
+            store.summary(),
+            vec![("s1".to_string(), 5, 0)],
+            "nothing left to replay"
+        );
         let (state, from) = store.take_over_state("s1", &config).expect("a copy");
         let state = state.expect("a state");
         assert!(from.contains("step 5"), "{from}");
@@ -565,7 +581,9 @@ mod tests {
             ..step(1, true, "a")
         };
         assert_eq!(log.apply(first, None), ack(1, false, false));
-        again.command("[1000] PROCESS_SERVICE_CHECK_RESULT;h1;svc;2;down").expect("applies");
+        again
+            .command("[1000] PROCESS_SERVICE_CHECK_RESULT;h1;svc;2;down")
+            .expect("applies");
         again.advance(1_001);
         let s = StandbySync {
             changes: again.drain_retention_changes(),

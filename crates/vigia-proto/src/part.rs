@@ -95,6 +95,9 @@ impl PartImage {
             return Err(format!("part image holds {} parts, not one", config.parts.len()));
         }
         vigia_config::part::share_repeated(&mut config);
-        Ok(DecodedPart { id: id_of(&hash), config })
+        Ok(DecodedPart {
+            id: id_of(&hash),
+            config,
+        })
     }
 }

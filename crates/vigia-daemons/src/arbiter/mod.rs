@@ -378,8 +378,12 @@ fn new_status(config: &Config) -> Vec<DaemonStatus> {
 /// spare follows one part (its memory stays that of one master). `spare_ok` says which
 /// spares can (alive, or not yet given up on).
 fn designate(config: &Config, runner: &[usize], spare_ok: &[bool]) -> Vec<Option<usize>> {
-    let runs_something =
-        |i: usize| runner.iter().enumerate().any(|(h, r)| *r == i && is_home(&config.daemons[h]));
+    let runs_something = |i: usize| {
+        runner
+            .iter()
+            .enumerate()
+            .any(|(h, r)| *r == i && is_home(&config.daemons[h]))
+    };
     let mut turn: BTreeMap<RealmId, usize> = BTreeMap::new();
     config
         .parts
@@ -1248,7 +1252,11 @@ mod tests {
         }
         match work("s-eu") {
             Some(Work::Scheduler(w)) => {
-                let p = c.parts.iter().position(|p| c.daemons[p.scheduler.index()].name == "s-eu").expect("part");
+                let p = c
+                    .parts
+                    .iter()
+                    .position(|p| c.daemons[p.scheduler.index()].name == "s-eu")
+                    .expect("part");
                 assert_eq!(w.image, d.images[p].id);
                 let part = vigia_proto::PartImage::decode(&d.images[p].bytes).expect("decodes");
                 assert_eq!(part.config.hosts.len(), 1, "only its own host");

@@ -16,7 +16,15 @@
 //! Every engine call is short except building an engine (done outside the lock) and swapping
 //! one in (done under the lock on a blocking thread, so the old engine's last results are in
 //! the snapshot the new one starts from).
-use std::collections::{BTreeMap, HashMap, VecDeque};
+//!
+//! The pure parts are beside this shell: [`queue`] (actions for workers), [`ring`] (broks for
+//! brokers), [`lease`] (what to do after a freeze), [`initial`] (a broker's initial status).
+pub mod initial;
+pub mod lease;
+pub mod queue;
+pub mod ring;
+
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,27 +36,30 @@ use axum::routing::post;
 use axum::{Json, Router};
 use tokio::sync::{watch, Mutex, Notify};
 use vigia_config::model::Config;
-use vigia_engine::brok::{Brok, BrokBody};
-use vigia_engine::{Action, ActionKind, CheckResult, Engine, Item};
+use vigia_engine::brok::Brok;
+use vigia_engine::{ActionKind, CheckResult, Engine};
 use vigia_proto::{
     paths, ActionClass, AssignAck, Assignment, BrokBatch, BrokRequest, CommandBatch, CommandOutcome, CommandsApplied,
-    FetchRequest, FetchResponse, PartHeld, PartImage, Release, Released, ResultAck, ResultBatch, Stale, StandbyAck, StandbyLink,
-    StandbySync, Work, CONFIRM_WAIT,
+    FetchRequest, FetchResponse, PartHeld, PartImage, Release, Released, ResultAck, ResultBatch, Stale, StandbyAck,
+    StandbyLink, StandbySync, Work, CONFIRM_WAIT,
 };
 
 use crate::daemon::{self, ApiError, DaemonOptions, DaemonState};
 use crate::part_store::PartStore;
 use crate::retention::RetentionStore;
 use crate::standby::{StandbyStore, Standbys, Step};
+pub use queue::{
+    action_timeout, class_of, serves, ActionQueue, Finished, Requeued, DEFAULT_CHECK_TIMEOUT, DEFAULT_REACTION_TIMEOUT,
+};
+pub use ring::BrokRing;
+
+use lease::LeaseVerdict;
+pub use lease::LEASE;
 
 /// Broks kept for brokers that fall behind; one further back gets the full status again.
 pub const BROK_RING_CAPACITY: usize = 100_000;
 /// Longest long-poll, whatever a client asks: clients use HTTP timeouts above it.
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
-/// Checks without their own timeout (Nagios `service_check_timeout`).
-pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(60);
-/// Notifications and event handlers without their own timeout.
-pub const DEFAULT_REACTION_TIMEOUT: Duration = Duration::from_secs(30);
 /// Added to an action's timeout before it is handed out again: the worker kills the plugin at
 /// the timeout, then needs a moment to post the result.
 pub const RETURN_MARGIN: Duration = Duration::from_secs(20);
@@ -56,11 +67,6 @@ pub const RETURN_MARGIN: Duration = Duration::from_secs(20);
 pub const SAVE_EVERY: Duration = Duration::from_secs(5);
 /// The scheduling loop looks at the clock at least this often (re-queues, clock jumps).
 const TICK: Duration = Duration::from_secs(1);
-/// A scheduler whose loop did not turn for this long (frozen by SIGSTOP, a VM pause, a swap
-/// storm) may have been replaced: the arbiter needs at least `max_check_attempts` timeouts
-/// (3 s by default) to declare it dead. Until an arbiter confirms its assignment it hands
-/// out no notification and no event handler.
-pub const LEASE: Duration = Duration::from_secs(2);
 const MAX_FETCH: usize = 10_000;
 const DEFAULT_BROK_BATCH: usize = 10_000;
 const MAX_BROK_BATCH: usize = 100_000;
@@ -136,372 +142,6 @@ fn router(sched: Arc<Scheduler>) -> Router {
         .route(paths::RELEASE, post(release))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(sched)
-}
-
-/// The timeout an action runs under (its command's, else the default of its class); the
-/// scheduler waits that plus [`RETURN_MARGIN`] before handing it out again.
-pub fn action_timeout(action: &Action) -> Duration {
-    let default = match action.kind {
-        ActionKind::Check => DEFAULT_CHECK_TIMEOUT,
-        _ => DEFAULT_REACTION_TIMEOUT,
-    };
-    action
-        .timeout
-        .filter(|t| *t > 0)
-        .map_or(default, |t| Duration::from_secs(u64::from(t)))
-}
-
-/// Which workers run an action: pollers take checks, reactionners the rest.
-pub fn class_of(kind: &ActionKind) -> ActionClass {
-    match kind {
-        ActionKind::Check => ActionClass::Checks,
-        ActionKind::Notification { .. } | ActionKind::EventHandler => ActionClass::Reactions,
-    }
-}
-
-/// Whether a worker serving `tags` takes an action tagged `tag` ("None" = untagged; a worker
-/// that names no tag serves untagged actions).
-pub fn serves(tags: &[String], tag: Option<&str>) -> bool {
-    let tag = tag.unwrap_or("None");
-    if tags.is_empty() {
-        return tag == "None";
-    }
-    tags.iter().any(|t| t == tag)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Action queue
-
-/// Due actions not yet handed out, and actions with a worker, by wire id.
-///
-/// Wire ids are the engine's action ids with a per-engine prefix in the top 24 bits: a reload
-/// builds a new engine whose ids start again at 1, and a result for the old engine's action 5
-/// must not be taken for the new engine's action 5.
-pub struct ActionQueue {
-    prefix: u64,
-    entries: HashMap<u64, Entry>,
-    /// Wire ids in hand-out order, per class (checks, reactions). Ids of finished or handed
-    /// actions are skipped lazily.
-    ready: [VecDeque<u64>; 2],
-    /// Checks waiting for their moment within their due second (epoch milliseconds, wire id).
-    held: std::collections::BinaryHeap<std::cmp::Reverse<(u64, u64)>>,
-    margin: Duration,
-}
-
-/// Where in its due second a check starts: the engine schedules in whole seconds, and starting
-/// every check of a second at once makes the last of a burst wait for all the others (p99
-/// latency of a second's worth of spawns). Spread by the golden ratio over the item's index:
-/// stable for an item, even over many.
-fn offset_in_second(item: Item) -> f64 {
-    let index = match item {
-        Item::Host(h) => u64::from(h.0) * 2,
-        Item::Service(s) => u64::from(s.0) * 2 + 1,
-    };
-    (index as f64 * 0.618_033_988_749_895).fract()
-}
-
-fn wall_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
-struct Entry {
-    /// With the wire id.
-    action: Action,
-    engine_id: u64,
-    class: ActionClass,
-    handed: Option<Handed>,
-}
-
-struct Handed {
-    worker: String,
-    deadline: Instant,
-}
-
-/// An action whose result came back.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Finished {
-    /// The id the engine knows it by.
-    pub engine_id: u64,
-    pub item: Item,
-    pub class: ActionClass,
-    pub kind: ActionKind,
-    pub command_line: String,
-    pub worker: Option<String>,
-}
-
-/// An action handed out again because its worker did not return it in time.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Requeued {
-    pub wire_id: u64,
-    pub class: ActionClass,
-    pub worker: String,
-}
-
-const ID_BITS: u32 = 40;
-const ID_MASK: u64 = (1 << ID_BITS) - 1;
-
-fn class_index(class: ActionClass) -> usize {
-    match class {
-        ActionClass::Checks => 0,
-        ActionClass::Reactions => 1,
-    }
-}
-
-impl ActionQueue {
-    pub fn new(margin: Duration) -> ActionQueue {
-        ActionQueue {
-            prefix: 1,
-            entries: HashMap::new(),
-            ready: [VecDeque::new(), VecDeque::new()],
-            held: std::collections::BinaryHeap::new(),
-            margin,
-        }
-    }
-
-    /// A new engine runs from now on: its checks are its own (the old engine's are forgotten:
-    /// the new engine schedules again whatever was in flight), while notifications and event
-    /// handlers already decided are still run.
-    pub fn new_engine(&mut self, prefix: u64) {
-        self.prefix = (prefix & 0xFF_FFFF).max(1);
-        self.entries.retain(|_, e| e.class == ActionClass::Reactions);
-        self.ready[0].clear();
-        self.held.clear();
-    }
-
-    /// Queues an action from the engine.
-    pub fn push(&mut self, mut action: Action) {
-        let engine_id = action.id;
-        let wire = (self.prefix << ID_BITS) | (engine_id & ID_MASK);
-        action.id = wire;
-        let class = class_of(&action.kind);
-        if class == ActionClass::Checks && action.due > 0.0 {
-            // Planned within its second; latency counts from this moment.
-            action.due = action.due.floor() + offset_in_second(action.item);
-            let at = (action.due * 1000.0) as u64;
-            if at > wall_ms() {
-                self.held.push(std::cmp::Reverse((at, wire)));
-            } else {
-                self.ready[0].push_back(wire);
-            }
-        } else {
-            self.ready[class_index(class)].push_back(wire);
-        }
-        self.entries.insert(
-            wire,
-            Entry {
-                action,
-                engine_id,
-                class,
-                handed: None,
-            },
-        );
-    }
-
-    /// Hands out up to `max` ready actions of `class` whose tag `tags` serves, oldest first.
-    pub fn take(&mut self, class: ActionClass, tags: &[String], max: usize, worker: &str, now: Instant) -> Vec<Action> {
-        if class == ActionClass::Checks {
-            let wall = wall_ms();
-            while let Some(std::cmp::Reverse((at, wire))) = self.held.peek().copied() {
-                if at > wall {
-                    break;
-                }
-                self.held.pop();
-                self.ready[0].push_back(wire);
-            }
-        }
-        let mut out = Vec::new();
-        let ready = &mut self.ready[class_index(class)];
-        let mut skipped = Vec::new();
-        while out.len() < max {
-            let Some(id) = ready.pop_front() else { break };
-            let Some(entry) = self.entries.get_mut(&id) else {
-                continue;
-            };
-            if entry.handed.is_some() {
-                continue;
-            }
-            if !serves(tags, entry.action.tag.as_deref()) {
-                skipped.push(id);
-                continue;
-            }
-            let deadline = now + action_timeout(&entry.action) + self.margin;
-            entry.handed = Some(Handed {
-                worker: worker.to_string(),
-                deadline,
-            });
-            out.push(entry.action.clone());
-        }
-        // Actions for other tags keep their place at the front.
-        for id in skipped.into_iter().rev() {
-            ready.push_front(id);
-        }
-        out
-    }
-
-    /// The result for `wire_id` came back: the action is done (whoever had it). `None` for an
-    /// id this queue does not hold (already done, or from an engine since replaced).
-    pub fn finish(&mut self, wire_id: u64) -> Option<Finished> {
-        let e = self.entries.remove(&wire_id)?;
-        Some(Finished {
-            engine_id: e.engine_id,
-            item: e.action.item,
-            class: e.class,
-            kind: e.action.kind,
-            command_line: e.action.command_line,
-            worker: e.handed.map(|h| h.worker),
-        })
-    }
-
-    /// Hands out again every action whose worker is past its deadline (front of the queue:
-    /// they are the most overdue).
-    pub fn requeue_expired(&mut self, now: Instant) -> Vec<Requeued> {
-        let mut out = Vec::new();
-        for (id, e) in self.entries.iter_mut() {
-            if e.handed.as_ref().is_some_and(|h| h.deadline <= now) {
-                if let Some(h) = e.handed.take() {
-                    out.push(Requeued {
-                        wire_id: *id,
-                        class: e.class,
-                        worker: h.worker,
-                    });
-                }
-            }
-        }
-        out.sort_by_key(|r| std::cmp::Reverse(r.wire_id));
-        for r in &out {
-            self.ready[class_index(r.class)].push_front(r.wire_id);
-        }
-        out.reverse();
-        out
-    }
-
-    /// Actions waiting for a worker, of a class.
-    /// Whether `wire_id` was numbered by another engine (another scheduler's, or this
-    /// process's before a new assignment).
-    pub fn is_foreign(&self, wire_id: u64) -> bool {
-        wire_id >> ID_BITS != self.prefix
-    }
-
-    /// This queue's check for `item`, handed out or not, taken as answered by a result another
-    /// scheduler's check produced (see `results`).
-    pub fn adopt(&mut self, item: Item) -> Option<Finished> {
-        let wire = self
-            .entries
-            .iter()
-            .find(|(_, e)| e.class == ActionClass::Checks && e.action.item == item)
-            .map(|(id, _)| *id)?;
-        self.finish(wire)
-    }
-
-    /// How long until the next held check may start (`None`: none held).
-    pub fn next_held(&self) -> Option<Duration> {
-        self.held
-            .peek()
-            .map(|std::cmp::Reverse((at, _))| Duration::from_millis(at.saturating_sub(wall_ms())))
-    }
-
-    pub fn ready_count(&self, class: ActionClass) -> usize {
-        self.entries
-            .values()
-            .filter(|e| e.class == class && e.handed.is_none())
-            .count()
-    }
-
-    /// Actions with a worker.
-    pub fn in_flight(&self) -> usize {
-        self.entries.values().filter(|e| e.handed.is_some()).count()
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Brok ring
-
-/// The recent broks, renumbered in the scheduler's own sequence (an engine's numbering starts
-/// over when a reload replaces it; the scheduler's does not).
-///
-/// A broker at position `after` can follow incrementally when `valid_from <= after <= last`;
-/// otherwise (new broker, restarted scheduler, broker too far behind, engine replaced) it gets
-/// the initial status, numbered so that it ends at `last`: its next position is then valid.
-pub struct BrokRing {
-    broks: VecDeque<Brok>,
-    capacity: usize,
-    last: u64,
-    valid_from: u64,
-}
-
-impl BrokRing {
-    pub fn new(capacity: usize) -> BrokRing {
-        BrokRing {
-            broks: VecDeque::new(),
-            capacity: capacity.max(1),
-            last: 0,
-            valid_from: 0,
-        }
-    }
-
-    pub fn push(&mut self, mut brok: Brok) {
-        self.last += 1;
-        brok.seq = self.last;
-        self.broks.push_back(brok);
-        if self.broks.len() > self.capacity {
-            if let Some(old) = self.broks.pop_front() {
-                // A broker at `old.seq - 1` missed it; one at `old.seq` did not.
-                self.valid_from = old.seq;
-            }
-        }
-    }
-
-    /// The object ids of earlier broks mean nothing any more (a new engine): every broker
-    /// starts over. `reserve` sequence numbers are skipped so that an initial status of up to
-    /// that many broks can end at `last` without going below 1.
-    pub fn new_epoch(&mut self, reserve: u64) {
-        self.broks.clear();
-        self.last += 1 + reserve;
-        self.valid_from = self.last;
-    }
-
-    pub fn last(&self) -> u64 {
-        self.last
-    }
-
-    /// The broks held after `after` (all of them from 0).
-    pub fn since(&self, after: u64) -> impl Iterator<Item = &Brok> {
-        self.broks.iter().filter(move |b| b.seq > after)
-    }
-
-    /// Whether a broker at `after` can be answered with what follows it.
-    pub fn can_follow(&self, after: u64) -> bool {
-        after != 0 && after >= self.valid_from && after <= self.last
-    }
-
-    /// Up to `max` broks after `after` (which [`BrokRing::can_follow`]).
-    pub fn after(&self, after: u64, max: usize) -> Vec<Brok> {
-        let Some(front) = self.broks.front() else {
-            return Vec::new();
-        };
-        let start = (after + 1).saturating_sub(front.seq) as usize;
-        if start >= self.broks.len() {
-            return Vec::new();
-        }
-        let end = start.saturating_add(max).min(self.broks.len());
-        self.broks.range(start..end).cloned().collect()
-    }
-
-    /// Numbers an initial status so that it ends at `last` (the state it describes includes
-    /// every brok up to there), strictly increasing.
-    pub fn number_initial(&mut self, broks: &mut [Brok]) {
-        let n = broks.len() as u64;
-        if self.last < n {
-            // Only if more was reserved than predicted; costs every broker an initial status.
-            self.new_epoch(n);
-        }
-        let first = self.last + 1 - n;
-        for (i, b) in broks.iter_mut().enumerate() {
-            b.seq = first + i as u64;
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -842,14 +482,14 @@ impl Scheduler {
     fn turned(&self) -> Duration {
         let now = self.epoch.elapsed().as_millis() as u64;
         let last = self.last_turn.swap(now, Ordering::AcqRel);
-        Duration::from_millis(now.saturating_sub(last))
+        lease::gap(now, last)
     }
 
     /// The loop has not turned for longer than the lease: this process was frozen just now
     /// (the loop has not seen it yet).
     fn frozen_past_lease(&self) -> bool {
         let now = self.epoch.elapsed().as_millis() as u64;
-        Duration::from_millis(now.saturating_sub(self.last_turn.load(Ordering::Acquire))) > LEASE
+        lease::past_lease(lease::gap(now, self.last_turn.load(Ordering::Acquire)))
     }
 
     async fn set_standbys(&self, links: &[StandbyLink]) {
@@ -952,7 +592,7 @@ async fn scheduling_loop(sched: Arc<Scheduler>, mut stop: watch::Receiver<bool>)
     let mut last_requeue = Instant::now();
     loop {
         let gap = sched.turned();
-        if gap > LEASE {
+        if lease::past_lease(gap) {
             let mut core = sched.core.lock().await;
             if core.running.is_some() && !core.fenced {
                 core.fenced = true;
@@ -1034,23 +674,23 @@ async fn revalidate(sched: Arc<Scheduler>) {
     }
     let name = sched.state.name();
     let mut core = sched.core.lock().await;
-    match verdict {
-        Some(Validity::Current) => {
+    match lease::decide(verdict) {
+        LeaseVerdict::NotifyOn { confirmed: true } => {
             core.fenced = false;
             tracing::info!(
                 "scheduler {name}: the arbiter confirms this scheduler still runs its part: notifying again"
             );
         }
-        Some(Validity::Pending) => {
+        LeaseVerdict::Hold => {
             tracing::info!("scheduler {name}: a new assignment is coming: notifications held until it is here");
         }
-        Some(Validity::Stale) | Some(Validity::NotLeading) => {
+        LeaseVerdict::Stop => {
             // Replaced while frozen: whatever this engine decided must not run.
             core.stop_running();
             tracing::warn!("scheduler {name}: another scheduler runs this part now: stopped, waiting");
             sched.signals.actions.notify_waiters();
         }
-        None => {
+        LeaseVerdict::NotifyOn { confirmed: false } => {
             core.fenced = false;
             tracing::warn!(
                 "scheduler {name}: no arbiter answers: notifying on (it was not replaced as far as it can tell)"
@@ -1224,7 +864,12 @@ async fn standby(State(sched): State<Arc<Scheduler>>, body: axum::body::Bytes) -
     let copies = sched.copies.clone();
     let ack = tokio::task::spawn_blocking(move || copies.apply(step, part))
         .await
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("applying a state-stream step: {e}")))?;
+        .map_err(|e| {
+            ApiError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("applying a state-stream step: {e}"),
+            )
+        })?;
     if starts_live {
         sched.prune_parts().await;
     }
@@ -1432,40 +1077,22 @@ async fn broks(State(sched): State<Arc<Scheduler>>, Json(req): Json<BrokRequest>
     }
 }
 
-/// The engine's full status, numbered to end at the ring's last position, after the monitoring
-/// log lines `broker` has not had (all those the ring holds, for a broker never seen): the
-/// status replaces what a broker knew, but a log line missed is missing from its log for good
-/// (the first check's alert, run before the broker's first pull; lines during a broker restart).
+/// The engine's full status after the monitoring log lines `broker` has not had (see
+/// [`initial`]); the broker's position is then the ring's last.
 fn initial_status(core: &mut Core, signals: &Signals, broker: &str) -> Vec<Brok> {
     // Pending broks go to the ring first, so the initial status covers everything up to `last`.
     core.collect(signals);
     let Some(run) = core.running.as_mut() else {
         return Vec::new();
     };
-    let mut broks = run.engine.initial_broks();
-    // Anything still pending before the initial set belongs to the stream (normally nothing).
-    let begin = broks
-        .iter()
-        .position(|b| matches!(b.body, BrokBody::InitialBegin { .. }))
-        .unwrap_or(0);
-    let status = broks.split_off(begin);
-    if !broks.is_empty() {
-        for b in broks {
-            core.ring.push(b);
-        }
+    let broks = run.engine.initial_broks();
+    let had = core.brokers_at.get(broker).copied().unwrap_or(0);
+    let initial = initial::build(&mut core.ring, had, broks);
+    if initial.streamed {
         signals.broks.notify_waiters();
     }
-    let had = core.brokers_at.get(broker).copied().unwrap_or(0);
-    let mut initial: Vec<Brok> = core
-        .ring
-        .since(had)
-        .filter(|b| matches!(b.body, BrokBody::Log { .. }))
-        .cloned()
-        .collect();
-    initial.extend(status);
-    core.ring.number_initial(&mut initial);
     core.brokers_at.insert(broker.to_string(), core.ring.last());
-    initial
+    initial.broks
 }
 
 /// Applies a receiver's commands and answers at once: how far the source's batches are applied
@@ -1563,279 +1190,4 @@ async fn commands(
         applied,
         synced,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use vigia_config::model::{ContactId, ServiceId};
-    use vigia_engine::brok::BROK_VERSION;
-    use vigia_engine::NotificationKind;
-
-    use super::*;
-
-    fn check(id: u64, svc: u32, tag: Option<&str>, timeout: Option<u32>) -> Action {
-        Action {
-            id,
-            item: Item::Service(ServiceId(svc)),
-            kind: ActionKind::Check,
-            command_line: format!("check {svc}"),
-            timeout,
-            tag: tag.map(str::to_string),
-            due: 0.0,
-        }
-    }
-
-    fn notification(id: u64) -> Action {
-        Action {
-            id,
-            item: Item::Service(ServiceId(0)),
-            kind: ActionKind::Notification {
-                contact: ContactId(0),
-                kind: NotificationKind::Problem,
-                number: 1,
-            },
-            command_line: "notify".into(),
-            timeout: None,
-            tag: None,
-            due: 0.0,
-        }
-    }
-
-    fn untagged() -> Vec<String> {
-        vec!["None".to_string()]
-    }
-
-    #[test]
-    fn actions_are_handed_out_once_by_class_and_tag() {
-        let mut q = ActionQueue::new(Duration::from_secs(5));
-        q.new_engine(7);
-        q.push(check(1, 1, None, None));
-        q.push(check(2, 2, Some("dmz"), None));
-        q.push(check(3, 3, None, None));
-        q.push(notification(4));
-        let now = Instant::now();
-        let got = q.take(ActionClass::Checks, &untagged(), 10, "p1", now);
-        assert_eq!(
-            got.iter().map(|a| a.command_line.as_str()).collect::<Vec<_>>(),
-            ["check 1", "check 3"]
-        );
-        assert!(
-            got.iter().all(|a| a.id >> ID_BITS == 7),
-            "wire ids carry the engine prefix"
-        );
-        assert!(
-            q.take(ActionClass::Checks, &untagged(), 10, "p2", now).is_empty(),
-            "handed out once"
-        );
-        let dmz = q.take(ActionClass::Checks, &["dmz".to_string()], 10, "p3", now);
-        assert_eq!(dmz.len(), 1);
-        let reactions = q.take(ActionClass::Reactions, &untagged(), 10, "r1", now);
-        assert_eq!(reactions.len(), 1);
-        assert_eq!(q.in_flight(), 4);
-        // A result finishes the action, once; the engine id comes back.
-        let done = q.finish(got[0].id).expect("in flight");
-        assert_eq!(
-            (done.engine_id, done.class, done.worker.as_deref()),
-            (1, ActionClass::Checks, Some("p1"))
-        );
-        assert!(q.finish(got[0].id).is_none(), "a second result for it is ignored");
-    }
-
-    #[test]
-    fn checks_of_one_second_are_spread_over_it() {
-        let mut q = ActionQueue::new(Duration::from_secs(5));
-        let next_second = (wall_ms() / 1000 + 2) as f64;
-        for i in 0..100 {
-            let mut a = check(i + 1, i as u32, None, None);
-            a.due = next_second;
-            q.push(a);
-        }
-        // Nothing before its moment; each check's moment within its second, and spread.
-        assert!(q
-            .take(ActionClass::Checks, &untagged(), 100, "p", Instant::now())
-            .is_empty());
-        let wait = q.next_held().expect("held");
-        assert!(
-            wait > Duration::from_millis(900) && wait < Duration::from_millis(3000),
-            "{wait:?}"
-        );
-        let moments: Vec<f64> = q.entries.values().map(|e| e.action.due - next_second).collect();
-        assert!(moments.iter().all(|m| (0.0..1.0).contains(m)));
-        let first_half = moments.iter().filter(|m| **m < 0.5).count();
-        assert!((40..=60).contains(&first_half), "{first_half} of 100 in the first half");
-        // A check already late goes at once.
-        let mut late = check(500, 500, None, None);
-        late.due = 1.0;
-        q.push(late);
-        assert_eq!(
-            q.take(ActionClass::Checks, &untagged(), 100, "p", Instant::now()).len(),
-            1
-        );
-    }
-
-    #[test]
-    fn a_result_of_another_schedulers_check_answers_this_ones() {
-        let mut q = ActionQueue::new(Duration::from_secs(5));
-        q.new_engine(7);
-        q.push(check(3, 1, None, None));
-        let ours = (7 << ID_BITS) | 3;
-        assert!(!q.is_foreign(ours));
-        let theirs = (9 << ID_BITS) | 3;
-        assert!(q.is_foreign(theirs));
-        let done = q.adopt(Item::Service(ServiceId(1))).expect("our check of the item");
-        assert_eq!(done.engine_id, 3);
-        assert!(q.adopt(Item::Service(ServiceId(1))).is_none(), "one result per check");
-        assert!(q.finish(ours).is_none(), "our own result for it comes too late");
-    }
-
-    #[test]
-    fn max_limits_a_batch_and_keeps_the_order() {
-        let mut q = ActionQueue::new(Duration::from_secs(5));
-        for i in 1..=5 {
-            q.push(check(i, i as u32, None, None));
-        }
-        let now = Instant::now();
-        let a = q.take(ActionClass::Checks, &untagged(), 2, "p", now);
-        let b = q.take(ActionClass::Checks, &untagged(), 10, "p", now);
-        let names = |v: &[Action]| v.iter().map(|a| a.command_line.clone()).collect::<Vec<_>>();
-        assert_eq!(names(&a), ["check 1", "check 2"]);
-        assert_eq!(names(&b), ["check 3", "check 4", "check 5"]);
-    }
-
-    #[test]
-    fn unreturned_actions_are_requeued_after_timeout_plus_margin() {
-        let mut q = ActionQueue::new(Duration::from_secs(5));
-        q.push(check(1, 1, None, Some(10)));
-        q.push(check(2, 2, None, None));
-        let t0 = Instant::now();
-        let handed = q.take(ActionClass::Checks, &untagged(), 10, "dead-poller", t0);
-        assert_eq!(handed.len(), 2);
-        assert!(
-            q.requeue_expired(t0 + Duration::from_secs(14)).is_empty(),
-            "not before timeout + margin"
-        );
-        let back = q.requeue_expired(t0 + Duration::from_secs(15));
-        assert_eq!(back.len(), 1, "10 s timeout + 5 s margin");
-        assert_eq!(
-            (back[0].wire_id, back[0].worker.as_str()),
-            (handed[0].id, "dead-poller")
-        );
-        // Another worker gets it, with the same id: whichever result comes first counts.
-        let again = q.take(
-            ActionClass::Checks,
-            &untagged(),
-            10,
-            "live-poller",
-            t0 + Duration::from_secs(15),
-        );
-        assert_eq!(again.iter().map(|a| a.id).collect::<Vec<_>>(), [handed[0].id]);
-        // A late result from the first worker finishes it; the second worker's is then ignored.
-        assert!(q.finish(handed[0].id).is_some());
-        assert!(q.finish(handed[0].id).is_none());
-        // The default check timeout applies to the second one.
-        assert!(q
-            .requeue_expired(t0 + DEFAULT_CHECK_TIMEOUT + Duration::from_secs(4))
-            .is_empty());
-        assert_eq!(
-            q.requeue_expired(t0 + DEFAULT_CHECK_TIMEOUT + Duration::from_secs(5))
-                .len(),
-            1
-        );
-        assert_eq!(q.ready_count(ActionClass::Checks), 1);
-    }
-
-    #[test]
-    fn a_new_engine_forgets_checks_but_keeps_reactions() {
-        let mut q = ActionQueue::new(Duration::from_secs(5));
-        q.new_engine(1);
-        q.push(check(1, 1, None, None));
-        q.push(check(2, 2, None, None));
-        q.push(notification(3));
-        let handed = q.take(ActionClass::Checks, &untagged(), 1, "p", Instant::now());
-        q.new_engine(2);
-        assert!(
-            q.finish(handed[0].id).is_none(),
-            "old engine's check results are ignored"
-        );
-        assert_eq!(q.ready_count(ActionClass::Checks), 0);
-        q.push(check(1, 1, None, None));
-        let fresh = q.take(ActionClass::Checks, &untagged(), 10, "p", Instant::now());
-        assert_eq!(fresh.len(), 1);
-        assert_ne!(fresh[0].id, handed[0].id, "same engine id, different wire id");
-        assert_eq!(
-            q.take(ActionClass::Reactions, &untagged(), 10, "r", Instant::now())
-                .len(),
-            1
-        );
-    }
-
-    fn brok(n: i64) -> Brok {
-        Brok {
-            version: BROK_VERSION,
-            seq: 0,
-            time: n,
-            body: BrokBody::Log {
-                line: format!("line {n}"),
-            },
-        }
-    }
-
-    #[test]
-    fn brok_ring_positions() {
-        let mut r = BrokRing::new(3);
-        r.new_epoch(2);
-        assert_eq!(r.last(), 3);
-        assert!(!r.can_follow(0), "0 always starts over");
-        assert!(r.can_follow(3));
-        for i in 1..=2 {
-            r.push(brok(i));
-        }
-        assert_eq!(r.after(3, 10).iter().map(|b| b.seq).collect::<Vec<_>>(), [4, 5]);
-        assert_eq!(r.after(4, 10).iter().map(|b| b.seq).collect::<Vec<_>>(), [5]);
-        assert!(r.after(5, 10).is_empty());
-        assert_eq!(r.after(3, 1).len(), 1);
-        assert!(!r.can_follow(6), "a position from the future starts over");
-        // Overflow drops the oldest: a broker that missed it must start over.
-        r.push(brok(3));
-        r.push(brok(4));
-        assert_eq!(r.last(), 7);
-        assert!(!r.can_follow(3), "brok 4 was dropped");
-        assert!(r.can_follow(4));
-        assert_eq!(r.after(4, 10).iter().map(|b| b.seq).collect::<Vec<_>>(), [5, 6, 7]);
-        // The initial status ends at `last`, strictly increasing; the next position is valid.
-        let mut initial: Vec<Brok> = (0..3).map(brok).collect();
-        r.number_initial(&mut initial);
-        assert_eq!(initial.iter().map(|b| b.seq).collect::<Vec<_>>(), [5, 6, 7]);
-        assert!(r.can_follow(7));
-        // A new engine: everyone starts over, even a broker that had everything.
-        r.new_epoch(10);
-        assert!(!r.can_follow(7));
-        assert_eq!(r.last(), 18);
-        assert!(r.can_follow(18));
-        r.push(brok(9));
-        assert_eq!(r.after(18, 10).iter().map(|b| b.seq).collect::<Vec<_>>(), [19]);
-    }
-
-    #[test]
-    fn an_initial_status_larger_than_reserved_still_numbers_from_one() {
-        let mut r = BrokRing::new(10);
-        r.new_epoch(0);
-        let mut initial: Vec<Brok> = (0..5).map(brok).collect();
-        r.number_initial(&mut initial);
-        assert!(initial[0].seq >= 1);
-        assert_eq!(initial.last().map(|b| b.seq), Some(r.last()));
-        assert!(r.can_follow(r.last()));
-    }
-
-    #[test]
-    fn tags_and_timeouts() {
-        assert!(serves(&untagged(), None));
-        assert!(serves(&untagged(), Some("None")));
-        assert!(!serves(&untagged(), Some("dmz")));
-        assert!(serves(&[], None));
-        assert!(serves(&["None".into(), "dmz".into()], Some("dmz")));
-        assert_eq!(action_timeout(&check(1, 1, None, Some(7))), Duration::from_secs(7));
-        assert_eq!(action_timeout(&check(1, 1, None, Some(0))), DEFAULT_CHECK_TIMEOUT);
-        assert_eq!(action_timeout(&notification(1)), DEFAULT_REACTION_TIMEOUT);
-    }
 }

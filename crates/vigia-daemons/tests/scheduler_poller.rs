@@ -420,12 +420,31 @@ async fn check_goes_soft_then_hard_and_the_reactionner_notifies() {
     assert!(!outcomes[1].ok && outcomes[1].not_mine, "{:?}", outcomes[1]);
     assert!(!outcomes[2].ok && !outcomes[2].not_mine, "{:?}", outcomes[2]);
 
-    // A worker still on an older generation is told so (409 + Stale), after a reload.
+    // A reload that leaves the part as it was: the same image, so nothing is rebuilt and the
+    // brokers are not sent the whole status again.
     assign(
         &sched.link(),
         &assignment("scheduler-test", 2, "conf-2", Work::Scheduler(work)),
     )
     .await;
+    broker.poll(http).await;
+    assert_eq!(broker.initials, 1, "an unchanged part is not rebuilt");
+    // A reload that changes the part (db1 joins it): a new image, a new engine, the state kept.
+    let (bigger, image2) = part_of(&config, &["web1", "db1"]);
+    assert_ne!(image2.id, image.id);
+    let http = service(&bigger, "http");
+    send_part(&sched.link(), &image2).await;
+    let work = SchedulerWork {
+        image: image2.id.clone(),
+        part_hash: "part-web1-db1".into(),
+        ..Default::default()
+    };
+    assign(
+        &sched.link(),
+        &assignment("scheduler-test", 3, "conf-3", Work::Scheduler(work)),
+    )
+    .await;
+    // A worker still on an older generation is told so (409 + Stale), after a reload.
     let stale_fetch = FetchRequest {
         worker: "old-poller".into(),
         class: ActionClass::Checks,
@@ -441,7 +460,7 @@ async fn check_goes_soft_then_hard_and_the_reactionner_notifies() {
     {
         Err(LinkError::Refused { status: 409, body, .. }) => {
             let stale: Stale = serde_json::from_str(&body).expect("a Stale body");
-            assert_eq!(stale.current_generation, 2);
+            assert_eq!(stale.current_generation, 3);
         }
         other => panic!("expected 409 Stale, got {other:?}"),
     }

@@ -849,44 +849,71 @@ async fn failover(shared: &Shared, secret: &Option<String>) {
         }
         return;
     }
-    let mut a = shared.lock().await;
-    let generation = match a.next_generation() {
-        Ok(g) => g,
-        Err(e) => {
-            tracing::error!("cannot record a new generation: {e}; fail-over postponed");
-            return;
-        }
+    let (generation, arbiter, arbiter_generation, givers, planned_on) = {
+        let mut a = shared.lock().await;
+        let generation = match a.next_generation() {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::error!("cannot record a new generation: {e}; fail-over postponed");
+                return;
+            }
+        };
+        let d = &a.dispatch;
+        // Spares giving work back, released below without the lock: a slow release must not
+        // hold up health checks, heartbeats to a spare arbiter or the status API.
+        let givers: Vec<Option<DaemonLink>> = moves
+            .iter()
+            .map(|m| {
+                let from = &d.daemons[m.from];
+                (m.to == m.home && from.spare && d.status[m.from].alive).then(|| from.clone())
+            })
+            .collect();
+        (generation, a.name.clone(), a.counters.arbiter_generation, givers, d.config.clone())
     };
-    let arbiter = a.name.clone();
-    let arbiter_generation = a.counters.arbiter_generation;
-    let mut applied = false;
-    for m in moves {
-        let from = a.dispatch.daemons[m.from].clone();
-        let giving_back = m.to == m.home && from.spare && a.dispatch.status[m.from].alive;
-        if giving_back {
-            // The spare stops first; its final state goes to the master with its assignment.
-            let release = vigia_proto::Release {
-                arbiter: arbiter.clone(),
-                arbiter_generation,
-                generation,
-                reason: m.reason.clone(),
-            };
-            let link = Link::new(url(&from), secret.clone());
+    // The spare stops first; its final state goes to the master with its assignment.
+    let mut released: Vec<Result<Option<Box<vigia_engine::retention::Retention>>, ()>> = Vec::new();
+    for (m, giver) in moves.iter().zip(&givers) {
+        let Some(from) = giver else {
+            released.push(Ok(None));
+            continue;
+        };
+        let release = vigia_proto::Release {
+            arbiter: arbiter.clone(),
+            arbiter_generation,
+            generation,
+            reason: m.reason.clone(),
+        };
+        let link = Link::new(url(from), secret.clone());
+        released.push(
             match link
                 .post::<_, vigia_proto::Released>(vigia_proto::paths::RELEASE, &release, Duration::from_secs(30))
                 .await
             {
-                Ok(released) => {
-                    if let Some(state) = released.state {
-                        a.dispatch.handover.insert(m.home, state);
-                    }
+                Ok(r) => Ok(r.state),
+                Err(e) if e.is_down() => {
+                    tracing::warn!("{} is gone while giving back: {e}", from.name);
+                    Ok(None)
                 }
-                Err(e) if e.is_down() => tracing::warn!("{} is gone while giving back: {e}", from.name),
                 Err(e) => {
                     tracing::warn!("{} did not give its work back ({e}): it keeps it for now", from.name);
-                    continue;
+                    Err(())
                 }
+            },
+        );
+    }
+    let mut a = shared.lock().await;
+    if !Arc::ptr_eq(&a.dispatch.config, &planned_on) {
+        // Reloaded meanwhile: the new configuration starts over with every master.
+        return;
+    }
+    let mut applied = false;
+    for (m, outcome) in moves.into_iter().zip(released) {
+        match outcome {
+            Err(()) => continue,
+            Ok(Some(state)) => {
+                a.dispatch.handover.insert(m.home, state);
             }
+            Ok(None) => {}
         }
         tracing::warn!("{}", m.reason);
         let d = &mut a.dispatch;

@@ -7,7 +7,7 @@
 # Measures and prints one table:
 #   a  `vigia check-config` wall time and max RSS (/usr/bin/time -v);
 #   b  time from `vigia run` until the broker shows every host and service;
-#   c  RSS of every daemon once settled (every spare holds every master's state), from
+#   c  RSS of every daemon once settled (every part live on its spare), from
 #      /proc/PID/status (VmRSS; VmHWM = the peak so far);
 #   d  passive results for SAMPLE services and an acknowledgement, a downtime and a comment on
 #      host0 through the receiver (POST /api/v1/commands?wait=10), then kill -9 of the master
@@ -284,16 +284,18 @@ res "b: GET /api/v1/services (whole list) time / size / count" \
 get "$broker/api/v1/schedulers" >"$work/broker-schedulers-start.json"
 
 # ---------------------------------------------------------------------------------------------
-# c: RSS once settled (every spare holds every master's state)
+# c: RSS once settled (every part followed by a spare with a live copy: nothing left to replay)
 
 spares_hold_all() {
-    local port
+    local port held=0 n
     for port in $(seq 7901 $((7900 + scheds))); do
-        get "http://$ip:$port/v1/standby" 5 | jq -e "length == $scheds" >/dev/null || return 1
+        n=$(get "http://$ip:$port/v1/standby" 5 | jq '[.[] | select(.[2] == 0)] | length') || return 1
+        held=$((held + n))
     done
+    [ "$held" -ge "$scheds" ]
 }
-wait_until "every spare holding every master's state" spares_hold_all
-res "c: vigia run -> every spare holds every master's state" "$(since "$t_start") s"
+wait_until "every master's state live on a spare" spares_hold_all
+res "c: vigia run -> every master's state live on a spare" "$(since "$t_start") s"
 sleep 5
 res "c: RSS of the cluster, settled (per daemon below)" "$(rss_table settled) MB"
 "$vigia" status --arbiter "$ip:7770" --json >"$work/status-settled.json" || true

@@ -21,7 +21,7 @@ use vigia_config::model::Role;
 use vigia_engine::{Action, ActionKind, CheckResult, Item};
 use vigia_exec::{ExecConfig, ExecResult, Executor, Request, TagFilter};
 use vigia_proto::{
-    paths, ActionClass, AssignAck, Assignment, FetchRequest, FetchResponse, ResultAck, ResultBatch, SchedulerLink, Work,
+    endpoint, paths, ActionClass, AssignAck, Assignment, FetchRequest, ResultBatch, SchedulerLink, Work,
 };
 
 use crate::daemon::{self, ApiError, DaemonOptions, DaemonState};
@@ -415,7 +415,7 @@ async fn fetch_loop(sat: Arc<Satellite>, mut rx: watch::Receiver<LinkConfig>, pe
         let what = format!("fetching actions from scheduler {}", cfg.link.name);
         let answer = cfg
             .client
-            .post::<_, FetchResponse>(paths::FETCH, &request, FETCH_WAIT + Duration::from_secs(10))
+            .call::<endpoint::Fetch>(&request, FETCH_WAIT + Duration::from_secs(10))
             .await;
         match answer {
             Ok(response) => {
@@ -488,11 +488,7 @@ async fn send_loop(sat: Arc<Satellite>, mut rx: watch::Receiver<LinkConfig>, pen
             class: Some(sat.class),
         };
         let what = format!("sending {} result(s) to scheduler {}", ids.len(), cfg.link.name);
-        match cfg
-            .client
-            .post::<_, ResultAck>(paths::RESULTS, &body, RESULT_TIMEOUT)
-            .await
-        {
+        match cfg.client.call::<endpoint::Results>(&body, RESULT_TIMEOUT).await {
             Ok(_) => {
                 health.ok("scheduler", &cfg.link.url);
                 retry = RETRY_MIN;

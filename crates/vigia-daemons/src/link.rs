@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use vigia_proto::endpoint::{Endpoint, Method, JSON};
 use vigia_proto::SECRET_HEADER;
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +56,28 @@ impl Link {
             secret,
             http,
         }
+    }
+
+    /// Calls endpoint `E` with its request (the JSON body of a `POST`, the query string of a
+    /// `GET`) and reads its response. For the endpoints whose body is not JSON
+    /// ([`vigia_proto::endpoint::Standby`], [`vigia_proto::endpoint::Parts`]), see
+    /// [`Link::post_encoded`].
+    pub async fn call<E: Endpoint>(&self, request: &E::Request, timeout: Duration) -> Result<E::Response, LinkError>
+    where
+        E::Request: Serialize,
+        E::Response: DeserializeOwned,
+    {
+        debug_assert_eq!(
+            E::CONTENT_TYPE,
+            JSON,
+            "{}: an encoded body goes through post_encoded",
+            E::PATH
+        );
+        let builder = match E::METHOD {
+            Method::Get => self.http.get(self.url(E::PATH)).query(request),
+            Method::Post => self.http.post(self.url(E::PATH)).json(request),
+        };
+        self.send(builder, E::PATH, timeout).await
     }
 
     pub async fn get<R: DeserializeOwned>(&self, path: &str, timeout: Duration) -> Result<R, LinkError> {
@@ -142,5 +165,36 @@ fn classify(url: &str, timeout: Duration, e: reqwest::Error) -> LinkError {
             url: url.to_string(),
             detail: e.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigia_proto::endpoint;
+
+    #[test]
+    fn a_get_without_query_and_with_one() {
+        let link = Link::new("http://127.0.0.1:1/", None);
+        let plain = link
+            .http
+            .get(link.url(endpoint::Status::PATH))
+            .query(&())
+            .build()
+            .unwrap();
+        assert_eq!(plain.url().as_str(), "http://127.0.0.1:1/v1/status");
+        let filter = vigia_proto::StatusFilter {
+            host_name: Some("web 1".into()),
+        };
+        let filtered = link
+            .http
+            .get(link.url(endpoint::Services::PATH))
+            .query(&filter)
+            .build()
+            .unwrap();
+        assert_eq!(
+            filtered.url().as_str(),
+            "http://127.0.0.1:1/api/v1/services?host_name=web+1"
+        );
     }
 }

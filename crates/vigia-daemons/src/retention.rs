@@ -179,6 +179,8 @@ define service {\n host_name h1\n service_description s\n check_command check\n 
             item: vigia_engine::Item::Service(svc),
             exit_code: 2,
             output: "CRITICAL - down".into(),
+            long_output: String::new(),
+            perfdata: String::new(),
             start: 0.0,
             end: 0.0,
             scheduled: 0.0,

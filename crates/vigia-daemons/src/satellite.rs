@@ -21,7 +21,7 @@ use vigia_config::model::Role;
 use vigia_engine::{Action, ActionKind, CheckResult, Item};
 use vigia_exec::{ExecConfig, ExecResult, Executor, Request, TagFilter};
 use vigia_proto::{
-    paths, ActionClass, AssignAck, Assignment, FetchRequest, FetchResponse, ResultAck, ResultBatch, SchedulerLink, Work,
+    endpoint, paths, ActionClass, AssignAck, Assignment, FetchRequest, ResultBatch, SchedulerLink, Work,
 };
 
 use crate::daemon::{self, ApiError, DaemonOptions, DaemonState};
@@ -415,7 +415,7 @@ async fn fetch_loop(sat: Arc<Satellite>, mut rx: watch::Receiver<LinkConfig>, pe
         let what = format!("fetching actions from scheduler {}", cfg.link.name);
         let answer = cfg
             .client
-            .post::<_, FetchResponse>(paths::FETCH, &request, FETCH_WAIT + Duration::from_secs(10))
+            .call::<endpoint::Fetch>(&request, FETCH_WAIT + Duration::from_secs(10))
             .await;
         match answer {
             Ok(response) => {
@@ -488,11 +488,7 @@ async fn send_loop(sat: Arc<Satellite>, mut rx: watch::Receiver<LinkConfig>, pen
             class: Some(sat.class),
         };
         let what = format!("sending {} result(s) to scheduler {}", ids.len(), cfg.link.name);
-        match cfg
-            .client
-            .post::<_, ResultAck>(paths::RESULTS, &body, RESULT_TIMEOUT)
-            .await
-        {
+        match cfg.client.call::<endpoint::Results>(&body, RESULT_TIMEOUT).await {
             Ok(_) => {
                 health.ok("scheduler", &cfg.link.url);
                 retry = RETRY_MIN;
@@ -542,43 +538,25 @@ pub fn request_for(action: &Action) -> Request {
 }
 
 /// The result the scheduler's engine takes: the executor's state (timeouts and out-of-range
-/// codes already mapped) and the plugin text rebuilt as the plugin API writes it, which the
-/// engine splits again.
+/// codes already mapped) and its output, long output and perfdata as it cut them (the engine
+/// does not cut them again).
 pub fn to_check_result(action: &Action, r: &ExecResult) -> CheckResult {
     CheckResult {
         action: action.id,
         item: action.item,
         exit_code: i32::from(r.state.min(3)),
-        output: plugin_text(r),
+        output: r.output.clone(),
+        long_output: r.long_output.clone(),
+        perfdata: r.perfdata.clone(),
         start: r.start_time,
         end: r.end_time,
         scheduled: action.due,
     }
 }
 
-/// `output|perfdata` then the long output lines; literal pipes in the texts are written `\|`
-/// so that they are not taken for perfdata.
-pub fn plugin_text(r: &ExecResult) -> String {
-    let mut text = escape_pipes(&r.output);
-    if !r.perfdata.is_empty() {
-        text.push('|');
-        text.push_str(&r.perfdata);
-    }
-    if !r.long_output.is_empty() {
-        text.push('\n');
-        text.push_str(&escape_pipes(&r.long_output));
-    }
-    text
-}
-
-fn escape_pipes(s: &str) -> String {
-    s.replace('|', "\\|")
-}
-
 #[cfg(test)]
 mod tests {
     use vigia_config::model::{ContactId, HostId, ServiceId};
-    use vigia_engine::output::PluginOutput;
     use vigia_engine::NotificationKind;
 
     use super::*;
@@ -616,7 +594,7 @@ mod tests {
     }
 
     #[test]
-    fn result_conversion_round_trips_through_the_engine_parser() {
+    fn result_conversion_keeps_the_three_parts() {
         let a = action(ActionKind::Check, Item::Service(ServiceId(3)), None);
         let r = exec(2, "DISK CRITICAL - /var 99%", "line 2\nline 3", "/var=99%;80;90");
         let c = to_check_result(&a, &r);
@@ -624,23 +602,16 @@ mod tests {
             (c.action, c.item, c.exit_code, c.start, c.end),
             (42, a.item, 2, 100.5, 101.25)
         );
-        let parsed = PluginOutput::parse(&c.output, 8192);
-        assert_eq!(parsed.output, "DISK CRITICAL - /var 99%");
-        assert_eq!(parsed.long_output, "line 2\nline 3");
-        assert_eq!(parsed.perf_data, "/var=99%;80;90");
-        // Without perfdata, a literal pipe stays in the output and the long output.
-        let r = exec(0, "a | b", "c | d", "");
-        let parsed = PluginOutput::parse(&to_check_result(&a, &r).output, 8192);
         assert_eq!(
-            (
-                parsed.output.as_str(),
-                parsed.long_output.as_str(),
-                parsed.perf_data.as_str()
-            ),
+            (c.output.as_str(), c.long_output.as_str(), c.perfdata.as_str()),
+            ("DISK CRITICAL - /var 99%", "line 2\nline 3", "/var=99%;80;90")
+        );
+        // A literal pipe stays text: nothing cuts the parts again.
+        let c = to_check_result(&a, &exec(0, "a | b", "c | d", ""));
+        assert_eq!(
+            (c.output.as_str(), c.long_output.as_str(), c.perfdata.as_str()),
             ("a | b", "c | d", "")
         );
-        // Only the output line.
-        assert_eq!(plugin_text(&exec(0, "OK", "", "")), "OK");
     }
 
     #[test]

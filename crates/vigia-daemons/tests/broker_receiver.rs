@@ -16,15 +16,13 @@ use axum::routing::post;
 use axum::{Json, Router};
 use tokio::sync::oneshot;
 use vigia_config::model::{HostId, Role, ServiceId};
-use vigia_daemons::broker::ItemView;
 use vigia_daemons::daemon::DaemonOptions;
-use vigia_daemons::receiver::{CommandsAccepted, QueueStatus};
 use vigia_daemons::{broker, receiver};
 use vigia_engine::brok::{Brok, BrokBody, BROK_VERSION};
 use vigia_engine::status::{Item, StateType, Status, Switches};
 use vigia_proto::{
-    Assignment, BrokBatch, BrokRequest, BrokerWork, CommandBatch, CommandOutcome, CommandsApplied, ReceiverWork,
-    SchedulerLink, Work,
+    Assignment, BrokBatch, BrokRequest, BrokerWork, CommandBatch, CommandOutcome, CommandsAccepted, CommandsApplied,
+    ItemView, QueueStatus, ReceiverWork, SchedulerLink, Work,
 };
 
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -197,8 +195,8 @@ async fn serve_fake(fake: Fake, addr: SocketAddr) -> (SocketAddr, oneshot::Sende
     let listener = socket.listen(64).unwrap();
     let local = listener.local_addr().unwrap();
     let app = Router::new()
-        .route("/v1/broks", post(fake_broks))
-        .route("/v1/commands", post(fake_commands))
+        .route(vigia_proto::paths::BROKS, post(fake_broks))
+        .route(vigia_proto::paths::COMMANDS, post(fake_commands))
         .with_state(fake);
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(async move {

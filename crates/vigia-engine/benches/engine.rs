@@ -45,13 +45,13 @@ fn config_dir(hosts: usize) -> std::path::PathBuf {
 /// Submits `n` passive results with typical 60-byte outputs, cycling states so that alerts
 /// happen; returns the seconds taken.
 fn feed(engine: &mut Engine, n: usize, services: usize, start: i64, drain: bool) -> f64 {
-    let outputs: Vec<String> = (0..4)
+    let outputs: Vec<vigia_engine::output::PluginOutput> = (0..4)
         .map(|c| {
-            format!(
+            vigia_engine::output::split(&format!(
                 "{} - {:<50}|time=0.{c}s;1;2",
                 ["OK", "WARNING", "CRITICAL", "UNKNOWN"][c],
                 "passive result"
-            )
+            ))
         })
         .collect();
     let t = Instant::now();
@@ -62,7 +62,9 @@ fn feed(engine: &mut Engine, n: usize, services: usize, start: i64, drain: bool)
             action: 0,
             item: Item::Service(vigia_config::model::ServiceId(s as u32)),
             exit_code: if i % 97 == 0 { code } else { 0 },
-            output: outputs[if i % 97 == 0 { code as usize } else { 0 }].clone(),
+            output: outputs[if i % 97 == 0 { code as usize } else { 0 }].output.clone(),
+            long_output: String::new(),
+            perfdata: outputs[if i % 97 == 0 { code as usize } else { 0 }].perfdata.clone(),
             start: start as f64,
             end: start as f64,
             scheduled: 0.0,

@@ -439,11 +439,14 @@ impl Engine {
             None => return,
         };
         let now = self.now as f64;
+        let out = crate::output::split(&output);
         self.consume(CheckResult {
             action: 0,
             item,
             exit_code: code,
-            output,
+            output: out.output,
+            long_output: out.long_output,
+            perfdata: out.perfdata,
             start: now,
             end: now,
             scheduled: 0.0,

@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use vigia_config::model::{HostId, TimeperiodId};
 
 use crate::engine::{subject, Action, ActionKind, CheckResult, Due, Engine};
-use crate::output::PluginOutput;
+use crate::output::capped;
 use crate::status::{host_state, service_state, state_letter, state_name, Item, StateType};
 
 impl Engine {
@@ -181,8 +181,16 @@ impl Engine {
     pub(crate) fn consume(&mut self, result: CheckResult) {
         let item = result.item;
         let active = result.action != 0;
-        let out = PluginOutput::parse(&result.output, self.max_output_length);
         let was_scheduled = self.status(item).next_check;
+        let max = self.max_output_length;
+        let cap = |text: String| {
+            if text.len() <= max {
+                text
+            } else {
+                capped(&text, max).to_string()
+            }
+        };
+        let (output, long_output, perf_data) = (cap(result.output), cap(result.long_output), cap(result.perfdata));
         {
             let now = self.now;
             let st = self.status_mut(item);
@@ -199,9 +207,9 @@ impl Engine {
             } else {
                 0.0
             };
-            st.output = out.output;
-            st.long_output = out.long_output;
-            st.perf_data = out.perf_data;
+            st.output = output;
+            st.long_output = long_output;
+            st.perf_data = perf_data;
             st.has_been_checked = true;
         }
         let new_state = match item {

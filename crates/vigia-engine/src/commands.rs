@@ -7,7 +7,7 @@
 //! `PASSIVE … CHECK` instead when `log_passive_checks` is set, as Alignak does) and then applied.
 use crate::engine::{subject, CheckResult, Due, Engine};
 use crate::external::{self, Command, ExternalCommand, GlobalSwitch, Kind, Object, ParseError, Scope, Switch};
-use crate::output::PluginOutput;
+use crate::output;
 use crate::status::Item;
 
 /// Why a command was not applied.
@@ -279,22 +279,25 @@ impl Engine {
                 self.status(item).last_check
             ));
         }
+        // Cut by the executor's rules, so a passive result reads as the same active one.
+        let out = output::split(output::capped(output, self.max_output_length));
         if self.log_options.passive_checks {
-            let out = PluginOutput::parse(output, self.max_output_length);
             let config = std::sync::Arc::clone(&self.config);
             self.log(crate::log::passive_check(
                 subject(&config, item),
                 code,
                 &out.output,
                 &out.long_output,
-                &out.perf_data,
+                &out.perfdata,
             ));
         }
         self.submit(CheckResult {
             action: 0,
             item,
             exit_code: code,
-            output: output.to_string(),
+            output: out.output,
+            long_output: out.long_output,
+            perfdata: out.perfdata,
             start: at as f64,
             end: at as f64,
             scheduled: 0.0,

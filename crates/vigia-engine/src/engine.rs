@@ -84,8 +84,15 @@ pub struct CheckResult {
     pub item: Item,
     /// Plugin exit code (already mapped for timeouts by the executor).
     pub exit_code: i32,
-    /// The whole plugin output (first line, long output and perfdata).
+    /// The plugin output's first line, before any `|` (see [`crate::output::split`]: the
+    /// executor cuts an active check's text, the engine a passive result's, by the same rules).
     pub output: String,
+    /// The lines after the first, up to a `|`.
+    #[serde(default)]
+    pub long_output: String,
+    /// Performance data: after the first line's `|`, and after the long output's `|`.
+    #[serde(default)]
+    pub perfdata: String,
     pub start: f64,
     pub end: f64,
     /// When the check was meant to start (its action's `due`); 0: the item's next check

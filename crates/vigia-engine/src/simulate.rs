@@ -186,11 +186,14 @@ pub fn run(engine: &mut Engine, events: &[Event], until: i64, out: &mut Vec<Stri
                 match a.kind {
                     ActionKind::Check => {
                         let (code, output) = scripted.get(&a.item).cloned().unwrap_or((0, "OK".to_string()));
+                        let out = crate::output::split(&output);
                         engine.submit(CheckResult {
                             action: a.id,
                             item: a.item,
                             exit_code: code,
-                            output,
+                            output: out.output,
+                            long_output: out.long_output,
+                            perfdata: out.perfdata,
                             start: t as f64,
                             end: t as f64,
                             scheduled: 0.0,

@@ -111,6 +111,8 @@ fn answer_all(e: &mut Engine, until: i64, code: impl Fn(Item) -> i32) {
                         item: a.item,
                         exit_code: c,
                         output: format!("code {c}"),
+                        long_output: String::new(),
+                        perfdata: String::new(),
                         start: t as f64,
                         end: t as f64,
                         scheduled: 0.0,

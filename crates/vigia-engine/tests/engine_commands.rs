@@ -53,6 +53,8 @@ fn run(e: &mut Engine, seconds: i64) -> Vec<String> {
                         item: a.item,
                         exit_code: 0,
                         output: "fine".into(),
+                        long_output: String::new(),
+                        perfdata: String::new(),
                         start: t as f64,
                         end: t as f64,
                         scheduled: 0.0,
@@ -76,6 +78,8 @@ fn answer(e: &mut Engine, actions: &[vigia_engine::Action]) {
             item: a.item,
             exit_code: 0,
             output: "fine".into(),
+            long_output: String::new(),
+            perfdata: String::new(),
             start: e.now() as f64,
             end: e.now() as f64,
             scheduled: 0.0,
@@ -116,6 +120,56 @@ fn passive_results_go_soft_then_hard_and_log_the_command() {
         log.iter()
             .any(|l| l.ends_with("SERVICE NOTIFICATION: admin;h1;passive;CRITICAL;notify;CRIT - down")),
         "{log:#?}"
+    );
+}
+
+/// A passive result and an active one with the same plugin text end in the same status: both
+/// are cut by `vigia_engine::output::split` (the poller's executor uses it, as
+/// `vigia_exec::output`, for active checks; the engine for passive results).
+#[test]
+fn passive_and_active_results_with_the_same_text_give_the_same_status() {
+    let text = "DISK WARNING - /var 85% \\| x | /var=85%;80;90\n/var 85%\n/tmp 10% | /tmp=10%;80;90\n/home=5%";
+    let mut e = engine();
+    let active = item(&e, "h1", "http");
+    let passive = item(&e, "h2", "http");
+    let check = (0..=300)
+        .find_map(|t| {
+            e.advance(START + t)
+                .into_iter()
+                .find(|a| a.kind == ActionKind::Check && a.item == active)
+        })
+        .expect("h1;http checked");
+    let parts = vigia_engine::output::split(text);
+    e.submit(CheckResult {
+        action: check.id,
+        item: active,
+        exit_code: 1,
+        output: parts.output,
+        long_output: parts.long_output,
+        perfdata: parts.perfdata,
+        start: e.now() as f64,
+        end: e.now() as f64,
+        scheduled: 0.0,
+    });
+    cmd(&mut e, &format!("PROCESS_SERVICE_CHECK_RESULT;h2;http;1;{text}"));
+    let fields = |i: Item| {
+        let st = e.status(i);
+        (
+            st.state,
+            st.output.clone(),
+            st.long_output.clone(),
+            st.perf_data.clone(),
+        )
+    };
+    assert_eq!(fields(active), fields(passive));
+    assert_eq!(
+        fields(passive),
+        (
+            1,
+            "DISK WARNING - /var 85% | x".to_string(),
+            "/var 85%\n/tmp 10%".to_string(),
+            "/var=85%;80;90 /tmp=10%;80;90 /home=5%".to_string()
+        )
     );
 }
 
@@ -452,6 +506,8 @@ fn intervals_attempts_and_custom_variables_change() {
                     item: a.item,
                     exit_code: 0,
                     output: "ok".into(),
+                    long_output: String::new(),
+                    perfdata: String::new(),
                     start: t as f64,
                     end: t as f64,
                     scheduled: 0.0,

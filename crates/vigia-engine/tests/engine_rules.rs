@@ -42,6 +42,8 @@ fn run(e: &mut Engine, seconds: i64, code: i32) -> Vec<String> {
                         item: a.item,
                         exit_code,
                         output: format!("code {exit_code}"),
+                        long_output: String::new(),
+                        perfdata: String::new(),
                         start: t as f64,
                         end: t as f64,
                         scheduled: 0.0,

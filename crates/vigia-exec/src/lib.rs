@@ -11,7 +11,7 @@
 //! - `watch`: output drained and capped, timeout → SIGTERM → SIGKILL of the whole group, the
 //!   plugin reaped the moment it exits.
 //! - `outcome`: Nagios's and Alignak's rules from exit status to state and message.
-//! - [`output`], [`perfdata`]: the plugin output format.
+//! - [`output`] (the engine's, re-exported), [`perfdata`]: the plugin output format.
 //! - [`internal`]: Alignak's in-process commands (`_internal_host_up`, `_echo`, …).
 //! - [`tags`]: which actions a worker takes.
 pub mod cmdline;
@@ -19,8 +19,9 @@ mod executor;
 pub mod internal;
 mod limits;
 mod outcome;
-pub mod output;
 pub mod perfdata;
+/// The plugin output rules, shared with the engine (passive results): one copy, in vigia-engine.
+pub use vigia_engine::output;
 mod pool;
 mod request;
 mod spawn;

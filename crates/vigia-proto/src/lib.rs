@@ -1,29 +1,68 @@
-//! Vigia's inter-daemon protocol: every message the daemons exchange, typed and versioned.
+//! Vigia's inter-daemon protocol: every message the daemons exchange, typed and versioned, and
+//! the HTTP API they serve to people and tools ([`api`], [`status`]): one wire vocabulary.
 //!
-//! Transport: HTTP/1.1 with JSON bodies (one exception: the scheduler state stream,
-//! [`StandbySync`], in postcard). Every path starts with [`PREFIX`] (`/v1`): once released, a
-//! daemon that changes a message's meaning bumps [`PROTOCOL_VERSION`] and serves the new path, so
-//! two versions can run side by side during an upgrade (until the first release, `/v1` still
-//! changes: every daemon of a cluster must run the same build). When the configuration sets a shared secret,
-//! every request carries it in [`SECRET_HEADER`]; a request without it gets 401 and changes
-//! nothing.
+//! Transport: HTTP/1.1 with JSON bodies (exceptions: the scheduler state stream,
+//! [`StandbySync`], in postcard, and part images, [`PartImage`]). Every inter-daemon path starts
+//! with [`PREFIX`] (`/v1`): once released, a daemon that changes a message's meaning bumps
+//! [`PROTOCOL_VERSION`] and serves the new path, so two versions can run side by side during an
+//! upgrade (until the first release, `/v1` still changes: every daemon of a cluster must run the
+//! same build). The API for people and tools is under `/api/v1`. When the configuration sets a
+//! shared secret, every request carries it in [`SECRET_HEADER`]; a request without it gets 401
+//! and changes nothing.
 //!
-//! Flows (who calls whom), as Alignak's, with our own messages:
-//! - arbiter → every daemon: [`paths::IDENTITY`] (health, running id), [`paths::ASSIGN`] (its
-//!   work, with a generation that only grows).
-//! - poller / reactionner → scheduler: [`paths::FETCH`] (long-polled batch of due actions),
-//!   [`paths::RESULTS`] (results, re-sent until acknowledged).
-//! - broker → scheduler: [`paths::BROKS`] (numbered broks after a sequence number; an unknown
-//!   position gets the initial full status first).
-//! - receiver → scheduler: [`paths::COMMANDS`] (external command lines).
+//! Every path is a constant in [`paths`]; every endpoint is a type in [`endpoint`] that pairs
+//! its path and method with its request and response ([`endpoint::Endpoint`]).
+//!
+//! | endpoint | method and path | request | response |
+//! |---|---|---|---|
+//! | **arbiter → every daemon** | | | |
+//! | [`endpoint::Identity`] | `GET /v1/identity` | — | [`Identity`] |
+//! | [`endpoint::Assign`] | `POST /v1/assign` | [`Assignment`] | [`AssignAck`] (409: [`Stale`]) |
+//! | [`endpoint::Release`] | `POST /v1/release` | [`Release`] | [`Released`] |
+//! | [`endpoint::Parts`] (scheduler) | `POST /v1/parts` | [`PartImage`] (binary) | [`PartHeld`] |
+//! | **poller / reactionner → scheduler** | | | |
+//! | [`endpoint::Fetch`] | `POST /v1/actions` | [`FetchRequest`] | [`FetchResponse`] |
+//! | [`endpoint::Results`] | `POST /v1/results` | [`ResultBatch`] | [`ResultAck`] |
+//! | **broker → scheduler** | | | |
+//! | [`endpoint::Broks`] | `POST /v1/broks` | [`BrokRequest`] | [`BrokBatch`] |
+//! | **receiver → scheduler** | | | |
+//! | [`endpoint::Commands`] | `POST /v1/commands` | [`CommandBatch`] | [`CommandsApplied`] |
+//! | **scheduler → scheduler, arbiter → arbiter, scheduler → arbiter** | | | |
+//! | [`endpoint::Standby`] | `POST /v1/standby` | [`StandbySync`] (postcard) | [`StandbyAck`] |
+//! | [`endpoint::StandbyCopies`] | `GET /v1/standby` | — | `[(home, seq, changes)]` |
+//! | [`endpoint::ArbiterHeartbeat`] | `POST /v1/arbiter/heartbeat` | [`ArbiterHeartbeat`] | [`ArbiterHeartbeat`] |
+//! | [`endpoint::Validate`] | `POST /v1/validate` | [`ValidateRequest`] | [`Validity`] |
+//! | **arbiter, for `vigia status` and operators** | | | |
+//! | [`endpoint::Status`] | `GET /v1/status` | — | [`ArbiterStatus`] |
+//! | [`endpoint::Reload`] | `POST /v1/reload` (and `/reload`) | — | [`ReloadOutcome`] |
+//! | **broker status API** | | | |
+//! | [`endpoint::Hosts`], [`endpoint::Services`], [`endpoint::Problems`] | `GET /api/v1/hosts`, `…/services`, `…/problems` | [`StatusFilter`] (query) | `[`[`ItemView`]`]` |
+//! | [`endpoint::Downtimes`] | `GET /api/v1/downtimes` | [`StatusFilter`] (query) | `[`[`DowntimeView`]`]` |
+//! | [`endpoint::Comments`] | `GET /api/v1/comments` | [`StatusFilter`] (query) | `[`[`CommentView`]`]` |
+//! | [`endpoint::Schedulers`] | `GET /api/v1/schedulers` | — | `[`[`SchedulerSummary`]`]` |
+//! | [`endpoint::Ha`] | `GET /api/v1/ha` | — | `[`[`HaNote`]`]` |
+//! | **receiver API** | | | |
+//! | [`endpoint::SubmitCommands`] | `POST /api/v1/commands` | [`CommandsRequest`] or text lines; [`CommandsQuery`] (query) | [`CommandsAccepted`] |
+//! | [`endpoint::Queue`] | `GET /api/v1/queue` | — | [`QueueStatus`] |
+//!
+//! Any error answer (4xx, 5xx) carries an [`ErrorBody`].
 use serde::{Deserialize, Serialize};
 use vigia_config::model::Role;
 
 pub use vigia_engine::brok::Brok;
 pub use vigia_engine::{Action, CheckResult};
 
+pub mod api;
+pub mod endpoint;
 pub mod part;
+pub mod status;
+pub use api::{
+    CommandsAccepted, CommandsQuery, CommandsRequest, CommentView, DowntimeView, ItemView, NotApplied, Program,
+    QueueStatus, SchedulerSummary, StatusFilter,
+};
+pub use endpoint::Endpoint;
 pub use part::{DecodedPart, PartImage, PART_CONTENT_TYPE};
+pub use status::{ArbiterStatus, DaemonStatus, HaEvent, ReloadOutcome};
 
 pub const PROTOCOL_VERSION: u32 = 1;
 pub const PREFIX: &str = "/v1";
@@ -49,6 +88,24 @@ pub mod paths {
     /// arbiter → scheduler: a part image ([`crate::PartImage`]), before the assignment that
     /// names it (or, for a spare, before the take-over): answered with [`crate::PartHeld`].
     pub const PARTS: &str = "/v1/parts";
+    /// The arbiter's view of every daemon ([`crate::ArbiterStatus`]).
+    pub const STATUS: &str = "/v1/status";
+    /// Reloads the arbiter's configuration ([`crate::ReloadOutcome`]).
+    pub const RELOAD: &str = "/v1/reload";
+    /// [`RELOAD`] under its unversioned name.
+    pub const RELOAD_UNVERSIONED: &str = "/reload";
+
+    /// Broker status API ([`crate::api`]).
+    pub const API_HOSTS: &str = "/api/v1/hosts";
+    pub const API_SERVICES: &str = "/api/v1/services";
+    pub const API_PROBLEMS: &str = "/api/v1/problems";
+    pub const API_DOWNTIMES: &str = "/api/v1/downtimes";
+    pub const API_COMMENTS: &str = "/api/v1/comments";
+    pub const API_SCHEDULERS: &str = "/api/v1/schedulers";
+    pub const API_HA: &str = "/api/v1/ha";
+    /// Receiver API: external commands from people and tools, and the queue.
+    pub const API_COMMANDS: &str = "/api/v1/commands";
+    pub const API_QUEUE: &str = "/api/v1/queue";
 }
 
 /// What one arbiter tells the other: sent by the master every second, answered by the spare

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use vigia_config::model::Role;
-use vigia_daemons::arbiter::{ArbiterOptions, ArbiterStatus};
+use vigia_daemons::arbiter::ArbiterOptions;
 use vigia_daemons::daemon::DaemonOptions;
+use vigia_proto::{endpoint, ArbiterStatus};
 
 /// Options every satellite takes: where to listen, where to keep its files.
 #[derive(clap::Args)]
@@ -245,7 +246,7 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
     };
     let link = vigia_daemons::link::Link::new(base, secret(&args.secret_file)?);
     let status: ArbiterStatus = runtime()?
-        .block_on(link.get("/v1/status", Duration::from_secs(5)))
+        .block_on(link.call::<endpoint::Status>(&(), Duration::from_secs(5)))
         .context("asking the arbiter")?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use vigia_config::model::Role;
-use vigia_daemons::arbiter::ArbiterStatus;
 use vigia_daemons::link::Link;
+use vigia_proto::endpoint::{self, Endpoint};
+use vigia_proto::{ArbiterStatus, ItemView};
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
@@ -219,22 +220,21 @@ impl Installation {
             .expect("the demo names only its own daemons")
     }
 
-    fn get<R: serde::de::DeserializeOwned>(&self, name: &str, path: &str) -> Option<R> {
+    fn call<E: Endpoint>(&self, name: &str, request: &E::Request) -> Option<E::Response>
+    where
+        E::Request: serde::Serialize,
+        E::Response: serde::de::DeserializeOwned,
+    {
         let link = Link::new(self.daemon(name).url(), self.secret.clone());
-        self.rt.block_on(link.get(path, HTTP_TIMEOUT)).ok()
+        self.rt.block_on(link.call::<E>(request, HTTP_TIMEOUT)).ok()
     }
 
     fn arbiter_status(&self) -> Option<ArbiterStatus> {
-        self.get("arbiter", "/v1/status")
+        self.call::<endpoint::Status>("arbiter", &())
     }
 
-    fn services(&self, broker: &str) -> Vec<serde_json::Value> {
-        self.get::<serde_json::Value>(broker, "/api/v1/services")
-            .and_then(|v| {
-                v.as_array()
-                    .cloned()
-                    .or_else(|| v.get("services").and_then(|s| s.as_array().cloned()))
-            })
+    fn services(&self, broker: &str) -> Vec<ItemView> {
+        self.call::<endpoint::Services>(broker, &Default::default())
             .unwrap_or_default()
     }
 
@@ -548,7 +548,7 @@ fn ha_in(args: &HaArgs, ip: std::net::IpAddr, root: &Path) -> anyhow::Result<u8>
     let main_broker = "broker-master".to_string();
     inst.wait("every service checked at the broker", |i| {
         let all = i.services(&main_broker);
-        (all.len() == services && all.iter().all(|s| s["has_been_checked"] == true)).then_some(())
+        (all.len() == services && all.iter().all(|s| s.has_been_checked)).then_some(())
     })?;
     inst.say(&format!(
         "every service checked at the broker ({services}/{services}) {:.1} s after the start",
@@ -607,16 +607,14 @@ fn ha_in(args: &HaArgs, ip: std::net::IpAddr, root: &Path) -> anyhow::Result<u8>
 fn wait_for_standby(inst: &mut Installation, spare: &str, master: &str) -> anyhow::Result<()> {
     let (spare, master) = (spare.to_string(), master.to_string());
     inst.wait(&format!("{spare} to hold {master}'s state"), |i| {
-        let copies: serde_json::Value = i.get(&spare, "/v1/standby")?;
-        (copies.as_array()?.first()?.get(0)? == master.as_str()).then_some(())
+        let copies = i.call::<endpoint::StandbyCopies>(&spare, &())?;
+        (copies.first()?.0 == master).then_some(())
     })
 }
 
 /// Any service whose last check started after `after` (epoch seconds), at `broker`.
 fn checked_after(inst: &Installation, broker: &str, after: i64) -> bool {
-    inst.services(broker)
-        .iter()
-        .any(|s| s["last_check"].as_i64().is_some_and(|t| t > after))
+    inst.services(broker).iter().any(|s| s.last_check > after)
 }
 
 /// Sleeps until 0.9 s into the current second. `last_check` has a resolution of one second, so

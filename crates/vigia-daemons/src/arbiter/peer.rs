@@ -16,9 +16,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use vigia_config::model::Role;
-use vigia_proto::{paths, ArbiterHeartbeat};
+use vigia_proto::{endpoint, ArbiterHeartbeat, HaEvent};
 
-use super::{is_home, HaEvent, Shared, STARTUP_GRACE};
+use super::{is_home, Shared, STARTUP_GRACE};
 use crate::daemon;
 use crate::link::Link;
 
@@ -129,7 +129,7 @@ pub(super) async fn beat_once(shared: &Shared, secret: &Option<String>) {
     for peer in peers {
         let link = Link::new(super::url(&peer), secret.clone());
         let Ok(answer) = link
-            .post::<_, ArbiterHeartbeat>(paths::ARBITER_HEARTBEAT, &word, Duration::from_secs(1))
+            .call::<endpoint::ArbiterHeartbeat>(&word, Duration::from_secs(1))
             .await
         else {
             continue;

@@ -25,13 +25,15 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
-use vigia_proto::{paths, AssignAck, Assignment, BrokBatch, BrokRequest, BrokerWork, SchedulerLink, Work};
+use vigia_proto::{
+    endpoint, paths, AssignAck, Assignment, BrokRequest, BrokerWork, CommentView, DowntimeView, ItemView,
+    SchedulerLink, SchedulerSummary, StatusFilter, Work,
+};
 
 use crate::daemon::{self, ApiError, DaemonOptions, DaemonState};
 use crate::link::Link;
 use log::{local_today, MonitoringLog};
-pub use status::{CommentView, DowntimeView, ItemView, SchedulerSummary, StatusStore};
+pub use status::StatusStore;
 
 /// How long a scheduler may hold a brok request open when it has nothing new.
 pub const WAIT_MS: u64 = 1000;
@@ -262,7 +264,7 @@ async fn pull_loop(broker: Arc<Broker>, name: String, link: Link) {
         };
         let started = Instant::now();
         let answer = link
-            .post::<_, BrokBatch>(paths::BROKS, &request, Duration::from_millis(WAIT_MS) + REQUEST_SLACK)
+            .call::<endpoint::Broks>(&request, Duration::from_millis(WAIT_MS) + REQUEST_SLACK)
             .await;
         match answer {
             Ok(batch) => {
@@ -370,13 +372,13 @@ fn router(broker: Arc<Broker>) -> Router {
     Router::new()
         .route(paths::ASSIGN, post(assign))
         .route(paths::RELEASE, post(release))
-        .route("/api/v1/hosts", get(hosts))
-        .route("/api/v1/services", get(services))
-        .route("/api/v1/problems", get(problems))
-        .route("/api/v1/downtimes", get(downtimes))
-        .route("/api/v1/comments", get(comments))
-        .route("/api/v1/schedulers", get(schedulers))
-        .route("/api/v1/ha", get(ha_events))
+        .route(paths::API_HOSTS, get(hosts))
+        .route(paths::API_SERVICES, get(services))
+        .route(paths::API_PROBLEMS, get(problems))
+        .route(paths::API_DOWNTIMES, get(downtimes))
+        .route(paths::API_COMMENTS, get(comments))
+        .route(paths::API_SCHEDULERS, get(schedulers))
+        .route(paths::API_HA, get(ha_events))
         .with_state(broker)
 }
 
@@ -406,12 +408,6 @@ async fn ha_events(State(broker): State<Arc<Broker>>) -> Json<Vec<vigia_proto::H
     Json(lock(&broker.ha).notes.clone())
 }
 
-/// `?host_name=` on the status lists.
-#[derive(Debug, Default, Deserialize, Serialize)]
-pub struct Filter {
-    pub host_name: Option<String>,
-}
-
 /// The status lock, once a scheduler has given its status; 503 with why otherwise.
 fn ready(broker: &Broker) -> Result<std::sync::RwLockReadGuard<'_, StatusStore>, ApiError> {
     let status = read(&broker.status);
@@ -427,26 +423,35 @@ fn ready(broker: &Broker) -> Result<std::sync::RwLockReadGuard<'_, StatusStore>,
     Err(ApiError(StatusCode::SERVICE_UNAVAILABLE, message))
 }
 
-fn filtered(items: Vec<ItemView>, f: &Filter) -> Vec<ItemView> {
+fn filtered(items: Vec<ItemView>, f: &StatusFilter) -> Vec<ItemView> {
     match &f.host_name {
         Some(h) => items.into_iter().filter(|i| &i.host_name == h).collect(),
         None => items,
     }
 }
 
-async fn hosts(State(b): State<Arc<Broker>>, Query(f): Query<Filter>) -> Result<Json<Vec<ItemView>>, ApiError> {
+async fn hosts(State(b): State<Arc<Broker>>, Query(f): Query<StatusFilter>) -> Result<Json<Vec<ItemView>>, ApiError> {
     Ok(Json(filtered(ready(&b)?.hosts(), &f)))
 }
 
-async fn services(State(b): State<Arc<Broker>>, Query(f): Query<Filter>) -> Result<Json<Vec<ItemView>>, ApiError> {
+async fn services(
+    State(b): State<Arc<Broker>>,
+    Query(f): Query<StatusFilter>,
+) -> Result<Json<Vec<ItemView>>, ApiError> {
     Ok(Json(filtered(ready(&b)?.services(), &f)))
 }
 
-async fn problems(State(b): State<Arc<Broker>>, Query(f): Query<Filter>) -> Result<Json<Vec<ItemView>>, ApiError> {
+async fn problems(
+    State(b): State<Arc<Broker>>,
+    Query(f): Query<StatusFilter>,
+) -> Result<Json<Vec<ItemView>>, ApiError> {
     Ok(Json(filtered(ready(&b)?.problems(), &f)))
 }
 
-async fn downtimes(State(b): State<Arc<Broker>>, Query(f): Query<Filter>) -> Result<Json<Vec<DowntimeView>>, ApiError> {
+async fn downtimes(
+    State(b): State<Arc<Broker>>,
+    Query(f): Query<StatusFilter>,
+) -> Result<Json<Vec<DowntimeView>>, ApiError> {
     let mut list = ready(&b)?.downtimes();
     if let Some(h) = &f.host_name {
         list.retain(|d| &d.host_name == h);
@@ -454,7 +459,10 @@ async fn downtimes(State(b): State<Arc<Broker>>, Query(f): Query<Filter>) -> Res
     Ok(Json(list))
 }
 
-async fn comments(State(b): State<Arc<Broker>>, Query(f): Query<Filter>) -> Result<Json<Vec<CommentView>>, ApiError> {
+async fn comments(
+    State(b): State<Arc<Broker>>,
+    Query(f): Query<StatusFilter>,
+) -> Result<Json<Vec<CommentView>>, ApiError> {
     let mut list = ready(&b)?.comments();
     if let Some(h) = &f.host_name {
         list.retain(|c| &c.host_name == h);

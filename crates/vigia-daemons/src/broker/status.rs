@@ -12,14 +12,12 @@
 //! status (Alignak's broker could wait forever for initial broks, see the architecture notes §7.9).
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use vigia_engine::brok::{BrokBody, BROK_VERSION};
 use vigia_engine::comments::Comment;
 use vigia_engine::downtime::Downtime;
 use vigia_engine::log::{current_state, Subject};
-use vigia_engine::status::{state_name, Acknowledgement, Item, Status};
-use vigia_engine::Globals;
-use vigia_proto::BrokBatch;
+use vigia_engine::status::{state_name, Item, Status};
+use vigia_proto::{BrokBatch, CommentView, DowntimeView, ItemView, Program, SchedulerSummary};
 
 /// Hosts, services, downtimes and comments of one scheduler, by the scheduler's ids.
 #[derive(Clone, Debug, Default)]
@@ -42,13 +40,6 @@ struct ServiceEntry {
     host: String,
     description: String,
     status: Status,
-}
-
-/// The scheduler's program status (start time and global switches).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Program {
-    pub started: i64,
-    pub globals: Globals,
 }
 
 /// What the broker knows of one scheduler.
@@ -113,123 +104,42 @@ pub struct StatusStore {
     schedulers: BTreeMap<String, SchedulerView>,
 }
 
-/// One host or service, as `GET /api/v1/hosts|services|problems` serve it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ItemView {
-    pub host_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_description: Option<String>,
-    /// `UP`, `DOWN`, `UNREACHABLE`; `OK`, `WARNING`, `CRITICAL`, `UNKNOWN`.
-    pub state: String,
-    pub state_id: u8,
-    /// `HARD` or `SOFT`.
-    pub state_type: String,
-    pub attempt: u32,
-    pub has_been_checked: bool,
-    pub output: String,
-    pub long_output: String,
-    pub perf_data: String,
-    pub last_check: i64,
-    pub next_check: i64,
-    pub last_state_change: i64,
-    pub last_hard_state_change: i64,
-    pub latency: f64,
-    pub execution_time: f64,
-    pub acknowledged: bool,
-    pub acknowledgement: Option<Acknowledgement>,
-    pub in_downtime: bool,
-    pub downtime_depth: u32,
-    pub is_flapping: bool,
-    pub percent_state_change: f64,
-    pub notification_number: u32,
-    pub last_notification: i64,
-    pub active_checks_enabled: bool,
-    pub passive_checks_enabled: bool,
-    pub notifications_enabled: bool,
-    /// The scheduler that owns it.
-    pub scheduler: String,
-}
-
-impl ItemView {
-    fn new(host: &str, service: Option<&str>, status: &Status, scheduler: &str) -> ItemView {
-        let item = match service {
-            Some(_) => Item::Service(vigia_config::model::ServiceId(0)),
-            None => Item::Host(vigia_config::model::HostId(0)),
-        };
-        ItemView {
-            host_name: host.to_string(),
-            service_description: service.map(str::to_string),
-            state: state_name(item, status.state).to_string(),
-            state_id: status.state,
-            state_type: status.state_type.name().to_string(),
-            attempt: status.attempt,
-            has_been_checked: status.has_been_checked,
-            output: status.output.clone(),
-            long_output: status.long_output.clone(),
-            perf_data: status.perf_data.clone(),
-            last_check: status.last_check,
-            next_check: status.next_check,
-            last_state_change: status.last_state_change,
-            last_hard_state_change: status.last_hard_state_change,
-            latency: status.latency,
-            execution_time: status.execution_time,
-            acknowledged: status.acknowledgement.is_some(),
-            acknowledgement: status.acknowledgement.clone(),
-            in_downtime: status.downtime_depth > 0,
-            downtime_depth: status.downtime_depth,
-            is_flapping: status.is_flapping,
-            percent_state_change: status.percent_state_change,
-            notification_number: status.notification_number,
-            last_notification: status.last_notification,
-            active_checks_enabled: status.switches.active_checks,
-            passive_checks_enabled: status.switches.passive_checks,
-            notifications_enabled: status.switches.notifications,
-            scheduler: scheduler.to_string(),
-        }
+/// One host or service as the status API serves it.
+fn item_view(host: &str, service: Option<&str>, status: &Status, scheduler: &str) -> ItemView {
+    let item = match service {
+        Some(_) => Item::Service(vigia_config::model::ServiceId(0)),
+        None => Item::Host(vigia_config::model::HostId(0)),
+    };
+    ItemView {
+        host_name: host.to_string(),
+        service_description: service.map(str::to_string),
+        state: state_name(item, status.state).to_string(),
+        state_id: status.state,
+        state_type: status.state_type.name().to_string(),
+        attempt: status.attempt,
+        has_been_checked: status.has_been_checked,
+        output: status.output.clone(),
+        long_output: status.long_output.clone(),
+        perf_data: status.perf_data.clone(),
+        last_check: status.last_check,
+        next_check: status.next_check,
+        last_state_change: status.last_state_change,
+        last_hard_state_change: status.last_hard_state_change,
+        latency: status.latency,
+        execution_time: status.execution_time,
+        acknowledged: status.acknowledgement.is_some(),
+        acknowledgement: status.acknowledgement.clone(),
+        in_downtime: status.downtime_depth > 0,
+        downtime_depth: status.downtime_depth,
+        is_flapping: status.is_flapping,
+        percent_state_change: status.percent_state_change,
+        notification_number: status.notification_number,
+        last_notification: status.last_notification,
+        active_checks_enabled: status.switches.active_checks,
+        passive_checks_enabled: status.switches.passive_checks,
+        notifications_enabled: status.switches.notifications,
+        scheduler: scheduler.to_string(),
     }
-
-    /// An unhandled problem: hard, not OK/UP, neither acknowledged nor in a downtime.
-    pub fn is_unhandled_problem(&self) -> bool {
-        self.state_id != 0 && self.state_type == "HARD" && !self.acknowledged && !self.in_downtime
-    }
-}
-
-/// A downtime with the names of what it is about.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DowntimeView {
-    pub host_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_description: Option<String>,
-    pub scheduler: String,
-    #[serde(flatten)]
-    pub downtime: Downtime,
-}
-
-/// A comment with the names of what it is about.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CommentView {
-    pub host_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_description: Option<String>,
-    pub scheduler: String,
-    #[serde(flatten)]
-    pub comment: Comment,
-}
-
-/// How one scheduler link is doing, for `GET /api/v1/schedulers`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SchedulerSummary {
-    pub name: String,
-    pub url: String,
-    pub connected: bool,
-    pub ready: bool,
-    pub running_id: String,
-    pub last_seq: u64,
-    pub last_contact: i64,
-    pub last_error: Option<String>,
-    pub hosts: usize,
-    pub services: usize,
-    pub program: Option<Program>,
 }
 
 impl Objects {
@@ -354,7 +264,7 @@ impl StatusStore {
         let mut out = Vec::new();
         for (name, view) in &self.schedulers {
             for h in view.objects.hosts.values() {
-                out.push(ItemView::new(&h.name, None, &h.status, name));
+                out.push(item_view(&h.name, None, &h.status, name));
             }
         }
         out.sort_by(|a, b| a.host_name.cmp(&b.host_name));
@@ -366,7 +276,7 @@ impl StatusStore {
         let mut out = Vec::new();
         for (name, view) in &self.schedulers {
             for s in view.objects.services.values() {
-                out.push(ItemView::new(&s.host, Some(&s.description), &s.status, name));
+                out.push(item_view(&s.host, Some(&s.description), &s.status, name));
             }
         }
         out.sort_by(|a, b| (&a.host_name, &a.service_description).cmp(&(&b.host_name, &b.service_description)));
@@ -538,7 +448,7 @@ mod tests {
     use super::*;
     use vigia_config::model::{HostId, ServiceId};
     use vigia_engine::brok::Brok;
-    use vigia_engine::status::{StateType, Switches};
+    use vigia_engine::status::{Acknowledgement, StateType, Switches};
 
     fn switches() -> Switches {
         Switches {

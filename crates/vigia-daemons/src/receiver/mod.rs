@@ -33,9 +33,11 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch, Notify};
-use vigia_proto::{paths, AssignAck, Assignment, CommandBatch, CommandOutcome, CommandsApplied, ReceiverWork, Work};
+use vigia_proto::{
+    endpoint, paths, AssignAck, Assignment, CommandBatch, CommandOutcome, CommandsAccepted, CommandsQuery,
+    CommandsRequest, NotApplied, QueueStatus, ReceiverWork, Work,
+};
 
 use crate::daemon::{self, ApiError, DaemonOptions, DaemonState};
 use crate::link::Link;
@@ -54,53 +56,10 @@ const SPOOL_INTERVAL: Duration = Duration::from_secs(1);
 /// How long a delivery in progress may take to finish at stop or reassignment.
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
-/// `POST /api/v1/commands` JSON body.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct CommandsRequest {
-    pub commands: Vec<String>,
-}
-
-/// `POST /api/v1/commands` answer: 202 once queued; with `?wait=SECONDS`, 200 once every
-/// command is applied by the scheduler owning its host *and* held by that scheduler's waiting
-/// spares (so no fail-over can lose it), or 202 with `safe: false` when the wait ran out (the
-/// commands stay queued and are delivered all the same).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CommandsAccepted {
-    /// Command lines written to the queue.
-    pub accepted: usize,
-    /// With `?wait`: whether every command is applied and on the spares.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub safe: Option<bool>,
-    /// With `?wait`, once safe: the commands the scheduler refused (or that went to another
-    /// scheduler, their host having moved), with why.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub not_applied: Vec<NotApplied>,
-}
-
-/// A command a scheduler did not apply.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NotApplied {
-    pub command: String,
-    pub reason: String,
-}
-
-/// `POST /api/v1/commands` query string.
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct CommandsQuery {
-    /// Seconds to wait for the commands to be applied and on the spares (at most [`MAX_WAIT`]).
-    pub wait: Option<f64>,
-}
-
 /// The longest `?wait`.
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
 /// Batches whose not-applied commands are kept for `?wait` answers.
 const NOT_APPLIED_KEPT: usize = 10_000;
-
-/// `GET /api/v1/queue`: commands waiting, per scheduler.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QueueStatus {
-    pub queued: BTreeMap<String, usize>,
-}
 
 /// Runs a receiver until SIGTERM or SIGINT. `command_file` defaults to `DATA/vigia.cmd`.
 pub async fn run(options: DaemonOptions, command_file: Option<PathBuf>) -> anyhow::Result<()> {
@@ -468,8 +427,7 @@ impl Receiver {
             // Not cancelled by a stop: a request cut off after the scheduler applied it would
             // deliver the commands twice.
             let answer = link
-                .post::<_, CommandsApplied>(
-                    paths::COMMANDS,
+                .call::<endpoint::Commands>(
                     &CommandBatch {
                         commands: commands.clone(),
                         source: Some(self.state.name()),
@@ -677,8 +635,8 @@ fn router(receiver: Arc<Receiver>) -> Router {
     Router::new()
         .route(paths::ASSIGN, post(assign))
         .route(paths::RELEASE, post(release))
-        .route("/api/v1/commands", post(post_commands))
-        .route("/api/v1/queue", get(queue_status))
+        .route(paths::API_COMMANDS, post(post_commands))
+        .route(paths::API_QUEUE, get(queue_status))
         .with_state(receiver)
 }
 

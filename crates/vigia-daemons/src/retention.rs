@@ -132,10 +132,16 @@ enum Opened {
     Other(String),
 }
 
+const CACHE_BYTES: usize = 1 << 20;
+
 /// `Database::create`, with a panic inside redb (a damaged file it did not expect) turned into an
 /// error: a bad file must never take the scheduler down.
 fn create(path: &Path) -> Result<Database, Opened> {
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Database::create(path)));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // One document, rewritten whole every few seconds: a page cache gains nothing and
+        // redb's default (up to 1 GiB) kept several copies of it resident.
+        Database::builder().set_cache_size(CACHE_BYTES).create(path)
+    }));
     match result {
         Ok(Ok(db)) => Ok(db),
         Ok(Err(DatabaseError::DatabaseAlreadyOpen)) => Err(Opened::Busy),

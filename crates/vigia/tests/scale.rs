@@ -164,8 +164,7 @@ fn a_master_of_50000_services_killed_hands_every_state_to_its_spare_within_memor
     c.start_all();
     let parts = wait_for("every service at the broker", SLOW, || {
         let s = at_broker(&c);
-        (s.len() == 2 && s.iter().all(|x| x.2) && s.iter().map(|x| x.3).sum::<u64>() == SERVICES as u64)
-            .then_some(s)
+        (s.len() == 2 && s.iter().all(|x| x.2) && s.iter().map(|x| x.3).sum::<u64>() == SERVICES as u64).then_some(s)
     });
     // Each spare follows one part with a live engine: nothing left to replay.
     for spare in ["spare-1", "spare-2"] {
@@ -180,7 +179,10 @@ fn a_master_of_50000_services_killed_hands_every_state_to_its_spare_within_memor
     // hosts are checked whichever way they went).
     for host in ["h0", "h50"] {
         assert!(
-            command(&c, &[format!("PROCESS_SERVICE_CHECK_RESULT;{host};s0;2;CRITICAL - down")]),
+            command(
+                &c,
+                &[format!("PROCESS_SERVICE_CHECK_RESULT;{host};s0;2;CRITICAL - down")]
+            ),
             "the result on {host} is applied and on the spares"
         );
         let t = now();
@@ -188,15 +190,20 @@ fn a_master_of_50000_services_killed_hands_every_state_to_its_spare_within_memor
             &c,
             &[
                 format!("ACKNOWLEDGE_SVC_PROBLEM;{host};s0;2;1;1;admin;looking at it"),
-                format!("SCHEDULE_SVC_DOWNTIME;{host};s1;{t};{};1;0;3600;admin;maintenance", t + 3600),
+                format!(
+                    "SCHEDULE_SVC_DOWNTIME;{host};s1;{t};{};1;0;3600;admin;maintenance",
+                    t + 3600
+                ),
                 format!("ADD_SVC_COMMENT;{host};s2;1;admin;disk replaced"),
             ]
         ));
     }
     for host in ["h0", "h50"] {
-        wait_for(&format!("the actions on {host} at the broker"), cluster::DEADLINE, || {
-            actions_shown(&c, host).then_some(())
-        });
+        wait_for(
+            &format!("the actions on {host} at the broker"),
+            cluster::DEADLINE,
+            || actions_shown(&c, host).then_some(()),
+        );
     }
 
     // Memory before the kill.
@@ -244,14 +251,22 @@ fn a_master_of_50000_services_killed_hands_every_state_to_its_spare_within_memor
     );
 
     // kill -9 of scheduler-1: a spare runs its part, the broker shows all of it from there.
-    let before = parts.iter().find(|p| p.0 == "scheduler-1").map(|p| p.1.clone()).unwrap_or_default();
+    let before = parts
+        .iter()
+        .find(|p| p.0 == "scheduler-1")
+        .map(|p| p.1.clone())
+        .unwrap_or_default();
     c.daemon("scheduler-1").kill();
     let spare_url = wait_for("scheduler-1's part shown at the broker from a spare", SLOW, || {
         let s = at_broker(&c);
         let p = s.iter().find(|x| x.0 == "scheduler-1")?;
         (p.1 != before && p.2 && s.iter().map(|x| x.3).sum::<u64>() == SERVICES as u64).then(|| p.1.clone())
     });
-    let spare = if spare_url.ends_with(":7901") { "spare-1" } else { "spare-2" };
+    let spare = if spare_url.ends_with(":7901") {
+        "spare-1"
+    } else {
+        "spare-2"
+    };
     for host in ["h0", "h50"] {
         wait_for(&format!("the actions on {host} kept"), cluster::DEADLINE, || {
             actions_shown(&c, host).then_some(())

@@ -803,7 +803,13 @@ async fn failover(shared: &Shared, secret: &Option<String>) {
                 (m.to == m.home && from.spare && d.status[m.from].alive).then(|| from.clone())
             })
             .collect();
-        (generation, a.name.clone(), a.counters.arbiter_generation, givers, d.config.clone())
+        (
+            generation,
+            a.name.clone(),
+            a.counters.arbiter_generation,
+            givers,
+            d.config.clone(),
+        )
     };
     // The spare stops first; its final state goes to the master with its assignment.
     let mut released: Vec<Result<Option<Box<vigia_engine::retention::Retention>>, ()>> = Vec::new();

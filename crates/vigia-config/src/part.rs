@@ -11,13 +11,19 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::diag::Location;
 use crate::model::{Config, ContactId, ContactgroupId, EscalationTarget, HostId, Monitored, Part, ServiceId};
 
 /// `config` with only the hosts of `part`, their services, and the dependencies, escalations and
 /// group memberships among them. Host ids follow `part.hosts` (sorted), service ids follow their
 /// hosts; the result's only part is `part` itself, renumbered. No daemon links: a scheduler
 /// does not dispatch.
+///
+/// Locations (file and line) are left out: a scheduler reports nothing by place, and a part
+/// must stay the same bytes when a definition of another part moves in its file, or an edit
+/// would send every part again.
 pub fn part_config(config: &Config, part: &Part) -> Config {
+    let nowhere = Location::new(Path::new(""), 0);
     let mut host_map: HashMap<HostId, HostId> = HashMap::with_capacity(part.hosts.len());
     for (i, h) in part.hosts.iter().enumerate() {
         host_map.insert(*h, HostId(i as u32));
@@ -34,6 +40,7 @@ pub fn part_config(config: &Config, part: &Part) -> Config {
         .iter()
         .map(|h| {
             let mut host = config.hosts[h.index()].clone();
+            host.common.location = nowhere.clone();
             host.parents = host.parents.iter().filter_map(|p| host_map.get(p).copied()).collect();
             host.services = host
                 .services
@@ -47,6 +54,7 @@ pub fn part_config(config: &Config, part: &Part) -> Config {
     for h in &part.hosts {
         for s in &config.hosts[h.index()].services {
             let mut service = config.services[s.index()].clone();
+            service.common.location = nowhere.clone();
             service.host = host_map[h];
             services.push(service);
         }
@@ -56,6 +64,7 @@ pub fn part_config(config: &Config, part: &Part) -> Config {
         .iter()
         .map(|g| crate::model::Group {
             members: g.members.iter().filter_map(|m| host_map.get(m).copied()).collect(),
+            location: nowhere.clone(),
             ..g.clone()
         })
         .collect();
@@ -64,6 +73,7 @@ pub fn part_config(config: &Config, part: &Part) -> Config {
         .iter()
         .map(|g| crate::model::Group {
             members: g.members.iter().filter_map(|m| service_map.get(m).copied()).collect(),
+            location: nowhere.clone(),
             ..g.clone()
         })
         .collect();
@@ -74,6 +84,7 @@ pub fn part_config(config: &Config, part: &Part) -> Config {
             Some(crate::model::HostDependency {
                 master: *host_map.get(&d.master)?,
                 dependent: *host_map.get(&d.dependent)?,
+                location: nowhere.clone(),
                 ..d.clone()
             })
         })
@@ -85,6 +96,7 @@ pub fn part_config(config: &Config, part: &Part) -> Config {
             Some(crate::model::ServiceDependency {
                 master: *service_map.get(&d.master)?,
                 dependent: *service_map.get(&d.dependent)?,
+                location: nowhere.clone(),
                 ..d.clone()
             })
         })
@@ -97,7 +109,11 @@ pub fn part_config(config: &Config, part: &Part) -> Config {
                 EscalationTarget::Host(h) => EscalationTarget::Host(*host_map.get(&h)?),
                 EscalationTarget::Service(s) => EscalationTarget::Service(*service_map.get(&s)?),
             };
-            Some(crate::model::Escalation { target, ..e.clone() })
+            Some(crate::model::Escalation {
+                target,
+                location: nowhere.clone(),
+                ..e.clone()
+            })
         })
         .collect();
     let only = Part {
@@ -111,21 +127,63 @@ pub fn part_config(config: &Config, part: &Part) -> Config {
         globals: config.globals.clone(),
         resources: config.resources.clone(),
         interval_length: config.interval_length,
-        commands: config.commands.clone(),
+        commands: config
+            .commands
+            .iter()
+            .map(|c| crate::model::Command {
+                location: nowhere.clone(),
+                ..c.clone()
+            })
+            .collect(),
         timeperiods: config.timeperiods.clone(),
         hosts,
         services,
-        contacts: config.contacts.clone(),
-        contactgroups: config.contactgroups.clone(),
+        contacts: config
+            .contacts
+            .iter()
+            .map(|c| crate::model::Contact {
+                location: nowhere.clone(),
+                ..c.clone()
+            })
+            .collect(),
+        contactgroups: config
+            .contactgroups
+            .iter()
+            .map(|g| crate::model::Group {
+                location: nowhere.clone(),
+                ..g.clone()
+            })
+            .collect(),
         hostgroups,
         servicegroups,
-        notificationways: config.notificationways.clone(),
+        notificationways: config
+            .notificationways
+            .iter()
+            .map(|w| crate::model::Notificationway {
+                location: nowhere.clone(),
+                ..w.clone()
+            })
+            .collect(),
         hostdependencies,
         servicedependencies,
         escalations,
-        realms: config.realms.clone(),
+        realms: config
+            .realms
+            .iter()
+            .map(|r| crate::model::Realm {
+                location: None,
+                ..r.clone()
+            })
+            .collect(),
         daemons: Vec::new(),
-        others: config.others.clone(),
+        others: config
+            .others
+            .iter()
+            .map(|o| crate::model::OtherObject {
+                location: nowhere.clone(),
+                ..o.clone()
+            })
+            .collect(),
         parts: vec![only],
         warnings: Vec::new(),
     }
@@ -275,6 +333,16 @@ mod tests {
             }
         }
         assert_eq!(seen_hosts, config.hosts.len());
+    }
+
+    #[test]
+    fn a_part_does_not_depend_on_where_its_objects_are_written() {
+        let config = two_parts();
+        for part in &config.parts {
+            let sub = part_config(&config, part);
+            assert!(sub.services.iter().all(|s| s.common.location.line == 0));
+            assert!(sub.hosts.iter().all(|h| h.common.location.line == 0));
+        }
     }
 
     #[test]

@@ -638,7 +638,10 @@ fn router(receiver: Arc<Receiver>) -> Router {
     Router::new()
         // Its work names the owner of every host: 3.5 MB of JSON at 100,000 hosts, past axum's
         // default 2 MB limit (seen refused with 413 on a 1M-service configuration).
-        .route(paths::ASSIGN, post(assign).layer(DefaultBodyLimit::max(ASSIGNMENT_LIMIT)))
+        .route(
+            paths::ASSIGN,
+            post(assign).layer(DefaultBodyLimit::max(ASSIGNMENT_LIMIT)),
+        )
         .route(paths::RELEASE, post(release))
         .route(paths::API_COMMANDS, post(post_commands))
         .route(paths::API_QUEUE, get(queue_status))

@@ -233,19 +233,20 @@ fn rule_members(expr: &str) -> impl Iterator<Item = &str> {
         .filter(|name| !name.is_empty() && !name.starts_with("r:"))
 }
 
-/// Hosts (with their services) written as one job of a part's hash.
-const HASH_CHUNK: usize = 256;
+/// Hosts (with their services) written as one job of a part's hash: small enough that what a job
+/// writes stays in the core's cache until it is hashed.
+const HASH_CHUNK: usize = 16;
 
 /// The part's content hash: every host and service in it, as resolved.
 fn part_hash(config: &Config, part: &Part) -> String {
     let mut hasher = blake3::Hasher::new();
     hasher.update(config.realms[part.realm.index()].name.as_bytes());
     // Writing the objects out is most of the cost: chunks of hosts are written on every core,
-    // a few per core at a time (a million services written out would not fit in memory), and
+    // 32 per core at a time (a million services written out would not fit in memory), and
     // hashed in order, so the hash is that of the objects written one after the other.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunks: Vec<&[HostId]> = part.hosts.chunks(HASH_CHUNK).collect();
-    for window in chunks.chunks(2 * threads) {
+    for window in chunks.chunks(32 * threads) {
         for written in crate::parallel::map(window, |hosts| write_for_hash(config, hosts)) {
             hasher.update(&written);
         }
@@ -260,7 +261,7 @@ fn write_for_hash(config: &Config, hosts: &[HostId]) -> Vec<u8> {
     let nowhere = crate::diag::Location::new(std::path::Path::new(""), 0);
     // serde_json writes in small pieces: they are gathered in this buffer, which is hashed in one
     // go, several times faster than feeding the hasher directly.
-    let mut buf = Vec::with_capacity(128 * 1024);
+    let mut buf = Vec::with_capacity(256 * 1024);
     for h in hosts {
         let mut host = config.hosts[h.index()].clone();
         host.common.location = nowhere.clone();
@@ -362,10 +363,11 @@ mod tests {
         assert_eq!(c.parts, again.parts);
     }
 
-    /// A part of several chunks hashes as its objects written one after the other.
+    /// A part of several windows of chunks hashes as its objects written one after the other.
     #[test]
     fn a_part_hash_is_that_of_its_objects_in_order() {
-        let last = 3 * HASH_CHUNK + 4;
+        // More chunks than one window on any machine up to 2 cores.
+        let last = 70 * HASH_CHUNK + 4;
         let text = format!(
             "{BASE}{}{}define service {{\n service_description s\n host_name h0,h1,h300,h{last}\n check_command c\n max_check_attempts 1\n}}\n",
             schedulers(&[("s1", 1, false, "All")]),

@@ -19,7 +19,7 @@ pub struct Span {
 }
 
 /// One `key value` line of a definition.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RawProp {
     pub key: Span,
     pub value: Span,
@@ -27,7 +27,7 @@ pub struct RawProp {
 }
 
 /// One `define TYPE { … }` block as written.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawObject {
     pub kind: ObjectKind,
     pub line: u32,
@@ -35,7 +35,7 @@ pub struct RawObject {
 }
 
 /// One `key=value` line outside any block.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Directive {
     pub key: Span,
     pub value: Span,
@@ -65,17 +65,160 @@ impl ParsedFile {
     }
 }
 
+/// A file larger than this is cut into pieces of about this size, parsed on every core.
+pub const PIECE_BYTES: usize = 1 << 20;
+
 /// Parses one file's text. Never fails as a whole: problems are collected with their line.
+/// A large file is cut into [`pieces`] parsed on every core, with the same result as one piece.
 pub fn parse(text: String) -> ParsedFile {
+    parse_cut(text, PIECE_BYTES)
+}
+
+/// [`parse`] with pieces of `piece_bytes` (at least one line each).
+pub fn parse_cut(text: String, piece_bytes: usize) -> ParsedFile {
+    let cuts = pieces(&text, piece_bytes);
+    let parsed = crate::parallel::map(&cuts, |p| parse_piece(&text, *p));
+    assemble(text, &cuts, parsed)
+}
+
+/// A range of a file's text that starts a line, and the number of that line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece {
+    pub start: usize,
+    pub end: usize,
+    pub first_line: u32,
+}
+
+/// What the lines of one piece define, before the pieces of a file are put together.
+#[derive(Debug)]
+pub struct PieceParse {
+    /// Rewritten values; spans into them start after the file's text and a newline.
+    extra: String,
+    objects: Vec<RawObject>,
+    directives: Vec<Directive>,
+    errors: Vec<SyntaxError>,
+    /// The state after the piece's last line: not `Outside` when a definition runs on.
+    end: State,
+}
+
+impl PieceParse {
+    /// Moves the spans into this piece's rewritten values `by` bytes on, where they go in the file.
+    fn move_extra(&mut self, base: u32, by: u32) {
+        let fix = |s: &mut Span| {
+            if s.start >= base {
+                s.start += by;
+                s.end += by;
+            }
+        };
+        let open = match &mut self.end {
+            State::Inside(obj) => Some(obj),
+            _ => None,
+        };
+        for obj in self.objects.iter_mut().chain(open) {
+            for p in &mut obj.props {
+                fix(&mut p.key);
+                fix(&mut p.value);
+            }
+        }
+        for d in &mut self.directives {
+            fix(&mut d.key);
+            fix(&mut d.value);
+        }
+    }
+}
+
+/// Cuts `text` into pieces of at least `piece_bytes`, each but the first starting at a line that
+/// begins with `define` and does not continue the line before (`\` at its end). Whether such a
+/// line is outside a definition is known only once the text before it is parsed: [`assemble`]
+/// parses a piece again, after the one before it, when that one ended inside a definition.
+pub fn pieces(text: &str, piece_bytes: usize) -> Vec<Piece> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0usize;
+    let mut first_line = 1u32;
+    while let Some(cut) = next_cut(text, start.saturating_add(piece_bytes.max(1))) {
+        out.push(Piece {
+            start,
+            end: cut,
+            first_line,
+        });
+        first_line = first_line.wrapping_add(count_newlines(&bytes[start..cut]));
+        start = cut;
+    }
+    out.push(Piece {
+        start,
+        end: bytes.len(),
+        first_line,
+    });
+    out
+}
+
+/// The start of the first line after `from` (not the one holding `from`) where a piece may start.
+fn next_cut(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut pos = from.checked_sub(1)?;
+    loop {
+        // `pos` is in a line; the next one starts after its newline.
+        let line_start = pos + memchr_newline(bytes.get(pos..)?)? + 1;
+        if line_start >= bytes.len() {
+            return None;
+        }
+        let (line, _) = next_line(bytes, line_start);
+        let starts_define = strip_word(line_str(text, line).trim_start(), "define").is_some();
+        if starts_define && !ends_with_continuation(line_str(text, previous_line(bytes, line_start))) {
+            return Some(line_start);
+        }
+        pos = line_start;
+    }
+}
+
+/// The line that ends just before `line_start` (which follows a newline), as [`next_line`] reads it.
+fn previous_line(bytes: &[u8], line_start: usize) -> (usize, usize) {
+    let newline = line_start - 1;
+    let start = bytes[..newline].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    next_line(bytes, start).0
+}
+
+/// Newlines in `bytes`, 64 bytes at a time in byte counters (which the compiler turns into vector
+/// compares: several times faster than counting one byte at a time into a `usize`).
+fn count_newlines(bytes: &[u8]) -> u32 {
+    let mut n = 0usize;
+    // A byte counter holds 255 before it would wrap.
+    for block in bytes.chunks(64 * 255) {
+        let mut counts = [0u8; 64];
+        let chunks = block.chunks_exact(64);
+        n += chunks.remainder().iter().filter(|&&b| b == b'\n').count();
+        for chunk in chunks {
+            for (c, &b) in counts.iter_mut().zip(chunk) {
+                *c += u8::from(b == b'\n');
+            }
+        }
+        n += counts.iter().map(|&c| usize::from(c)).sum::<usize>();
+    }
+    n as u32
+}
+
+/// Where the values rewritten while parsing `text` start in [`ParsedFile::buf`]: after the text and
+/// a newline, so that no span into the text (even an empty one at its very end) is taken for one.
+fn extra_base(text: &str) -> u32 {
+    (text.len() as u32).wrapping_add(1)
+}
+
+/// Parses one piece of `text`, as if the line before it ended outside any definition.
+pub fn parse_piece(text: &str, piece: Piece) -> PieceParse {
+    parse_from(text, piece, State::Outside, extra_base(text))
+}
+
+/// The one way lines are parsed: from `state`, the piece's rewritten values spanning from `base`.
+fn parse_from(text: &str, piece: Piece, mut state: State, base: u32) -> PieceParse {
     let mut extra = String::new();
     let mut objects = Vec::new();
     let mut directives = Vec::new();
     let mut errors = Vec::new();
-    let base = text.len() as u32;
+    let text = text.get(..piece.end).unwrap_or(text);
     let bytes = text.as_bytes();
-    let mut state = State::Outside;
-    let mut pos = 0usize;
-    let mut line_no = 0u32;
+    let mut pos = piece.start;
+    let mut line_no = piece.first_line.wrapping_sub(1);
     while pos < bytes.len() {
         line_no += 1;
         let first_line = line_no;
@@ -83,8 +226,8 @@ pub fn parse(text: String) -> ParsedFile {
         pos = next;
         // A continued line is copied once, joined, into `extra`; others are read in place.
         let mut joined: Option<String> = None;
-        while ends_with_continuation(line_str(bytes, line)) && pos < bytes.len() {
-            let own = line_str(bytes, line);
+        while ends_with_continuation(line_str(text, line)) && pos < bytes.len() {
+            let own = line_str(text, line);
             joined.get_or_insert_with(String::new).push_str(&own[..own.len() - 1]);
             let (l, n) = next_line(bytes, pos);
             line = l;
@@ -98,7 +241,7 @@ pub fn parse(text: String) -> ParsedFile {
         };
         match joined {
             Some(mut acc) => {
-                acc.push_str(line_str(bytes, line));
+                acc.push_str(line_str(text, line));
                 let start = base + ctx.extra.len() as u32;
                 ctx.extra.push_str(&acc);
                 handle_line(
@@ -113,7 +256,7 @@ pub fn parse(text: String) -> ParsedFile {
             }
             None => handle_line(
                 line.0 as u32,
-                line_str(bytes, line),
+                line_str(text, line),
                 &mut ctx,
                 &mut state,
                 &mut objects,
@@ -122,14 +265,56 @@ pub fn parse(text: String) -> ParsedFile {
             ),
         }
     }
-    if let State::Inside(obj) = state {
+    PieceParse {
+        extra,
+        objects,
+        directives,
+        errors,
+        end: state,
+    }
+}
+
+/// Puts the parsed pieces of `text` together in order, as one parse of the whole text gives them.
+/// A piece parsed as starting outside a definition when the one before it ended inside one is
+/// parsed again from that state; the others' rewritten values move after those of the pieces
+/// before them.
+pub fn assemble(text: String, cuts: &[Piece], parsed: Vec<PieceParse>) -> ParsedFile {
+    let base = extra_base(&text);
+    let mut extra = String::new();
+    let mut objects = Vec::with_capacity(parsed.iter().map(|p| p.objects.len()).sum());
+    let mut directives = Vec::new();
+    let mut errors = Vec::new();
+    let mut carried = State::Outside;
+    for (cut, piece) in cuts.iter().zip(parsed) {
+        let offset = extra.len() as u32;
+        let mut piece = match carried {
+            State::Outside => {
+                let mut piece = piece;
+                if offset > 0 {
+                    piece.move_extra(base, offset);
+                }
+                piece
+            }
+            state => parse_from(&text, *cut, state, base + offset),
+        };
+        extra.push_str(&piece.extra);
+        objects.append(&mut piece.objects);
+        directives.append(&mut piece.directives);
+        errors.append(&mut piece.errors);
+        carried = piece.end;
+    }
+    if let State::Inside(obj) = carried {
         errors.push(SyntaxError {
             line: obj.line,
             message: format!("'define {}' is never closed with '}}'", obj.kind.keyword()),
         });
     }
     let mut buf = text;
-    buf.push_str(&extra);
+    if !extra.is_empty() {
+        buf.reserve_exact(1 + extra.len());
+        buf.push('\n');
+        buf.push_str(&extra);
+    }
     ParsedFile {
         buf,
         objects,
@@ -139,6 +324,7 @@ pub fn parse(text: String) -> ParsedFile {
 }
 
 /// Where the parser is between lines.
+#[derive(Debug)]
 enum State {
     Outside,
     Inside(RawObject),
@@ -166,8 +352,9 @@ fn memchr_newline(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|&b| b == b'\n')
 }
 
-fn line_str(bytes: &[u8], (start, end): (usize, usize)) -> &str {
-    std::str::from_utf8(&bytes[start..end]).unwrap_or("")
+fn line_str(text: &str, (start, end): (usize, usize)) -> &str {
+    // Lines end before a newline or a carriage return: always a character boundary.
+    text.get(start..end).unwrap_or("")
 }
 
 fn ends_with_continuation(line: &str) -> bool {
@@ -421,7 +608,210 @@ mod tests {
         assert_eq!(props(&f, 0)[0].1, "a");
     }
 
+    /// Everything a parse gives, spans and their text, to compare two parses of one text.
+    type Snapshot = (
+        Vec<(ObjectKind, u32, Vec<(Span, Span, u32, String, String)>)>,
+        Vec<(Span, Span, u32, String, String)>,
+        Vec<SyntaxError>,
+        String,
+    );
+
+    fn snapshot(f: &ParsedFile) -> Snapshot {
+        let prop = |k: Span, v: Span, line: u32| (k, v, line, f.text(k).to_string(), f.text(v).to_string());
+        (
+            f.objects
+                .iter()
+                .map(|o| {
+                    (
+                        o.kind,
+                        o.line,
+                        o.props.iter().map(|p| prop(p.key, p.value, p.line)).collect(),
+                    )
+                })
+                .collect(),
+            f.directives.iter().map(|d| prop(d.key, d.value, d.line)).collect(),
+            f.errors.clone(),
+            f.buf.clone(),
+        )
+    }
+
+    /// The text parsed as one piece, then cut every `piece_bytes`: both give the same.
+    fn same_cut(text: &str, piece_bytes: usize) -> usize {
+        let whole = pieces(text, usize::MAX);
+        assert_eq!(whole.len(), 1);
+        let one = snapshot(&assemble(text.to_string(), &whole, vec![parse_piece(text, whole[0])]));
+        let cuts = pieces(text, piece_bytes);
+        for w in cuts.windows(2) {
+            assert_eq!(w[0].end, w[1].start);
+            let lines = text[..w[1].start].matches('\n').count() as u32 + 1;
+            assert_eq!(w[1].first_line, lines);
+        }
+        let cut = snapshot(&parse_cut(text.to_string(), piece_bytes));
+        assert_eq!(one, cut, "cut every {piece_bytes} bytes into {cuts:?}");
+        cuts.len()
+    }
+
+    /// A file with what a cut must not break: comments, continued lines, `;` comments and `\;`,
+    /// custom variables, braces on the next line, unknown types, an unclosed definition.
+    fn awkward_file(objects: usize) -> String {
+        let mut s = String::from("# generated\ncfg_dir=objects ; trailing\n$USER1$=/usr/lib \\\n/nagios\n");
+        for i in 0..objects {
+            match i % 9 {
+                0 => s.push_str(&format!("define host {{\n  host_name h{i} ; the name\n  alias A\\; b\n  _snmp x{i}\n}}\n")),
+                1 => s.push_str(&format!("define command {{\n command_name c{i}\n command_line /bin/echo \\\ndefine host {{ \\\n  x\n}}\n")),
+                2 => s.push_str(&format!("# define host {{ \\\ndefine host {{\n; define service {{\n   define service\n{{\n service_description s{i}\n}}\n")),
+                3 => s.push_str(&format!("DEFINE contact{{contact_name k{i}\r\n email a@b }}\r\n\r\n")),
+                4 => s.push_str("define nosuch {\n a b\ndefine host {\n}\n"),
+                5 => s.push_str(&format!("define host {{\n host_name unclosed{i}\ndefine service {{\n _lower v\\; w\n}}\n")),
+                6 => s.push_str(&format!("}}\nstray text {i}\ninterval_length={i}\n")),
+                7 => s.push_str(&format!("define timeperiod {{\n timeperiod_name t{i}\n monday 00:00-24:00 \\\n\n}}\n")),
+                _ => s.push_str(&format!("\n   \n\t; only a comment\ndefine hostgroup {{ hostgroup_name g{i}\n members \\\n h1,\\\n h2\n}}\n")),
+            }
+        }
+        s.push_str("define host {\n host_name last\n notes \\");
+        s
+    }
+
+    #[test]
+    fn a_cut_file_parses_as_one_piece() {
+        let text = awkward_file(200);
+        let mut most = 0;
+        for piece_bytes in [
+            1,
+            2,
+            7,
+            30,
+            64,
+            100,
+            257,
+            1000,
+            4096,
+            text.len() - 1,
+            text.len(),
+            usize::MAX,
+        ] {
+            most = most.max(same_cut(&text, piece_bytes));
+        }
+        assert!(most > 100, "{most} pieces at most");
+        let f = parse_cut(text.clone(), 50);
+        let last = f.errors.last().unwrap();
+        assert_eq!(last.line, text.lines().count() as u32 - 2, "{last:?}");
+        assert!(last.message.contains("'define host' is never closed"), "{last:?}");
+        // The first unclosed host takes the service after it in, cut or not.
+        let unclosed = f
+            .objects
+            .iter()
+            .find(|o| f.text(o.props[0].value) == "unclosed5")
+            .unwrap();
+        assert_eq!(f.text(unclosed.props[1].key), "define");
+        assert_eq!(f.text(unclosed.props[2].key), "_LOWER");
+        assert_eq!(f.text(unclosed.props[2].value), "v; w");
+    }
+
+    #[test]
+    fn cuts_only_before_a_define_that_starts_a_line() {
+        let text =
+            "define host {\n a b\n}\n# define x\nx=define \\\ndefine host {\n}\n  define host {\n}\ndefinehost\n";
+        let starts: Vec<usize> = pieces(text, 1).iter().map(|p| p.start).collect();
+        let at = |needle: &str| text.find(needle).unwrap();
+        assert_eq!(starts, vec![0, at("  define host")]);
+        assert_eq!(pieces(text, 1)[1].first_line, 8);
+        assert_eq!(
+            pieces("", 1),
+            vec![Piece {
+                start: 0,
+                end: 0,
+                first_line: 1
+            }]
+        );
+        same_cut(text, 1);
+    }
+
+    #[test]
+    fn a_definition_open_at_a_cut_is_parsed_on_from_the_piece_before() {
+        // Cut before the service, which the unclosed host takes in: its `\;` value and custom
+        // variable are rewritten values of the second piece, parsed again after the first.
+        let text = "define host {\n host_name a\\;b\n _x y\ndefine service {\n _y z\\;\n}\ndefine nosuch {\ndefine host {\n}\n";
+        assert_eq!(pieces(text, 1).len(), 4);
+        same_cut(text, 1);
+        let f = parse_cut(text.into(), 1);
+        assert_eq!(f.objects.len(), 1);
+        assert_eq!(f.errors.len(), 1, "{:?}", f.errors);
+    }
+
+    #[test]
+    fn counts_newlines_past_a_byte_counter() {
+        for len in [0, 1, 63, 64, 65, 64 * 255, 64 * 255 + 1, 64 * 300 + 7] {
+            let text: Vec<u8> = (0..len).map(|i| if i % 3 == 0 { b'\n' } else { b'x' }).collect();
+            assert_eq!(
+                count_newlines(&text) as usize,
+                text.iter().filter(|&&b| b == b'\n').count()
+            );
+            let all = vec![b'\n'; len];
+            assert_eq!(count_newlines(&all) as usize, len);
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn cut_parse_equals_one_piece(
+            blocks in proptest::collection::vec(
+                (
+                    0usize..8,
+                    proptest::sample::select(vec!["host", "service", "command", "hostgroup", "nosuch", "HOST"]),
+                    proptest::collection::vec(
+                        (
+                            proptest::sample::select(vec!["host_name", "_lower", "_UP", "alias", "define", "}", "{"]),
+                            "[a-z0-9 ;\\\\{}]{0,8}",
+                            0usize..6,
+                        ),
+                        0..5,
+                    ),
+                    0usize..6,
+                ),
+                0..40,
+            ),
+            piece_bytes in 1usize..300,
+        ) {
+            let mut text = String::new();
+            for (shape, kind, props, close) in &blocks {
+                match shape {
+                    0 => text.push_str(&format!("define {kind} {{\n")),
+                    1 => text.push_str(&format!("define {kind}\n{{\n")),
+                    2 => text.push_str(&format!("  define {kind}{{ host_name x\n")),
+                    3 => text.push_str(&format!("# define {kind} {{ \\\ndefine {kind} {{\n")),
+                    4 => text.push_str("key=value \\\n more\n"),
+                    5 => text.push_str(&format!("; define {kind} {{\n\n")),
+                    6 => text.push_str(&format!("define {kind} {{\r\n")),
+                    _ => text.push_str("}\n"),
+                }
+                for (key, value, end) in props {
+                    let end = ["\n", " \\\n", "\\\n", " ; c\n", "\r\n", " }\n"][*end];
+                    text.push_str(&format!(" {key} {value}{end}"));
+                }
+                match close {
+                    0 => {}
+                    1 => text.push('}'),
+                    _ => text.push_str("}\n"),
+                }
+            }
+            let whole = pieces(&text, usize::MAX);
+            let one = snapshot(&assemble(text.clone(), &whole, whole.iter().map(|p| parse_piece(&text, *p)).collect()));
+            let cut = snapshot(&parse_cut(text.clone(), piece_bytes));
+            proptest::prop_assert_eq!(one, cut);
+        }
+
+        #[test]
+        fn cut_parse_equals_one_piece_on_any_text(
+            text in "(define host \\{|define|\\}|\\{|\\\\|;|#|=|\r|\n|\n|\n|[ a-z_]){0,300}",
+            piece_bytes in 1usize..64,
+        ) {
+            let whole = pieces(&text, usize::MAX);
+            let one = snapshot(&assemble(text.clone(), &whole, whole.iter().map(|p| parse_piece(&text, *p)).collect()));
+            let cut = snapshot(&parse_cut(text.clone(), piece_bytes));
+            proptest::prop_assert_eq!(one, cut);
+        }
+
         #[test]
         fn never_panics_on_arbitrary_text(s in "\\PC*") {
             let _ = parse(s);

@@ -120,8 +120,37 @@ fn canonical(p: &Path) -> PathBuf {
 }
 
 /// Reads and parses files on every core: parsing is most of the cost of a large configuration.
+/// A large file is cut into pieces ([`grammar::pieces`]), so that one big file is parsed on every
+/// core as many small ones are; the pieces of all the files are handed out one at a time.
 fn parse_files(paths: &[PathBuf]) -> Vec<Result<ParsedFile, std::io::Error>> {
-    crate::parallel::map(paths, |p| fs::read_to_string(p).map(grammar::parse))
+    let texts = crate::parallel::map(paths, |p| fs::read_to_string(p));
+    let cuts: Vec<Vec<grammar::Piece>> = texts
+        .iter()
+        .map(|t| match t {
+            Ok(text) => grammar::pieces(text, grammar::PIECE_BYTES),
+            Err(_) => Vec::new(),
+        })
+        .collect();
+    let jobs: Vec<(usize, grammar::Piece)> = cuts
+        .iter()
+        .enumerate()
+        .flat_map(|(file, pieces)| pieces.iter().map(move |p| (file, *p)))
+        .collect();
+    let mut parsed = crate::parallel::map(&jobs, |(file, piece)| match texts.get(*file) {
+        Some(Ok(text)) => Some(grammar::parse_piece(text, *piece)),
+        _ => None,
+    })
+    .into_iter()
+    .flatten();
+    texts
+        .into_iter()
+        .zip(&cuts)
+        .map(|(text, pieces)| {
+            let text = text?;
+            let mine = parsed.by_ref().take(pieces.len()).collect();
+            Ok(grammar::assemble(text, pieces, mine))
+        })
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -373,5 +402,45 @@ fn collect_ini(dir: &Path, out: &mut Vec<PathBuf>) {
         } else if p.extension().is_some_and(|e| e == "ini") {
             out.push(p);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file larger than a piece is cut and parsed on every core, beside a small one, with the
+    /// same result as one piece.
+    #[test]
+    fn a_large_file_is_read_as_one_piece_would_be() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut big = String::from("cfg_file=small.cfg\n");
+        let mut i = 0;
+        while big.len() < 3 * grammar::PIECE_BYTES + 1000 {
+            big.push_str(&format!(
+                "# host {i}\ndefine host {{\n  host_name h{i} ; name\n  alias A\\; {i}\n  _lower \\\n  x\n}}\n"
+            ));
+            i += 1;
+        }
+        big.push_str("define host {\n  host_name unclosed\n");
+        let main = dir.path().join("main.cfg");
+        fs::write(&main, &big).unwrap();
+        fs::write(dir.path().join("small.cfg"), "define command {\n command_name c\n}\n").unwrap();
+        let mut diags = Diagnostics::default();
+        let tree = read_tree(&main, &mut diags);
+        assert_eq!(tree.files.len(), 2);
+        assert!(grammar::pieces(&big, grammar::PIECE_BYTES).len() > 3);
+        let one = grammar::parse_cut(big.clone(), usize::MAX);
+        let read = &tree.files[0].parsed;
+        assert_eq!(read.objects.len(), i);
+        assert!(read.objects == one.objects);
+        assert!(read.directives == one.directives);
+        assert_eq!(read.errors, one.errors);
+        assert!(read.buf == one.buf);
+        let lines = big.lines().count() as u32;
+        let errors: Vec<String> = diags.errors().map(|d| d.to_string()).collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains(&format!("main.cfg:{}: ", lines - 1)), "{errors:?}");
+        assert_eq!(tree.files[1].parsed.objects.len(), 1);
     }
 }

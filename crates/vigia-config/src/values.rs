@@ -11,14 +11,19 @@ use crate::schema::{self, PropType};
 use crate::source::SourceTree;
 use crate::timeperiod::Timeperiod;
 
-/// Checks every property of every definition of the tree against the schema, file by file on
-/// every core.
+/// Definitions checked as one job: a large file is checked on every core, as many files are.
+const CHECK_CHUNK: usize = 4096;
+
+/// Checks every property of every definition of the tree against the schema, in chunks of
+/// definitions on every core; the reports come in file and line order all the same.
 pub fn check_written(tree: &SourceTree, objects: &[Vec<RawObject>], diags: &mut Diagnostics) {
-    let files: Vec<usize> = (0..tree.files.len().min(objects.len())).collect();
-    let found = crate::parallel::map(&files, |&f| {
+    let chunks: Vec<(usize, &[RawObject])> = (0..tree.files.len().min(objects.len()))
+        .flat_map(|f| objects[f].chunks(CHECK_CHUNK).map(move |c| (f, c)))
+        .collect();
+    let found = crate::parallel::map(&chunks, |&(f, chunk)| {
         let mut out = Diagnostics::default();
         let file = &tree.files[f].parsed;
-        for obj in &objects[f] {
+        for obj in chunk {
             for p in &obj.props {
                 let key = file.text(p.key);
                 let value = file.text(p.value);
@@ -197,6 +202,38 @@ mod tests {
         assert!(parse_int("five").unwrap_err().contains("'five' is not an integer"));
         assert_eq!(parse_float("0.5"), Ok(0.5));
         assert!(parse_float("nan").is_err());
+    }
+
+    /// A file of more definitions than one job checks: every report, in line order.
+    #[test]
+    fn checks_a_large_file_in_order() {
+        let n = CHECK_CHUNK * 2 + 10;
+        let mut text = String::new();
+        for i in 0..n {
+            text.push_str(&format!(
+                "define host {{\n host_name h{i}\n max_check_attempts x{i}\n}}\n"
+            ));
+        }
+        let parsed = crate::grammar::parse(text);
+        let mut tree = SourceTree::default();
+        tree.files.push(crate::source::SourceFile {
+            path: std::path::Path::new("big.cfg").into(),
+            parsed,
+        });
+        let objects = vec![std::mem::take(&mut tree.files[0].parsed.objects)];
+        let mut diags = Diagnostics::default();
+        check_written(&tree, &objects, &mut diags);
+        let lines: Vec<u32> = diags
+            .items
+            .iter()
+            .filter_map(|d| d.location.as_ref().map(|l| l.line))
+            .collect();
+        assert_eq!(lines, (0..n as u32).map(|i| i * 4 + 3).collect::<Vec<_>>());
+        assert!(
+            diags.items[n - 1].message.contains(&format!("'x{}'", n - 1)),
+            "{:?}",
+            diags.items[n - 1]
+        );
     }
 
     #[test]

@@ -262,13 +262,23 @@ fn write_for_hash(config: &Config, hosts: &[HostId]) -> Vec<u8> {
     // serde_json writes in small pieces: they are gathered in this buffer, which is hashed in one
     // go, several times faster than feeding the hasher directly.
     let mut buf = Vec::with_capacity(256 * 1024);
+    // Host and service ids number the whole configuration: a host added anywhere shifts them.
+    // They are written as names (parents) or left out (a host's services follow it, a service's
+    // host precedes it), so a part's hash changes only when the part does.
     for h in hosts {
         let mut host = config.hosts[h.index()].clone();
         host.common.location = nowhere.clone();
+        let parents = std::mem::take(&mut host.parents);
+        let services = std::mem::take(&mut host.services);
         let _ = serde_json::to_writer(&mut buf, &host);
-        for s in &host.services {
+        for p in parents {
+            buf.extend_from_slice(config.hosts[p.index()].name.as_bytes());
+            buf.push(0);
+        }
+        for s in services {
             let mut service = config.services[s.index()].clone();
             service.common.location = nowhere.clone();
+            service.host = HostId(0);
             let _ = serde_json::to_writer(&mut buf, &service);
         }
     }
@@ -440,6 +450,30 @@ mod tests {
         };
         assert_eq!(part("all").hash, part2("all").hash);
         assert_ne!(part("eu").hash, part2("eu").hash);
+    }
+
+    #[test]
+    fn a_host_added_to_one_part_keeps_the_other_parts_hashes() {
+        // Hosts alternate between the two schedulers (one pack each); a new host takes a
+        // place in the middle of the id numbering.
+        let base = format!(
+            "{BASE}{}define service {{\n host_name h0,h1,h2,h3,h4,h5\n service_description s\n check_command c\n max_check_attempts 1\n}}\n",
+            schedulers(&[("a", 1, false, "All"), ("b", 1, false, "All")])
+        );
+        let before = load(&format!("{base}{}", hosts(6, "All", "h"))).expect("valid");
+        let after = load(&format!(
+            "{base}define host {{\n host_name a-first\n check_command c\n max_check_attempts 1\n}}\n{}",
+            hosts(6, "All", "h")
+        ))
+        .expect("valid");
+        let hashes =
+            |c: &Config| -> Vec<(usize, String)> { c.parts.iter().map(|p| (p.hosts.len(), p.hash.clone())).collect() };
+        let (b, a) = (hashes(&before), hashes(&after));
+        let unchanged = a.iter().filter(|x| b.contains(x)).count();
+        assert_eq!(
+            unchanged, 1,
+            "the part without the new host keeps its hash: {b:?} → {a:?}"
+        );
     }
 
     #[test]

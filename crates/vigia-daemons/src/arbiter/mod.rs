@@ -1249,6 +1249,35 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_reload_sends_only_the_parts_that_changed() {
+        let c = config(TWO_REALMS);
+        let mut d = Dispatch::new(c.clone()).expect("parts encode");
+        d.assignments = plan_of(&d, 1);
+        let i = |n: &str| c.daemons.iter().position(|x| x.name == n).expect("daemon");
+        // Each master is to hold its part; the spare follows s-all's part (same realm).
+        let wanted = |d: &Dispatch, n: &str| d.images_for(i(n)).iter().map(|im| im.id.clone()).collect::<Vec<_>>();
+        let all_before = wanted(&d, "s-all");
+        let eu_before = wanted(&d, "s-eu");
+        assert_eq!(all_before.len(), 1);
+        assert_eq!(wanted(&d, "s-spare"), all_before, "the spare gets the part it follows");
+        // A host added to Europe: only s-eu's image changes, so only s-eu is sent one.
+        let grown = format!(
+            "{TWO_REALMS}define host {{\n host_name e2\n check_command c\n max_check_attempts 1\n realm Europe\n}}\n"
+        );
+        let mut d2 = Dispatch::new(config(&grown)).expect("parts encode");
+        d2.assignments = plan_of(&d2, 2);
+        assert_eq!(wanted(&d2, "s-all"), all_before, "an unchanged part keeps its image");
+        assert_ne!(wanted(&d2, "s-eu"), eu_before);
+        let held = [all_before.clone(), eu_before.clone()].concat();
+        let to_send: Vec<String> = ["s-all", "s-eu", "s-spare"]
+            .iter()
+            .flat_map(|n| wanted(&d2, n))
+            .filter(|id| !held.contains(id))
+            .collect();
+        assert_eq!(to_send, wanted(&d2, "s-eu"), "only the changed part is sent");
+    }
+
     fn names_of(links: &[StandbyLink]) -> Vec<String> {
         links.iter().map(|l| l.name.clone()).collect()
     }

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
 use vigia_config::model::Role;
 use vigia_daemons::daemon::DaemonOptions;
 use vigia_daemons::link::{Link, LinkError};
@@ -13,7 +14,8 @@ use vigia_engine::brok::{Brok, BrokBody};
 use vigia_engine::{Item, StateType};
 use vigia_proto::{
     paths, ActionClass, AssignAck, Assignment, BrokBatch, BrokRequest, CommandBatch, CommandsApplied, FetchRequest,
-    Identity, PartHeld, PartImage, SatelliteWork, SchedulerLink, SchedulerWork, Stale, Work, PART_CONTENT_TYPE,
+    Handover, HandoverHeld, Identity, PartHeld, PartImage, Release, Released, SatelliteWork, SchedulerLink,
+    SchedulerWork, Stale, Work, PART_CONTENT_TYPE, STANDBY_CONTENT_TYPE,
 };
 
 /// Generous: the suite runs on a loaded 2-core machine.
@@ -556,5 +558,80 @@ async fn a_restarted_scheduler_resumes_from_its_retention_file() {
         .until("the initial status", backup, |f| f.initial_state.is_some())
         .await;
     assert_eq!(broker.initial_state.map(|s| s.0), Some(0), "fresh state");
+
+    // A give-back: the running scheduler is released with its state (a result and an ack),
+    // and another one is assigned the part with that state handed over (postcard, ahead of the
+    // assignment). Without it the assignment is refused; with it the state is the spare's.
+    let now = jiff::Timestamp::now().as_second();
+    let commands = CommandBatch {
+        commands: vec![
+            format!("[{now}] PROCESS_SERVICE_CHECK_RESULT;web1;backup;2;CRITICAL - no backup"),
+            format!("[{now}] ACKNOWLEDGE_SVC_PROBLEM;web1;backup;2;1;1;admin;on it"),
+        ],
+        ..Default::default()
+    };
+    let _: CommandsApplied = sched
+        .link()
+        .post(paths::COMMANDS, &commands, HTTP)
+        .await
+        .expect("commands");
+    let release = Release {
+        arbiter: "test-arbiter".into(),
+        arbiter_generation: 1,
+        generation: 2,
+        reason: "giving back".into(),
+    };
+    let released: Released = sched
+        .link()
+        .post(paths::RELEASE, &release, HTTP)
+        .await
+        .expect("released");
+    let state = released.state.expect("a released scheduler hands its state over");
     sched.stop().await;
+    let master = Running::start(options(
+        Role::Scheduler,
+        "scheduler-test",
+        free_port(),
+        &dir.path().join("master"),
+    ));
+    wait_up(&master.link()).await;
+    send_part(&master.link(), &image).await;
+    let work = SchedulerWork {
+        image: image.id.clone(),
+        part_hash: "p".into(),
+        handover: true,
+        ..Default::default()
+    };
+    let back = assignment("scheduler-test", 3, "conf", Work::Scheduler(work));
+    match master.link().post::<_, AssignAck>(paths::ASSIGN, &back, HTTP).await {
+        Err(LinkError::Refused { status: 412, body, .. }) => assert!(body.contains(paths::HANDOVER), "{body}"),
+        other => panic!("expected 412 without the hand-over, got {other:?}"),
+    }
+    let handover = Handover {
+        home: "scheduler-test".into(),
+        generation: 3,
+        state: Arc::from(state),
+    };
+    let held: HandoverHeld = master
+        .link()
+        .post_encoded(
+            paths::HANDOVER,
+            STANDBY_CONTENT_TYPE,
+            handover.encode().expect("encode"),
+            HTTP,
+        )
+        .await
+        .expect("hand-over taken");
+    assert_eq!(held.generation, 3);
+    assign(&master.link(), &back).await;
+    let mut broker = Follower::new(master.link());
+    broker
+        .until("the initial status", backup, |f| f.initial_state.is_some())
+        .await;
+    assert_eq!(
+        broker.initial_state,
+        Some((2, StateType::Hard, true)),
+        "the state handed over: CRITICAL and acknowledged"
+    );
+    master.stop().await;
 }

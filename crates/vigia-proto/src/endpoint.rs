@@ -9,8 +9,8 @@ use crate::api::{CommandsAccepted, CommentView, DowntimeView, ItemView, QueueSta
 use crate::status::{ArbiterStatus, ReloadOutcome};
 use crate::{
     paths, ArbiterHeartbeat as Heartbeat, AssignAck, Assignment, BrokBatch, BrokRequest, CommandBatch, CommandsApplied,
-    FetchRequest, FetchResponse, HaNote, PartHeld, PartImage, Released, ResultAck, ResultBatch, StandbyAck,
-    StandbySync, ValidateRequest, Validity, PART_CONTENT_TYPE, STANDBY_CONTENT_TYPE,
+    FetchRequest, FetchResponse, HaNote, HandoverHeld, PartHeld, PartImage, Released, ResultAck, ResultBatch,
+    StandbyAck, StandbySync, ValidateRequest, Validity, PART_CONTENT_TYPE, STANDBY_CONTENT_TYPE,
 };
 
 /// How an endpoint is called.
@@ -61,6 +61,8 @@ endpoints! {
     Assign: Post paths::ASSIGN, Assignment => AssignAck;
     /// arbiter → scheduler: a part image, before the assignment that names it.
     Parts: Post paths::PARTS, PartImage => PartHeld, PART_CONTENT_TYPE;
+    /// arbiter → master scheduler: the spare's final state, before the assignment (postcard).
+    Handover: Post paths::HANDOVER, crate::Handover => HandoverHeld, STANDBY_CONTENT_TYPE;
     /// arbiter → any daemon: stop the work and wait; a scheduler answers its final state.
     Release: Post paths::RELEASE, crate::Release => Released;
     /// poller / reactionner → scheduler: due actions (long-polled).

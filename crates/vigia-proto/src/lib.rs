@@ -88,6 +88,9 @@ pub mod paths {
     /// arbiter → scheduler: a part image ([`crate::PartImage`]), before the assignment that
     /// names it (or, for a spare, before the take-over): answered with [`crate::PartHeld`].
     pub const PARTS: &str = "/v1/parts";
+    /// arbiter → master scheduler taking its part back: the spare's final state
+    /// ([`crate::Handover`], postcard), before the assignment that says it follows.
+    pub const HANDOVER: &str = "/v1/handover";
     /// The arbiter's view of every daemon ([`crate::ArbiterStatus`]).
     pub const STATUS: &str = "/v1/status";
     /// Reloads the arbiter's configuration ([`crate::ReloadOutcome`]).
@@ -138,6 +141,13 @@ pub struct Identity {
     /// A scheduler's part images (ids), so the arbiter sends only those it lacks.
     #[serde(default)]
     pub parts: Vec<String>,
+}
+
+/// A scheduler took a hand-over.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoverHeld {
+    pub home: String,
+    pub generation: u64,
 }
 
 /// A scheduler took a part image.
@@ -196,9 +206,11 @@ pub struct SchedulerWork {
     /// Waiting spares of the realm: the active scheduler keeps each of them in sync.
     #[serde(default)]
     pub standbys: Vec<StandbyLink>,
-    /// The state a giving-back spare handed over: it supersedes any other copy.
+    /// The state a giving-back spare handed over was sent to [`paths::HANDOVER`] for this
+    /// generation: run from it (it supersedes any other copy); a scheduler that does not hold
+    /// it refuses the assignment with 412 and the arbiter sends it again.
     #[serde(default)]
-    pub handover: Option<Box<vigia_engine::retention::Retention>>,
+    pub handover: bool,
     /// Why this daemon runs the part now (take-over, give-back), for the monitoring log.
     #[serde(default)]
     pub reason: Option<String>,
@@ -259,6 +271,27 @@ pub struct StandbySync {
     pub snapshot: Option<Box<vigia_engine::retention::Retention>>,
     #[serde(default)]
     pub changes: Vec<vigia_engine::RetentionChange>,
+}
+
+/// A giving-back spare's final state, on its way to the master: in postcard, as the state
+/// stream (250,000 services in JSON took seconds to write and read, twice, at each fail-back).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Handover {
+    /// The part's home scheduler.
+    pub home: String,
+    /// The assignment generation it is for.
+    pub generation: u64,
+    pub state: std::sync::Arc<vigia_engine::retention::Retention>,
+}
+
+impl Handover {
+    pub fn encode(&self) -> Result<Vec<u8>, String> {
+        postcard::to_allocvec(self).map_err(|e| format!("encoding a hand-over: {e}"))
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Handover, String> {
+        postcard::from_bytes(bytes).map_err(|e| format!("unreadable hand-over: {e}"))
+    }
 }
 
 /// Content type of a [`StandbySync`] body.

@@ -7,7 +7,7 @@ mod cluster;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use cluster::{base_objects, field, wait_for, Cluster, DEADLINE};
+use cluster::{base_objects, field, now, wait_for, Cluster, DEADLINE};
 
 /// One HA test at a time: their timings must not suffer from each other's load.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -19,37 +19,6 @@ fn ha_daemons(ip: &str) -> String {
         "define scheduler {{\n scheduler_name scheduler-spare\n address {ip}\n port 7778\n spare 1\n realm All\n}}\n"
     );
     s
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// Posts Nagios command lines to the receiver and waits for them to be applied and on the
-/// waiting spare scheduler (`?wait=`); true when the receiver says so (200, `safe`).
-fn command(c: &Cluster, lines: &[String]) -> bool {
-    let body = lines.iter().map(|l| format!("[{}] {l}\n", now())).collect::<String>();
-    let answer = c
-        .client()
-        .post(format!("{}/api/v1/commands?wait=20", c.url("receiver-master")))
-        .header("content-type", "text/plain")
-        .body(body)
-        .send();
-    match answer {
-        Ok(r) if r.status().as_u16() == 200 => r.json::<serde_json::Value>().is_ok_and(|v| {
-            field(&v, "safe") == true && field(&v, "not_applied").is_null() && field(&v, "accepted") == lines.len()
-        }),
-        Ok(r) => {
-            eprintln!("receiver answered {}: {:?}", r.status(), r.text());
-            false
-        }
-        Err(e) => {
-            eprintln!("receiver: {e}");
-            false
-        }
-    }
 }
 
 fn arbiter_status(c: &Cluster) -> Option<serde_json::Value> {
@@ -127,17 +96,14 @@ fn started(ip: &str, hosts: usize) -> (Cluster, tempfile::NamedTempFile, tempfil
 /// The state an operator left: an acknowledgement, a downtime and a comment on `broken`.
 fn operator_actions(c: &Cluster) {
     let t = now();
-    assert!(command(
-        c,
-        &[
-            "ACKNOWLEDGE_SVC_PROBLEM;h0;broken;2;1;1;admin;looking at it".to_string(),
-            format!(
-                "SCHEDULE_SVC_DOWNTIME;h0;s1;{t};{};1;0;3600;admin;maintenance",
-                t + 3600
-            ),
-            "ADD_SVC_COMMENT;h0;s2;1;admin;disk replaced".to_string(),
-        ]
-    ));
+    assert!(c.command(&[
+        "ACKNOWLEDGE_SVC_PROBLEM;h0;broken;2;1;1;admin;looking at it".to_string(),
+        format!(
+            "SCHEDULE_SVC_DOWNTIME;h0;s1;{t};{};1;0;3600;admin;maintenance",
+            t + 3600
+        ),
+        "ADD_SVC_COMMENT;h0;s2;1;admin;disk replaced".to_string(),
+    ]));
     wait_for("the operator's actions at the broker", DEADLINE, || {
         operator_state_ok(c).then_some(())
     });

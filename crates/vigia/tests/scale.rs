@@ -8,7 +8,7 @@ mod cluster;
 
 use std::time::Duration;
 
-use cluster::{field, wait_for, Cluster};
+use cluster::{field, now, wait_for, Cluster};
 
 const HOSTS: usize = 10_000;
 const PER_HOST: usize = 10;
@@ -63,37 +63,6 @@ fn objects(notify: &std::path::Path) -> String {
         );
     }
     o
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// Command lines through the receiver, answered once applied and on the spares.
-fn command(c: &Cluster, lines: &[String]) -> bool {
-    let body = lines.iter().map(|l| format!("[{}] {l}\n", now())).collect::<String>();
-    match c
-        .client()
-        .post(format!("{}/api/v1/commands?wait=30", c.url("receiver-master")))
-        .header("content-type", "text/plain")
-        .body(body)
-        .timeout(Duration::from_secs(60))
-        .send()
-    {
-        Ok(r) if r.status().as_u16() == 200 => r
-            .json::<serde_json::Value>()
-            .is_ok_and(|v| field(&v, "safe") == true && field(&v, "not_applied").is_null()),
-        Ok(r) => {
-            eprintln!("receiver answered {}: {:?}", r.status(), r.text());
-            false
-        }
-        Err(e) => {
-            eprintln!("receiver: {e}");
-            false
-        }
-    }
 }
 
 /// The broker's schedulers: name → (url, ready, services).
@@ -179,24 +148,18 @@ fn a_master_of_50000_services_killed_hands_every_state_to_its_spare_within_memor
     // hosts are checked whichever way they went).
     for host in ["h0", "h50"] {
         assert!(
-            command(
-                &c,
-                &[format!("PROCESS_SERVICE_CHECK_RESULT;{host};s0;2;CRITICAL - down")]
-            ),
+            c.command(&[format!("PROCESS_SERVICE_CHECK_RESULT;{host};s0;2;CRITICAL - down")]),
             "the result on {host} is applied and on the spares"
         );
         let t = now();
-        assert!(command(
-            &c,
-            &[
-                format!("ACKNOWLEDGE_SVC_PROBLEM;{host};s0;2;1;1;admin;looking at it"),
-                format!(
-                    "SCHEDULE_SVC_DOWNTIME;{host};s1;{t};{};1;0;3600;admin;maintenance",
-                    t + 3600
-                ),
-                format!("ADD_SVC_COMMENT;{host};s2;1;admin;disk replaced"),
-            ]
-        ));
+        assert!(c.command(&[
+            format!("ACKNOWLEDGE_SVC_PROBLEM;{host};s0;2;1;1;admin;looking at it"),
+            format!(
+                "SCHEDULE_SVC_DOWNTIME;{host};s1;{t};{};1;0;3600;admin;maintenance",
+                t + 3600
+            ),
+            format!("ADD_SVC_COMMENT;{host};s2;1;admin;disk replaced"),
+        ]));
     }
     for host in ["h0", "h50"] {
         wait_for(
@@ -275,7 +238,7 @@ fn a_master_of_50000_services_killed_hands_every_state_to_its_spare_within_memor
     // It accepts results: the comment count of a new comment shows it applies commands.
     for host in ["h0", "h50"] {
         assert!(
-            command(&c, &[format!("ADD_SVC_COMMENT;{host};s3;1;admin;after the kill")]),
+            c.command(&[format!("ADD_SVC_COMMENT;{host};s3;1;admin;after the kill")]),
             "a command on {host} after the take-over is applied"
         );
     }

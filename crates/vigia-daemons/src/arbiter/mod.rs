@@ -66,7 +66,7 @@ struct Dispatch {
     /// Per daemon: the daemon that runs its work (itself, or the spare standing in for it).
     runner: Vec<usize>,
     /// Per daemon: the state a giving-back spare handed over, until its master accepts it.
-    handover: BTreeMap<usize, Box<vigia_engine::retention::Retention>>,
+    handover: BTreeMap<usize, Arc<vigia_engine::retention::Retention>>,
     /// Per daemon whose work moved: why (for the monitoring log).
     reasons: BTreeMap<usize, String>,
     /// Per daemon: the assignment to run, `None` for a waiting spare or an unused daemon.
@@ -161,7 +161,7 @@ struct PlanInput<'a> {
     standby_of: &'a [Option<usize>],
     config_hash: &'a str,
     runner: &'a [usize],
-    handover: &'a BTreeMap<usize, Box<vigia_engine::retention::Retention>>,
+    handover: &'a BTreeMap<usize, Arc<vigia_engine::retention::Retention>>,
     reasons: &'a BTreeMap<usize, String>,
     arbiter: &'a str,
     arbiter_generation: u64,
@@ -210,7 +210,7 @@ fn plan(input: &PlanInput) -> Vec<Option<Assignment>> {
             part_hash: part.hash.clone(),
             home: h.name.clone(),
             standbys,
-            handover: input.handover.get(&home).cloned(),
+            handover: input.handover.contains_key(&home),
             reason: input.reasons.get(&home).cloned(),
             arbiters: config
                 .daemons
@@ -542,6 +542,7 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
     let mut resend = None;
     let mut release = None;
     let mut uploads: Vec<PartImage> = Vec::new();
+    let mut handover = None;
     {
         let mut a = shared.lock().await;
         let arbiter = a.name.clone();
@@ -574,7 +575,20 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
             let running = id.assignment.as_ref().map(|s| s.generation);
             st.assigned = assignment.is_some_and(|asg| running == Some(asg.generation));
             match (assignment, running) {
-                (Some(asg), r) if r != Some(asg.generation) => resend = Some(asg.clone()),
+                (Some(asg), r) if r != Some(asg.generation) => {
+                    if let Work::Scheduler(w) = &asg.work {
+                        let home = d.daemons.iter().position(|x| x.name == w.home);
+                        handover = home
+                            .filter(|_| w.handover)
+                            .and_then(|h| d.handover.get(&h).cloned())
+                            .map(|state| vigia_proto::Handover {
+                                home: w.home.clone(),
+                                generation: asg.generation,
+                                state,
+                            });
+                    }
+                    resend = Some(asg.clone())
+                }
                 (None, Some(_)) => {
                     release = Some(vigia_proto::Release {
                         arbiter,
@@ -619,6 +633,27 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
             Err(e) => tracing::warn!("cannot send part image {} to {}: {e}", image.id, link.base),
         }
     }
+    if let Some(h) = handover {
+        let encoded = tokio::task::spawn_blocking(move || h.encode()).await;
+        let sent = match encoded {
+            Ok(Ok(bytes)) => link
+                .post_encoded::<vigia_proto::HandoverHeld>(
+                    vigia_proto::paths::HANDOVER,
+                    vigia_proto::STANDBY_CONTENT_TYPE,
+                    bytes,
+                    Duration::from_secs(60),
+                )
+                .await
+                .map_err(|e| e.to_string()),
+            Ok(Err(e)) => Err(e),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = sent {
+            // The assignment would be refused without it: both go again next round.
+            tracing::warn!("cannot send the hand-over to {}: {e}", link.base);
+            return;
+        }
+    }
     if let Some(asg) = resend {
         // A scheduler builds its engine before it answers: give it time. Others are small: a
         // daemon that does not take one quickly gets it again next round.
@@ -641,7 +676,7 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
                 // A hand-over is for this assignment only: a later restart of the master
                 // resumes from its own state, not from this old copy.
                 if let Work::Scheduler(w) = &asg.work {
-                    if w.handover.is_some() {
+                    if w.handover {
                         let home = d.daemons.iter().position(|x| x.name == w.home);
                         if let Some(home) = home {
                             d.handover.remove(&home);
@@ -651,7 +686,7 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
                             ..
                         })) = d.assignments.get_mut(index)
                         {
-                            w.handover = None;
+                            w.handover = false;
                         }
                     }
                 }
@@ -852,7 +887,7 @@ async fn failover(shared: &Shared, secret: &Option<String>) {
         match outcome {
             Err(()) => continue,
             Ok(Some(state)) => {
-                a.dispatch.handover.insert(m.home, state);
+                a.dispatch.handover.insert(m.home, Arc::from(state));
             }
             Ok(None) => {}
         }

@@ -105,6 +105,7 @@ pub async fn run_until(
         stop: stop_rx.clone(),
         copies: Arc::new(StandbyStore::default()),
         parts: PartStore::default(),
+        handover: std::sync::Mutex::new(None),
         standbys: Mutex::new(Standbys::default()),
         streaming: AtomicBool::new(false),
         synced: watch::Sender::new(BTreeMap::new()),
@@ -139,6 +140,7 @@ fn router(sched: Arc<Scheduler>) -> Router {
         .route(paths::COMMANDS, post(commands))
         .route(paths::STANDBY, post(standby).get(standby_copies))
         .route(paths::PARTS, post(put_part))
+        .route(paths::HANDOVER, post(put_handover))
         .route(paths::RELEASE, post(release))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(sched)
@@ -161,6 +163,8 @@ struct Scheduler {
     /// Part images sent by the arbiter: the one running, those of live standby copies, and
     /// those sent ahead of an assignment.
     parts: PartStore,
+    /// A giving-back spare's final state, sent ahead of the assignment that runs from it.
+    handover: std::sync::Mutex<Option<vigia_proto::Handover>>,
     /// As the active scheduler: the spares it keeps in sync.
     standbys: Mutex<Standbys>,
     /// Whether there are spares to keep in sync (read without waiting on a sync in progress).
@@ -756,7 +760,7 @@ async fn assign(State(sched): State<Arc<Scheduler>>, Json(a): Json<Assignment>) 
         let core = sched.core.lock().await;
         core.running
             .as_ref()
-            .is_some_and(|r| r.image == work.image && r.home == home && work.handover.is_none())
+            .is_some_and(|r| r.image == work.image && r.home == home && !work.handover)
     };
     if unchanged {
         // Same part image: nothing to rebuild (a rebuild would re-run the checks in flight and
@@ -789,6 +793,25 @@ async fn assign(State(sched): State<Arc<Scheduler>>, Json(a): Json<Assignment>) 
             ),
         ));
     };
+    let handover = if work.handover {
+        let mut slot = sched.handover.lock().unwrap_or_else(|e| e.into_inner());
+        match slot.take() {
+            Some(h) if h.home == home && h.generation == a.generation => Some(h.state),
+            other => {
+                *slot = other;
+                return Err(ApiError(
+                    StatusCode::PRECONDITION_FAILED,
+                    format!(
+                        "the state handed over for {home} (generation {}) is not here: send it to {} first",
+                        a.generation,
+                        paths::HANDOVER
+                    ),
+                ));
+            }
+        }
+    } else {
+        None
+    };
     sched.state.accept(&a)?;
     sched.set_standbys(&work.standbys).await;
     let Work::Scheduler(work) = a.work else {
@@ -800,7 +823,7 @@ async fn assign(State(sched): State<Arc<Scheduler>>, Json(a): Json<Assignment>) 
         part_hash: work.part_hash,
         config_hash: a.config_hash,
         home,
-        handover: work.handover,
+        handover: handover.map(|h| Box::new(Arc::unwrap_or_clone(h))),
         reason: work.reason,
     };
     let message = sched.install(config, part).await?;
@@ -819,6 +842,23 @@ struct PartInfo {
     home: String,
     handover: Option<Box<vigia_engine::retention::Retention>>,
     reason: Option<String>,
+}
+
+/// The arbiter sends the state a spare handed over, for the assignment that follows.
+async fn put_handover(
+    State(sched): State<Arc<Scheduler>>,
+    body: axum::body::Bytes,
+) -> Result<Json<vigia_proto::HandoverHeld>, ApiError> {
+    let h = tokio::task::spawn_blocking(move || vigia_proto::Handover::decode(&body))
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("decoding a hand-over: {e}")))?
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?;
+    let held = vigia_proto::HandoverHeld {
+        home: h.home.clone(),
+        generation: h.generation,
+    };
+    *sched.handover.lock().unwrap_or_else(|e| e.into_inner()) = Some(h);
+    Ok(Json(held))
 }
 
 /// The arbiter sends a part image: checked and decoded here, kept for the assignment (or the

@@ -317,6 +317,42 @@ impl Drop for Cluster {
     }
 }
 
+/// Seconds since the epoch, for external command timestamps.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Cluster {
+    /// Posts Nagios command lines to the receiver `receiver-master` and waits for them to be
+    /// applied and on the waiting spare schedulers (`?wait=`); true when the receiver says so
+    /// (200, `safe`, every line accepted, none refused).
+    pub fn command(&self, lines: &[String]) -> bool {
+        let body = lines.iter().map(|l| format!("[{}] {l}\n", now())).collect::<String>();
+        let answer = self
+            .client()
+            .post(format!("{}/api/v1/commands?wait=30", self.url("receiver-master")))
+            .header("content-type", "text/plain")
+            .body(body)
+            .timeout(Duration::from_secs(60))
+            .send();
+        match answer {
+            Ok(r) if r.status().as_u16() == 200 => r.json::<serde_json::Value>().is_ok_and(|v| {
+                field(&v, "safe") == true && field(&v, "not_applied").is_null() && field(&v, "accepted") == lines.len()
+            }),
+            Ok(r) => {
+                eprintln!("receiver answered {}: {:?}", r.status(), r.text());
+                false
+            }
+            Err(e) => {
+                eprintln!("receiver: {e}");
+                false
+            }
+        }
+    }
+}
+
 pub fn field<'a>(v: &'a serde_json::Value, key: &str) -> &'a serde_json::Value {
     v.get(key).unwrap_or(&serde_json::Value::Null)
 }

@@ -399,9 +399,16 @@ impl Dispatch {
             .collect()
     }
 
-    /// The part images daemon `i` must hold: the one it is to run, the one it follows.
+    /// The part images daemon `i` must hold: the one it is to run, the one it follows, and a
+    /// master's own part while a spare runs it (sent as soon as the master answers again, so
+    /// the give-back does not wait for it).
     fn images_for(&self, i: usize) -> Vec<&PartImage> {
         let mut wanted = Vec::new();
+        for (p, part) in self.config.parts.iter().enumerate() {
+            if part.scheduler.index() == i && self.runner.get(i) != Some(&i) {
+                wanted.extend(self.images.get(p));
+            }
+        }
         if let Some(Some(Assignment {
             work: Work::Scheduler(w),
             ..

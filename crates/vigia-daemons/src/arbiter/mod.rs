@@ -55,8 +55,6 @@ struct Dispatch {
     config: Arc<Config>,
     /// Per part (as `config.parts`), its image: encoded once per load, shared by every send.
     images: Vec<PartImage>,
-    /// Per daemon, the part images it said it holds (its last identity).
-    held: Vec<Vec<String>>,
     /// Per part, the waiting spare scheduler kept in sync with it (see [`designate`]).
     standby_of: Vec<Option<usize>>,
     /// Per daemon, whether it could be a standby when the plan was made.
@@ -367,7 +365,6 @@ impl Dispatch {
         Ok(Dispatch {
             standby_of: designate(&config, &runner, &spare_ok),
             spare_ok,
-            held: vec![Vec::new(); n],
             images,
             config_hash: config_hash(&config),
             loaded_at: daemon::now(),
@@ -556,14 +553,8 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
         let arbiter_generation = a.counters.arbiter_generation;
         let generation = a.counters.assignment_generation;
         let d = &mut a.dispatch;
-        let (Some(st), Some(dl)) = (d.status.get_mut(index), d.daemons.get(index)) else {
-            return;
-        };
-        record_check(st, dl, &result);
         if let Ok(id) = &result {
-            if let Some(held) = d.held.get_mut(index) {
-                held.clone_from(&id.parts);
-            }
+            // What its identity says it holds is not sent again.
             uploads = d
                 .images_for(index)
                 .into_iter()
@@ -571,13 +562,12 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
                 .cloned()
                 .collect();
         }
-        let d = &mut a.dispatch;
-        let (Some(st), Some(_)) = (d.status.get_mut(index), d.daemons.get(index)) else {
+        let (Some(st), Some(dl)) = (d.status.get_mut(index), d.daemons.get(index)) else {
             return;
         };
+        record_check(st, dl, &result);
         if let Ok(id) = &result {
-            // Only generations are compared: a scheduler's assignment holds the whole
-            // configuration, copied only when it must be sent.
+            // Only generations are compared: an assignment is copied only when it must be sent.
             let assignment = d.assignments.get(index).and_then(|a| a.as_ref());
             let running = id.assignment.as_ref().map(|s| s.generation);
             st.assigned = assignment.is_some_and(|asg| running == Some(asg.generation));

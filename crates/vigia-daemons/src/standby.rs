@@ -107,18 +107,24 @@ impl StandbyStore {
     /// off the async threads.
     pub fn apply(&self, sync: StandbySync, part: Option<Arc<Config>>) -> StandbyAck {
         if let Some(snapshot) = sync.snapshot {
+            // A document a live engine cannot take (another retention version) is kept as a
+            // log: the take-over reports why it cannot be replayed.
             let held = match part {
-                Some(config) => match live(config, sync.image.clone(), *snapshot.clone(), sync.changes.clone()) {
-                    Ok(held) => held,
-                    Err(e) => {
-                        tracing::warn!("standby copy of {} kept as a log ({e})", sync.home);
-                        Held::Log {
-                            snapshot,
-                            changes: sync.changes.into_iter().collect(),
+                Some(config) if snapshot.version == vigia_engine::retention::RETENTION_VERSION => {
+                    match live(config, sync.image.clone(), *snapshot, sync.changes) {
+                        Ok(held) => held,
+                        Err(e) => {
+                            tracing::warn!("standby copy of {}: {e}; asking for a snapshot", sync.home);
+                            self.lock().remove(&sync.home);
+                            return StandbyAck {
+                                seq: 0,
+                                need_snapshot: true,
+                                live: false,
+                            };
                         }
                     }
-                },
-                None => Held::Log {
+                }
+                _ => Held::Log {
                     snapshot,
                     changes: sync.changes.into_iter().collect(),
                 },

@@ -74,6 +74,21 @@ fn service(config: &vigia_config::Config, description: &str) -> Item {
         .expect("service")
 }
 
+/// Makes `backup` on web1 CRITICAL and acknowledged through external commands.
+async fn backup_critical_and_acknowledged(link: &Link) {
+    let now = jiff::Timestamp::now().as_second();
+    let commands = CommandBatch {
+        commands: vec![
+            format!("[{now}] PROCESS_SERVICE_CHECK_RESULT;web1;backup;2;CRITICAL - no backup"),
+            format!("[{now}] ACKNOWLEDGE_SVC_PROBLEM;web1;backup;2;1;1;admin;looking at it"),
+        ],
+        ..Default::default()
+    };
+    let applied: CommandsApplied = link.post(paths::COMMANDS, &commands, HTTP).await.expect("commands");
+    let outcomes = applied.outcomes;
+    assert!(outcomes.iter().all(|o| o.ok), "{outcomes:?}");
+}
+
 /// Sends a part image, as the arbiter does before the assignment naming it.
 async fn send_part(link: &Link, image: &PartImage) {
     let held: PartHeld = link
@@ -502,21 +517,7 @@ async fn a_restarted_scheduler_resumes_from_its_retention_file() {
         &assignment("scheduler-test", 1, "conf", Work::Scheduler(work.clone())),
     )
     .await;
-    let now = jiff::Timestamp::now().as_second();
-    let commands = CommandBatch {
-        commands: vec![
-            format!("[{now}] PROCESS_SERVICE_CHECK_RESULT;web1;backup;2;CRITICAL - no backup"),
-            format!("[{now}] ACKNOWLEDGE_SVC_PROBLEM;web1;backup;2;1;1;admin;looking at it"),
-        ],
-        ..Default::default()
-    };
-    let applied: CommandsApplied = sched
-        .link()
-        .post(paths::COMMANDS, &commands, HTTP)
-        .await
-        .expect("commands");
-    let outcomes = applied.outcomes;
-    assert!(outcomes.iter().all(|o| o.ok), "{outcomes:?}");
+    backup_critical_and_acknowledged(&sched.link()).await;
     sched.stop().await;
 
     let sched = Running::start(options(Role::Scheduler, "scheduler-test", listen, &data));
@@ -562,19 +563,7 @@ async fn a_restarted_scheduler_resumes_from_its_retention_file() {
     // A give-back: the running scheduler is released with its state (a result and an ack),
     // and another one is assigned the part with that state handed over (postcard, ahead of the
     // assignment). Without it the assignment is refused; with it the state is the spare's.
-    let now = jiff::Timestamp::now().as_second();
-    let commands = CommandBatch {
-        commands: vec![
-            format!("[{now}] PROCESS_SERVICE_CHECK_RESULT;web1;backup;2;CRITICAL - no backup"),
-            format!("[{now}] ACKNOWLEDGE_SVC_PROBLEM;web1;backup;2;1;1;admin;on it"),
-        ],
-        ..Default::default()
-    };
-    let _: CommandsApplied = sched
-        .link()
-        .post(paths::COMMANDS, &commands, HTTP)
-        .await
-        .expect("commands");
+    backup_critical_and_acknowledged(&sched.link()).await;
     let release = Release {
         arbiter: "test-arbiter".into(),
         arbiter_generation: 1,

@@ -89,6 +89,21 @@ async fn backup_critical_and_acknowledged(link: &Link) {
     assert!(outcomes.iter().all(|o| o.ok), "{outcomes:?}");
 }
 
+/// Sends a part image, then the assignment that names it: what the arbiter does for a master.
+async fn run_part(link: &Link, image: &PartImage, generation: u64) {
+    send_part(link, image).await;
+    let work = SchedulerWork {
+        image: image.id.clone(),
+        part_hash: image.id.clone(),
+        ..Default::default()
+    };
+    assign(
+        link,
+        &assignment("scheduler-test", generation, "conf", Work::Scheduler(work)),
+    )
+    .await;
+}
+
 /// Sends a part image, as the arbiter does before the assignment naming it.
 async fn send_part(link: &Link, image: &PartImage) {
     let held: PartHeld = link
@@ -450,17 +465,7 @@ async fn check_goes_soft_then_hard_and_the_reactionner_notifies() {
     let (bigger, image2) = part_of(&config, &["web1", "db1"]);
     assert_ne!(image2.id, image.id);
     let http = service(&bigger, "http");
-    send_part(&sched.link(), &image2).await;
-    let work = SchedulerWork {
-        image: image2.id.clone(),
-        part_hash: "part-web1-db1".into(),
-        ..Default::default()
-    };
-    assign(
-        &sched.link(),
-        &assignment("scheduler-test", 3, "conf-3", Work::Scheduler(work)),
-    )
-    .await;
+    run_part(&sched.link(), &image2, 3).await;
     // A worker still on an older generation is told so (409 + Stale), after a reload.
     let stale_fetch = FetchRequest {
         worker: "old-poller".into(),
@@ -503,31 +508,16 @@ async fn a_restarted_scheduler_resumes_from_its_retention_file() {
     let backup = service(&part, "backup");
     let data = dir.path().join("sched");
     let listen = free_port();
-    let work = SchedulerWork {
-        image: image.id.clone(),
-        part_hash: "p".into(),
-        ..Default::default()
-    };
 
     let sched = Running::start(options(Role::Scheduler, "scheduler-test", listen, &data));
     wait_up(&sched.link()).await;
-    send_part(&sched.link(), &image).await;
-    assign(
-        &sched.link(),
-        &assignment("scheduler-test", 1, "conf", Work::Scheduler(work.clone())),
-    )
-    .await;
+    run_part(&sched.link(), &image, 1).await;
     backup_critical_and_acknowledged(&sched.link()).await;
     sched.stop().await;
 
     let sched = Running::start(options(Role::Scheduler, "scheduler-test", listen, &data));
     wait_up(&sched.link()).await;
-    send_part(&sched.link(), &image).await;
-    assign(
-        &sched.link(),
-        &assignment("scheduler-test", 1, "conf", Work::Scheduler(work)),
-    )
-    .await;
+    run_part(&sched.link(), &image, 1).await;
     let mut broker = Follower::new(sched.link());
     broker
         .until("the initial status", backup, |f| f.initial_state.is_some())
@@ -543,17 +533,7 @@ async fn a_restarted_scheduler_resumes_from_its_retention_file() {
     std::fs::write(data.join("retention.redb"), b"garbage, not a database").expect("damage");
     let sched = Running::start(options(Role::Scheduler, "scheduler-test", listen, &data));
     wait_up(&sched.link()).await;
-    send_part(&sched.link(), &image).await;
-    let work = SchedulerWork {
-        image: image.id.clone(),
-        part_hash: "p".into(),
-        ..Default::default()
-    };
-    assign(
-        &sched.link(),
-        &assignment("scheduler-test", 1, "conf", Work::Scheduler(work)),
-    )
-    .await;
+    run_part(&sched.link(), &image, 1).await;
     let mut broker = Follower::new(sched.link());
     broker
         .until("the initial status", backup, |f| f.initial_state.is_some())

@@ -45,6 +45,8 @@ struct Assigned {
     secret: Option<String>,
     /// A scheduler's part images.
     parts: Vec<String>,
+    /// A scheduler's live standby copies, by home scheduler.
+    live: Vec<String>,
 }
 
 /// Why an assignment was refused.
@@ -98,12 +100,18 @@ impl DaemonState {
             assignment: a.current.clone(),
             arbiter_generation: a.arbiter_generation,
             parts: a.parts.clone(),
+            live: a.live.clone(),
         }
     }
 
     /// The part images this daemon holds, as its identity tells the arbiter.
     pub fn set_parts(&self, parts: Vec<String>) {
         self.lock().parts = parts;
+    }
+
+    /// The home schedulers this scheduler keeps a live copy of, as its identity tells them.
+    pub fn set_live(&self, live: Vec<String>) {
+        self.lock().live = live;
     }
 
     /// The generation of the running assignment (0: none).

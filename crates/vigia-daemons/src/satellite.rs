@@ -325,7 +325,7 @@ async fn release(
         sat.state.name(),
         r.reason
     );
-    Ok(Json(vigia_proto::Released { state: None }))
+    Ok(Json(vigia_proto::Released::default()))
 }
 
 /// Logs a link's failures once per outage, not once per attempt.

@@ -35,6 +35,10 @@ pub const SYNC_EVERY: Duration = Duration::from_millis(200);
 /// A spare slower than this is skipped for this step (and gets a snapshot next time): a slow
 /// spare must not stall monitoring.
 pub const SYNC_TIMEOUT: Duration = Duration::from_secs(2);
+/// The same for a step carrying a snapshot: the spare builds its live copy of the whole part
+/// before it answers (about 2 s at 250,000 services here); cut short, it would build it again
+/// and again.
+pub const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(20);
 /// A spare that failed is left alone this long (a dead spare must not cost every command a
 /// timeout); it gets a snapshot when it answers again.
 pub const RETRY_AFTER: Duration = Duration::from_secs(3);
@@ -90,6 +94,14 @@ fn live(
     })
 }
 
+/// Where a kept copy comes from (see [`StandbyStore::keep`]).
+pub struct StandbyOrigin {
+    pub name: String,
+    pub running_id: String,
+    pub part_hash: String,
+    pub generation: u64,
+}
+
 /// The spare's side: copies by home scheduler name.
 #[derive(Default)]
 pub struct StandbyStore {
@@ -103,8 +115,8 @@ impl StandbyStore {
 
     /// Applies one step of a stream; a step that does not follow the last one is refused
     /// (the sender then sends a snapshot). `part` is the part image's configuration when this
-    /// spare holds it: a snapshot then starts a live copy. CPU work on a large part: call it
-    /// off the async threads.
+    /// spare holds it: a snapshot then starts a live copy (and a log asks for one). CPU work
+    /// on a large part: call it off the async threads.
     pub fn apply(&self, sync: StandbySync, part: Option<Arc<Config>>) -> StandbyAck {
         if let Some(snapshot) = sync.snapshot {
             // A document a live engine cannot take (another retention version) is kept as a
@@ -167,6 +179,18 @@ impl StandbyStore {
                             };
                         }
                     }
+                    Held::Log { snapshot, .. }
+                        if part.is_some() && snapshot.version == vigia_engine::retention::RETENTION_VERSION =>
+                    {
+                        // The part's image arrived after the snapshot: a fresh snapshot starts
+                        // a live copy (a take-over then needs no replay).
+                        copies.remove(&sync.home);
+                        return StandbyAck {
+                            seq: 0,
+                            need_snapshot: true,
+                            live: false,
+                        };
+                    }
                     Held::Log { changes, .. } => changes.extend(sync.changes),
                 }
                 copy.seq = sync.seq;
@@ -214,6 +238,45 @@ impl StandbyStore {
         self.lock()
             .get(home)
             .is_some_and(|c| matches!(&c.held, Held::Live { image: i, .. } if i == image))
+    }
+
+    /// Home schedulers of which a live copy is held (what the identity reports).
+    pub fn live_homes(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .lock()
+            .iter()
+            .filter(|(_, c)| matches!(c.held, Held::Live { .. }))
+            .map(|(h, _)| h.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Whether a copy of `home` is held, live or not.
+    pub fn has(&self, home: &str) -> bool {
+        self.lock().contains_key(home)
+    }
+
+    /// Keeps a released engine as the copy of `home`: a spare that gave a part back by the
+    /// stream holds the final state until the master runs it (if the master restarts before,
+    /// the part comes back here with nothing lost). The next stream from the part's runner
+    /// replaces it with a snapshot.
+    pub fn keep(&self, home: &str, source: StandbyOrigin, image: String, mut engine: Engine) {
+        engine.set_retention_tracking(false);
+        self.lock().insert(
+            home.to_string(),
+            StandbyCopy {
+                source: source.name,
+                source_running_id: source.running_id,
+                part_hash: source.part_hash,
+                generation: source.generation,
+                seq: 0,
+                held: Held::Live {
+                    image,
+                    engine: Box::new(engine),
+                },
+            },
+        );
     }
 
     /// Part images the live copies run (kept by the part store).
@@ -331,6 +394,13 @@ impl Standbys {
         }
     }
 
+    /// Whether the spare `name` took the last step sent (call right after [`Standbys::sync`]).
+    pub fn took_last(&self, name: &str) -> bool {
+        self.followers
+            .iter()
+            .any(|f| f.name == name && !f.need_snapshot && f.failed_at.is_none())
+    }
+
     pub fn wants_snapshot(&self) -> bool {
         self.followers
             .iter()
@@ -385,7 +455,8 @@ impl Standbys {
                         url: link.base.clone(),
                         detail: format!("encoding a state-stream step: {e}"),
                     })?;
-                    link.post_encoded::<StandbyAck>(paths::STANDBY, STANDBY_CONTENT_TYPE, bytes, SYNC_TIMEOUT)
+                    let patience = if full { SNAPSHOT_TIMEOUT } else { SYNC_TIMEOUT };
+                    link.post_encoded::<StandbyAck>(paths::STANDBY, STANDBY_CONTENT_TYPE, bytes, patience)
                         .await
                 }),
             )));
@@ -598,5 +669,46 @@ mod tests {
         log.apply(s, None);
         let (state, _) = log.take_over_state("s1", &config).expect("a copy");
         assert_eq!(state.expect("a state").services, again.snapshot().services);
+        // The image arrives: the next step asks for a snapshot, which starts a live copy.
+        let s = StandbySync {
+            changes: again.drain_retention_changes(),
+            ..step(3, false, "a")
+        };
+        assert_eq!(log.apply(s, Some(config.clone())), ack(0, true, false));
+        assert!(log.live_homes().is_empty());
+        let fresh = StandbySync {
+            snapshot: Some(Box::new(again.snapshot())),
+            changes: again.drain_retention_changes(),
+            ..step(1, true, "a")
+        };
+        assert_eq!(log.apply(fresh, Some(config.clone())), ack(1, false, true));
+        assert_eq!(log.live_homes(), vec!["s1".to_string()]);
+    }
+
+    #[test]
+    fn a_kept_engine_is_a_live_copy_of_its_final_state() {
+        let config = part();
+        let mut engine = Engine::new(config.clone(), None, 1_000, jiff::tz::TimeZone::UTC, 1);
+        engine
+            .command("[1000] ADD_HOST_COMMENT;h1;1;admin;kept")
+            .expect("applies");
+        let want = engine.snapshot();
+        let store = StandbyStore::default();
+        assert!(!store.has("s1"));
+        let origin = StandbyOrigin {
+            name: "spare".into(),
+            running_id: "r".into(),
+            part_hash: "p".into(),
+            generation: 4,
+        };
+        store.keep("s1", origin, "img".into(), engine);
+        assert!(store.has("s1"));
+        assert_eq!(store.live_homes(), vec!["s1".to_string()]);
+        let (state, from) = store.take_over_state("s1", &config).expect("a copy");
+        assert!(from.contains("spare"), "{from}");
+        let state = state.expect("a state");
+        assert_eq!(state.hosts, want.hosts);
+        assert_eq!(state.comments.len(), 1, "the comment kept");
+        assert_eq!(state.comments.len(), want.comments.len());
     }
 }

@@ -549,6 +549,7 @@ async fn a_restarted_scheduler_resumes_from_its_retention_file() {
         arbiter_generation: 1,
         generation: 2,
         reason: "giving back".into(),
+        give_back_to: None,
     };
     let released: Released = sched
         .link()

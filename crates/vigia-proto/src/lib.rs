@@ -141,6 +141,10 @@ pub struct Identity {
     /// A scheduler's part images (ids), so the arbiter sends only those it lacks.
     #[serde(default)]
     pub parts: Vec<String>,
+    /// A scheduler's live standby copies, by home scheduler: a returning master that follows
+    /// the spare running its part is given it back once its copy is live.
+    #[serde(default)]
+    pub live: Vec<String>,
 }
 
 /// A scheduler took a hand-over.
@@ -211,6 +215,11 @@ pub struct SchedulerWork {
     /// it refuses the assignment with 412 and the arbiter sends it again.
     #[serde(default)]
     pub handover: bool,
+    /// A give-back by the state stream: the spare's final step is in this scheduler's standby
+    /// copy of `home`; run from it. A scheduler without that copy (it restarted since) refuses
+    /// with 412, and the arbiter gives the part to the spare again.
+    #[serde(default)]
+    pub from_copy: bool,
     /// Why this daemon runs the part now (take-over, give-back), for the monitoring log.
     #[serde(default)]
     pub reason: Option<String>,
@@ -327,12 +336,21 @@ pub struct Release {
     /// Assignments older than this are refused from now on.
     pub generation: u64,
     pub reason: String,
+    /// A give-back: the part goes back to this home scheduler. Its final state is first
+    /// streamed to the standbys (the returning master among them), and goes in the answer
+    /// only when the home did not take that step.
+    #[serde(default)]
+    pub give_back_to: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Released {
-    /// A scheduler's final state (what the master resumes from).
+    /// A scheduler's final state (what the master resumes from), unless it was `streamed`.
     pub state: Option<Box<vigia_engine::retention::Retention>>,
+    /// The home scheduler of a give-back took the final step of the state stream: its copy is
+    /// the final state.
+    #[serde(default)]
+    pub streamed: bool,
 }
 
 /// A scheduler a satellite works with.

@@ -231,6 +231,18 @@ fn kill_9_of_the_master_scheduler_moves_its_part_to_the_spare_with_every_state_t
         "master restarted → fail-back complete: {:.2} s",
         back_at.elapsed().as_secs_f64()
     );
+    // It took the part back from its own live copy: it followed the spare's state stream, and
+    // the spare's final step reached it (no state in the release answer).
+    let master_log = c.daemon("scheduler-master").log();
+    assert!(
+        master_log.contains("restored from the state streamed by scheduler-spare"),
+        "{master_log}"
+    );
+    let spare_log = c.daemon("scheduler-spare").log();
+    assert!(
+        spare_log.contains("final state streamed to the home scheduler"),
+        "{spare_log}"
+    );
     let epoch = now();
     until_checks_run(
         &c,

@@ -65,6 +65,10 @@ struct Dispatch {
     runner: Vec<usize>,
     /// Per daemon: the state a giving-back spare handed over, until its master accepts it.
     handover: BTreeMap<usize, Arc<vigia_engine::retention::Retention>>,
+    /// Per daemon: a give-back by the state stream not yet accepted by the master.
+    gave_back: BTreeMap<usize, GaveBack>,
+    /// Per daemon, the homes of which its identity says it keeps a live copy.
+    live: Vec<Vec<String>>,
     /// Per daemon whose work moved: why (for the monitoring log).
     reasons: BTreeMap<usize, String>,
     /// Per daemon: the assignment to run, `None` for a waiting spare or an unused daemon.
@@ -78,6 +82,20 @@ struct Dispatch {
     /// [`STARTUP_GRACE`] to come up before a spare takes its work.
     started: std::time::Instant,
 }
+
+/// A give-back by the state stream, until the master runs its part: the spare keeps the final
+/// state, and takes the part again if the master restarts before (its copy is then gone).
+#[derive(Clone, Debug)]
+struct GaveBack {
+    giver: usize,
+    /// The master's process when it took the final step.
+    running_id: Option<String>,
+}
+
+/// How long a returning master waits for a live copy of its part before it is given the part
+/// back anyway (with the state in the release answer): a copy that cannot be built must not
+/// keep the part on the spare for ever.
+pub const GIVE_BACK_PATIENCE: i64 = 20;
 
 /// How long a master that has not answered yet since the arbiter (re)loaded may take to start
 /// before its work goes to a spare (daemons are usually started together).
@@ -160,6 +178,7 @@ struct PlanInput<'a> {
     config_hash: &'a str,
     runner: &'a [usize],
     handover: &'a BTreeMap<usize, Arc<vigia_engine::retention::Retention>>,
+    gave_back: &'a BTreeMap<usize, GaveBack>,
     reasons: &'a BTreeMap<usize, String>,
     arbiter: &'a str,
     arbiter_generation: u64,
@@ -209,6 +228,7 @@ fn plan(input: &PlanInput) -> Vec<Option<Assignment>> {
             home: h.name.clone(),
             standbys,
             handover: input.handover.contains_key(&home),
+            from_copy: runner == home && input.gave_back.contains_key(&home),
             reason: input.reasons.get(&home).cloned(),
             arbiters: config
                 .daemons
@@ -306,11 +326,12 @@ fn new_status(config: &Config) -> Vec<DaemonStatus> {
         .collect()
 }
 
-/// Per part, the waiting spare scheduler that keeps a live copy of it: the parts of a realm go
-/// round the realm's waiting spares in configuration order, so with one spare per master each
-/// spare follows one part (its memory stays that of one master). `spare_ok` says which
-/// spares can (alive, or not yet given up on).
-fn designate(config: &Config, runner: &[usize], spare_ok: &[bool]) -> Vec<Option<usize>> {
+/// Per part, the scheduler that keeps a live copy of it. The parts of a realm go round the
+/// realm's waiting spares in configuration order, so with one spare per master each spare
+/// follows one part (its memory stays that of one master). A part run by a spare is followed
+/// by its master once the master is back, so that the give-back costs what a take-over costs.
+/// `standby_ok` says which schedulers can (see [`Dispatch::standby_ok`]).
+fn designate(config: &Config, runner: &[usize], standby_ok: &[bool]) -> Vec<Option<usize>> {
     let runs_something = |i: usize| {
         runner
             .iter()
@@ -331,12 +352,14 @@ fn designate(config: &Config, runner: &[usize], spare_ok: &[bool]) -> Vec<Option
                         && d.spare
                         && d.active
                         && d.realm == realm
-                        && spare_ok.get(i).copied().unwrap_or(true)
+                        && standby_ok.get(i).copied().unwrap_or(true)
                         && !runs_something(i)
                 })
                 .collect();
-            // A part run by a spare now needs no standby of its own: its master comes back.
-            if waiting.is_empty() || runner.get(home).is_some_and(|r| *r != home) {
+            if runner.get(home).is_some_and(|r| *r != home) {
+                return standby_ok.get(home).copied().unwrap_or(false).then_some(home);
+            }
+            if waiting.is_empty() {
                 return None;
             }
             let t = turn.entry(realm).or_insert(0);
@@ -360,10 +383,16 @@ impl Dispatch {
     fn new(config: Config) -> Result<Dispatch, String> {
         let images = encode_images(&config)?;
         let n = config.daemons.len();
-        let spare_ok = vec![true; n];
+        let spare_ok: Vec<bool> = config
+            .daemons
+            .iter()
+            .map(|d| d.spare && d.role == Role::Scheduler)
+            .collect();
         let runner: Vec<usize> = (0..n).collect();
         Ok(Dispatch {
             standby_of: designate(&config, &runner, &spare_ok),
+            gave_back: BTreeMap::new(),
+            live: vec![Vec::new(); n],
             spare_ok,
             images,
             config_hash: config_hash(&config),
@@ -381,17 +410,23 @@ impl Dispatch {
         })
     }
 
-    /// Per daemon, whether it can follow a part as a standby now: alive, or not yet given up
-    /// on (never checked, or within [`STARTUP_GRACE`]).
-    fn spares_ok(&self) -> Vec<bool> {
+    /// Per daemon, whether it can follow a part as a standby now: a spare scheduler alive or
+    /// not yet given up on (never checked, or within [`STARTUP_GRACE`]); a master scheduler
+    /// alive while a spare runs its part.
+    fn standby_ok(&self) -> Vec<bool> {
         (0..self.daemons.len())
             .map(|i| {
                 let st = &self.status[i];
                 let dl = &self.daemons[i];
-                !(dl.role == Role::Scheduler && dl.spare)
-                    || st.alive
-                    || st.last_error.is_none()
-                    || (st.running_id.is_none() && self.started.elapsed() < STARTUP_GRACE)
+                match (dl.role, dl.spare) {
+                    (Role::Scheduler, true) => {
+                        st.alive
+                            || st.last_error.is_none()
+                            || (st.running_id.is_none() && self.started.elapsed() < STARTUP_GRACE)
+                    }
+                    (Role::Scheduler, false) => st.alive && self.runner.get(i) != Some(&i),
+                    _ => false,
+                }
             })
             .collect()
     }
@@ -452,7 +487,7 @@ impl Arbiter {
                 line: format!("VIGIA HA: {}: {}", e.role.name(), e.reason),
             })
             .collect();
-        let spare_ok = d.spares_ok();
+        let spare_ok = d.standby_ok();
         let standby_of = designate(&d.config, &d.runner, &spare_ok);
         let assignments = plan(&PlanInput {
             ha_events: &notes,
@@ -462,6 +497,7 @@ impl Arbiter {
             config_hash: &d.config_hash,
             runner: &d.runner,
             handover: &d.handover,
+            gave_back: &d.gave_back,
             reasons: &d.reasons,
             arbiter: &self.name,
             arbiter_generation: self.counters.arbiter_generation,
@@ -566,6 +602,9 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
             return;
         };
         record_check(st, dl, &result);
+        if let (Ok(id), Some(live)) = (&result, d.live.get_mut(index)) {
+            live.clone_from(&id.live);
+        }
         if let Ok(id) = &result {
             // Only generations are compared: an assignment is copied only when it must be sent.
             let assignment = d.assignments.get(index).and_then(|a| a.as_ref());
@@ -592,6 +631,7 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
                         arbiter_generation,
                         generation,
                         reason: format!("{} is not assigned any work in generation {generation}", st.name),
+                        give_back_to: None,
                     })
                 }
                 _ => {}
@@ -672,11 +712,13 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
                 }
                 // A hand-over is for this assignment only: a later restart of the master
                 // resumes from its own state, not from this old copy.
+                // So is a give-back by the stream: the master runs from its copy now.
                 if let Work::Scheduler(w) = &asg.work {
-                    if w.handover {
+                    if w.handover || w.from_copy {
                         let home = d.daemons.iter().position(|x| x.name == w.home);
                         if let Some(home) = home {
                             d.handover.remove(&home);
+                            d.gave_back.remove(&home);
                         }
                         if let Some(Some(Assignment {
                             work: Work::Scheduler(w),
@@ -684,6 +726,7 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
                         })) = d.assignments.get_mut(index)
                         {
                             w.handover = false;
+                            w.from_copy = false;
                         }
                     }
                 }
@@ -742,6 +785,26 @@ fn decide(d: &Dispatch) -> Vec<Move> {
                 && d.status[i].last_error.is_some()
                 && (d.status[i].running_id.is_some() || d.started.elapsed() >= STARTUP_GRACE)
         };
+        if let Some(g) = d.gave_back.get(&h) {
+            // Given back by the stream, not yet run by the master: if the master restarted
+            // (its copy is gone), the spare that kept the final state takes the part again.
+            let st = &d.status[h];
+            let restarted = st.running_id != g.running_id || dead(h);
+            if r == h && restarted && d.status[g.giver].alive {
+                moves.push(Move {
+                    home: h,
+                    from: h,
+                    to: g.giver,
+                    reason: format!(
+                        "{} runs the part of {home_name} again ({home_name} restarted before it took the part back)",
+                        d.daemons[g.giver].name
+                    ),
+                });
+            }
+            if r == h {
+                continue;
+            }
+        }
         if r == h {
             if dead(h) {
                 if let Some(s) = pick_spare(d, h) {
@@ -758,6 +821,13 @@ fn decide(d: &Dispatch) -> Vec<Move> {
                 }
             }
         } else if d.status[h].alive {
+            // Once the master follows the spare with a live copy (the give-back then costs a
+            // take-over), or after [`GIVE_BACK_PATIENCE`] without one.
+            let live = d.live.get(h).is_some_and(|l| l.iter().any(|x| x == home_name));
+            let back_for = daemon::now() - d.status[h].since;
+            if !live && back_for < GIVE_BACK_PATIENCE && d.daemons[h].role == Role::Scheduler {
+                continue;
+            }
             moves.push(Move {
                 home: h,
                 from: r,
@@ -800,7 +870,7 @@ async fn failover(shared: &Shared, secret: &Option<String>) {
     let (moves, spares_changed) = {
         let a = shared.lock().await;
         let d = &a.dispatch;
-        (decide(d), d.spares_ok() != d.spare_ok)
+        (decide(d), d.standby_ok() != d.spare_ok)
     };
     if moves.is_empty() {
         if spares_changed {
@@ -828,11 +898,12 @@ async fn failover(shared: &Shared, secret: &Option<String>) {
         let d = &a.dispatch;
         // Spares giving work back, released below without the lock: a slow release must not
         // hold up health checks, heartbeats to a spare arbiter or the status API.
-        let givers: Vec<Option<DaemonLink>> = moves
+        let givers: Vec<Option<(DaemonLink, String)>> = moves
             .iter()
             .map(|m| {
                 let from = &d.daemons[m.from];
-                (m.to == m.home && from.spare && d.status[m.from].alive).then(|| from.clone())
+                (m.to == m.home && from.spare && d.status[m.from].alive)
+                    .then(|| (from.clone(), d.daemons[m.home].name.clone()))
             })
             .collect();
         (
@@ -843,11 +914,12 @@ async fn failover(shared: &Shared, secret: &Option<String>) {
             d.config.clone(),
         )
     };
-    // The spare stops first; its final state goes to the master with its assignment.
-    let mut released: Vec<Result<Option<Box<vigia_engine::retention::Retention>>, ()>> = Vec::new();
+    // The spare stops first; its final state goes to the master as the last step of the state
+    // stream the master follows, or else in the answer, sent on with the master's assignment.
+    let mut released: Vec<Result<vigia_proto::Released, ()>> = Vec::new();
     for (m, giver) in moves.iter().zip(&givers) {
-        let Some(from) = giver else {
-            released.push(Ok(None));
+        let Some((from, home)) = giver else {
+            released.push(Ok(vigia_proto::Released::default()));
             continue;
         };
         let release = vigia_proto::Release {
@@ -855,6 +927,7 @@ async fn failover(shared: &Shared, secret: &Option<String>) {
             arbiter_generation,
             generation,
             reason: m.reason.clone(),
+            give_back_to: Some(home.clone()),
         };
         let link = Link::new(url(from), secret.clone());
         released.push(
@@ -862,10 +935,10 @@ async fn failover(shared: &Shared, secret: &Option<String>) {
                 .post::<_, vigia_proto::Released>(vigia_proto::paths::RELEASE, &release, Duration::from_secs(30))
                 .await
             {
-                Ok(r) => Ok(r.state),
+                Ok(r) => Ok(r),
                 Err(e) if e.is_down() => {
                     tracing::warn!("{} is gone while giving back: {e}", from.name);
-                    Ok(None)
+                    Ok(vigia_proto::Released::default())
                 }
                 Err(e) => {
                     tracing::warn!("{} did not give its work back ({e}): it keeps it for now", from.name);
@@ -881,15 +954,24 @@ async fn failover(shared: &Shared, secret: &Option<String>) {
     }
     let mut applied = false;
     for (m, outcome) in moves.into_iter().zip(released) {
-        match outcome {
-            Err(()) => continue,
-            Ok(Some(state)) => {
-                a.dispatch.handover.insert(m.home, Arc::from(state));
-            }
-            Ok(None) => {}
+        let Ok(released) = outcome else { continue };
+        let d = &mut a.dispatch;
+        // Any move of the part ends a give-back still pending.
+        d.gave_back.remove(&m.home);
+        if let Some(state) = released.state {
+            d.handover.insert(m.home, Arc::from(state));
+        } else if released.streamed {
+            // Newer than any state handed over before.
+            d.handover.remove(&m.home);
+            d.gave_back.insert(
+                m.home,
+                GaveBack {
+                    giver: m.from,
+                    running_id: d.status[m.home].running_id.clone(),
+                },
+            );
         }
         tracing::warn!("{}", m.reason);
-        let d = &mut a.dispatch;
         d.runner[m.home] = m.to;
         d.reasons.insert(m.home, m.reason.clone());
         d.events.push(HaEvent {
@@ -1211,10 +1293,11 @@ mod tests {
         plan(&PlanInput {
             config: &d.config,
             images: &d.images,
-            standby_of: &designate(&d.config, &d.runner, &d.spares_ok()),
+            standby_of: &designate(&d.config, &d.runner, &d.standby_ok()),
             config_hash: &d.config_hash,
             runner: &d.runner,
             handover: &d.handover,
+            gave_back: &d.gave_back,
             reasons: &d.reasons,
             arbiter: "arbiter",
             arbiter_generation: 1,
@@ -1354,11 +1437,51 @@ mod tests {
             Some(Work::Scheduler(w)) => assert!(w.home == "s-all" && w.standbys.is_empty()),
             other => panic!("{other:?}"),
         }
-        // The master answers again: the work goes back.
+        // The master answers again: it follows the spare first, as a standby of its own part.
         alive(&mut d, "s-all", true, None);
+        let assignments = plan_of(&d, 9);
+        match &assignments[i("s-spare")].as_ref().map(|a| &a.work) {
+            Some(Work::Scheduler(w)) => assert_eq!(names_of(&w.standbys), ["s-all"]),
+            other => panic!("{other:?}"),
+        }
+        assert!(decide(&d).is_empty(), "no give-back before the master's copy is live");
+        // Its copy is live: the work goes back.
+        d.live[i("s-all")] = vec!["s-all".into()];
         let moves = decide(&d);
         assert_eq!(moves.len(), 1);
         assert_eq!((moves[0].from, moves[0].to), (i("s-spare"), i("s-all")));
+        // No live copy, but back for longer than the patience: the work goes back too.
+        d.live[i("s-all")].clear();
+        d.status[i("s-all")].since -= GIVE_BACK_PATIENCE;
+        assert_eq!(decide(&d).len(), 1);
+    }
+
+    #[test]
+    fn a_master_that_restarts_before_taking_its_part_back_leaves_it_to_the_spare() {
+        let c = config(TWO_REALMS);
+        let mut d = Dispatch::new(c.clone()).expect("parts encode");
+        for n in ["s-all", "s-eu", "s-spare", "p-all", "p-eu"] {
+            alive(&mut d, n, true, None);
+        }
+        let i = |n: &str| c.daemons.iter().position(|x| x.name == n).expect("daemon");
+        // Given back by the stream: the master is to run from its copy.
+        d.gave_back.insert(
+            i("s-all"),
+            GaveBack {
+                giver: i("s-spare"),
+                running_id: Some("seen".into()),
+            },
+        );
+        match &plan_of(&d, 3)[i("s-all")].as_ref().map(|a| &a.work) {
+            Some(Work::Scheduler(w)) => assert!(w.from_copy && !w.handover),
+            other => panic!("{other:?}"),
+        }
+        assert!(decide(&d).is_empty(), "the same master process: wait for it");
+        d.status[i("s-all")].running_id = Some("restarted".into());
+        let moves = decide(&d);
+        assert_eq!(moves.len(), 1);
+        assert_eq!((moves[0].from, moves[0].to), (i("s-all"), i("s-spare")));
+        assert!(moves[0].reason.contains("restarted"), "{}", moves[0].reason);
     }
 
     fn names(links: &[SchedulerLink]) -> Vec<String> {

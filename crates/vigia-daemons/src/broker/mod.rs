@@ -400,7 +400,7 @@ async fn release(
     broker.state.release(&r)?;
     Broker::stop_pulling(&mut pullers);
     tracing::info!("broker {}: released ({}): waiting", broker.state.name(), r.reason);
-    Ok(Json(vigia_proto::Released { state: None }))
+    Ok(Json(vigia_proto::Released::default()))
 }
 
 /// Every take-over and give-back the arbiter reported, oldest first.

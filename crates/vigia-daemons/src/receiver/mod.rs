@@ -668,7 +668,7 @@ async fn release(
     *r.work.write().unwrap_or_else(|e| e.into_inner()) = None;
     r.stop_deliverers().await;
     tracing::info!("receiver {}: released ({}): waiting", r.state.name(), rel.reason);
-    Ok(Json(vigia_proto::Released { state: None }))
+    Ok(Json(vigia_proto::Released::default()))
 }
 
 fn bad(e: impl std::fmt::Display) -> ApiError {

@@ -467,6 +467,7 @@ impl Scheduler {
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("installing the engine: {e}")))?;
         // This process runs the part now: its copy is its engine; spares need a new snapshot.
         self.copies.forget(&home_key);
+        self.state.set_live(self.copies.live_homes());
         {
             let mut standbys = self.standbys.lock().await;
             standbys.restart();
@@ -511,29 +512,36 @@ impl Scheduler {
         let (step, marks) = {
             let mut core = self.core.lock().await;
             let Some(run) = core.running.as_mut() else { return true };
-            let changes = run.engine.drain_retention_changes();
-            let marks: Vec<(String, u64)> = run.engine.command_marks().map(|(s, n)| (s.to_string(), n)).collect();
             if standbys.is_empty() {
+                // Changes are drained even when nobody follows (they would pile up).
+                let (_, marks) = self.next_step(run, false);
                 drop(core);
                 self.publish_synced(marks);
                 return true;
             }
-            let snapshot = standbys.wants_snapshot().then(|| run.engine.snapshot());
-            let step = Step {
-                home: run.home.clone(),
-                source: self.state.name(),
-                source_running_id: self.state.running_id.clone(),
-                generation: self.state.generation(),
-                part_hash: run.part_hash.clone(),
-                image: run.image.clone(),
-                changes,
-                snapshot,
-            };
-            (step, marks)
+            self.next_step(run, standbys.wants_snapshot())
         };
         let all = standbys.sync(step).await;
         self.publish_synced(marks);
         all
+    }
+
+    /// The next step of the state stream from `run`'s engine (what changed since the last
+    /// one, and a snapshot when asked), with the command marks it carries.
+    fn next_step(&self, run: &mut Running, snapshot: bool) -> (Step, Vec<(String, u64)>) {
+        let changes = run.engine.drain_retention_changes();
+        let marks: Vec<(String, u64)> = run.engine.command_marks().map(|(s, n)| (s.to_string(), n)).collect();
+        let step = Step {
+            home: run.home.clone(),
+            source: self.state.name(),
+            source_running_id: self.state.running_id.clone(),
+            generation: self.state.generation(),
+            part_hash: run.part_hash.clone(),
+            image: run.image.clone(),
+            changes,
+            snapshot: snapshot.then(|| run.engine.snapshot()),
+        };
+        (step, marks)
     }
 
     /// Raises the synced marks (they only grow) and wakes the receivers waiting on them.
@@ -760,7 +768,7 @@ async fn assign(State(sched): State<Arc<Scheduler>>, Json(a): Json<Assignment>) 
         let core = sched.core.lock().await;
         core.running
             .as_ref()
-            .is_some_and(|r| r.image == work.image && r.home == home && !work.handover)
+            .is_some_and(|r| r.image == work.image && r.home == home && !work.handover && !work.from_copy)
     };
     if unchanged {
         // Same part image: nothing to rebuild (a rebuild would re-run the checks in flight and
@@ -793,6 +801,12 @@ async fn assign(State(sched): State<Arc<Scheduler>>, Json(a): Json<Assignment>) 
             ),
         ));
     };
+    if work.from_copy && !work.handover && !sched.copies.has(&home) {
+        return Err(ApiError(
+            StatusCode::PRECONDITION_FAILED,
+            format!("no standby copy of {home} here to take the part back from (this scheduler restarted since)"),
+        ));
+    }
     let handover = if work.handover {
         let mut slot = sched.handover.lock().unwrap_or_else(|e| e.into_inner());
         match slot.take() {
@@ -899,8 +913,8 @@ async fn standby(State(sched): State<Arc<Scheduler>>, body: axum::body::Bytes) -
         ));
     }
     // A snapshot of a part whose image is here starts a live copy.
-    let part = step.snapshot.as_ref().and_then(|_| sched.parts.get(&step.image));
-    let starts_live = part.is_some();
+    let part = sched.parts.get(&step.image);
+    let starts_live = part.is_some() && step.snapshot.is_some();
     let copies = sched.copies.clone();
     let ack = tokio::task::spawn_blocking(move || copies.apply(step, part))
         .await
@@ -913,6 +927,7 @@ async fn standby(State(sched): State<Arc<Scheduler>>, body: axum::body::Bytes) -
     if starts_live {
         sched.prune_parts().await;
     }
+    sched.state.set_live(sched.copies.live_homes());
     Ok(Json(ack))
 }
 
@@ -922,24 +937,80 @@ async fn standby_copies(State(sched): State<Arc<Scheduler>>) -> Json<Vec<(String
     Json(sched.copies.summary())
 }
 
-/// The arbiter takes the work away: the engine stops at once (nothing more is handed out) and
-/// its final state goes back in the answer, for the master that resumes the part.
+/// The arbiter takes the work away: the engine stops at once (nothing more is handed out).
+/// On a give-back its final state goes to the returning master as the last step of the state
+/// stream (the master follows this scheduler as a standby), and this scheduler keeps the
+/// engine as its copy of the part until the master runs it; when the master did not take
+/// that step, the final state goes back in the answer instead.
 async fn release(State(sched): State<Arc<Scheduler>>, Json(r): Json<Release>) -> Result<Json<Released>, ApiError> {
     let _one_at_a_time = sched.installing.lock().await;
     sched.state.release(&r)?;
-    let state = {
+    let mut standbys = sched.standbys.lock().await;
+    let (run, last) = {
         let mut core = sched.core.lock().await;
         core.pump(daemon::now(), &sched.signals);
-        core.stop_running().map(|run| Box::new(run.engine.snapshot()))
+        let mut run = core.stop_running();
+        let last = match (run.as_mut(), &r.give_back_to) {
+            (Some(run), Some(to)) if run.home == *to && !standbys.is_empty() => {
+                Some(sched.next_step(run, standbys.wants_snapshot()))
+            }
+            _ => None,
+        };
+        (run, last)
     };
-    // Its copy for the spares is over too: the next active scheduler streams again.
-    sched.standbys.lock().await.set(&[], None);
-    if state.is_some() {
-        tracing::info!("scheduler {}: released ({}): waiting", sched.state.name(), r.reason);
-        sched.signals.actions.notify_waiters();
-        sched.signals.broks.notify_waiters();
+    let mut streamed = false;
+    if let (Some((step, marks)), Some(to)) = (last, &r.give_back_to) {
+        standbys.sync(step).await;
+        streamed = standbys.took_last(to);
+        if streamed {
+            sched.publish_synced(marks);
+        }
     }
-    Ok(Json(Released { state }))
+    // Its copy for the spares is over too: the next active scheduler streams again.
+    standbys.set(&[], None);
+    sched.streaming.store(false, Ordering::Release);
+    drop(standbys);
+    let Some(run) = run else {
+        return Ok(Json(Released::default()));
+    };
+    tracing::info!(
+        "scheduler {}: released ({}){}: waiting",
+        sched.state.name(),
+        r.reason,
+        if streamed {
+            ", final state streamed to the home scheduler"
+        } else {
+            ""
+        }
+    );
+    sched.signals.actions.notify_waiters();
+    sched.signals.broks.notify_waiters();
+    if streamed {
+        let origin = crate::standby::StandbyOrigin {
+            name: sched.state.name(),
+            running_id: sched.state.running_id.clone(),
+            part_hash: run.part_hash.clone(),
+            generation: sched.state.generation(),
+        };
+        sched.copies.keep(&run.home, origin, run.image.clone(), run.engine);
+        sched.state.set_live(sched.copies.live_homes());
+        return Ok(Json(Released {
+            state: None,
+            streamed: true,
+        }));
+    }
+    let state = tokio::task::spawn_blocking(move || Box::new(run.engine.snapshot()))
+        .await
+        .map_err(|e| {
+            ApiError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("taking the final state: {e}"),
+            )
+        })?;
+    Ok(Json(Released {
+        state: Some(state),
+        streamed: false,
+    }))
 }
 
 async fn fetch(

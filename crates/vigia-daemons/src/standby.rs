@@ -233,6 +233,27 @@ impl StandbyStore {
         Some((state, from))
     }
 
+    /// Takes the live copy of `home` out when it runs `image`: the take-over resumes that very
+    /// engine ([`Engine::resume`]), with where its state comes from.
+    pub fn take_live(&self, home: &str, image: &str) -> Option<(Engine, String)> {
+        let mut copies = self.lock();
+        let live = copies
+            .get(home)
+            .is_some_and(|c| matches!(&c.held, Held::Live { image: i, .. } if i == image));
+        if !live {
+            return None;
+        }
+        let copy = copies.remove(home)?;
+        let from = format!(
+            "the live copy of the state streamed by {} (step {})",
+            copy.source, copy.seq
+        );
+        match copy.held {
+            Held::Live { engine, .. } => Some((*engine, from)),
+            Held::Log { .. } => None,
+        }
+    }
+
     /// Whether the copy of `home` is live on `image` (take-over at the cost of a snapshot).
     pub fn is_live(&self, home: &str, image: &str) -> bool {
         self.lock()

@@ -328,7 +328,53 @@ impl Engine {
         self.next_comment_id = self.next_comment_id.max(r.next_comment_id);
         self.next_downtime_id = self.next_downtime_id.max(r.next_downtime_id);
         self.take_annotations(r.comments, r.downtimes, r.overrides, r.globals, r.command_marks);
-        // The schedule follows the restored times.
+        self.schedule_restored(restored);
+        if self.track.retention_enabled {
+            // A standby following this engine starts over from here.
+            self.track.dirty_retention.take();
+            self.track.retention.clear();
+            let snapshot = Box::new(self.snapshot());
+            self.track.retention.push(RetentionChange::Snapshot { snapshot });
+        }
+        Ok(report)
+    }
+
+    /// Makes a mirror (a standby's live copy: states written as they came, nothing scheduled)
+    /// the running engine from `now`, as [`Engine::new`] then [`Engine::restore`] of its own
+    /// snapshot would make it, without the snapshot: taking a part over then costs rebuilding
+    /// its schedule, not copying and looking up every object.
+    pub fn resume(&mut self, now: i64, seed: u64) -> RestoreReport {
+        self.now = self.now.max(now);
+        self.started = self.now;
+        self.schedule.clear();
+        self.pending.clear();
+        // Its followers start from a snapshot of the running engine (the scheduler asks one).
+        self.track.retention_enabled = true;
+        self.track.retention.clear();
+        self.track.dirty_retention.take();
+        let kept: Vec<(Item, i64)> = self
+            .all_items()
+            .filter(|i| self.owns(*i))
+            .map(|i| (i, self.status(i).next_check))
+            .collect();
+        // What a new engine schedules (first checks spread, freshness), then the copy's own
+        // times win, as in a restore.
+        self.schedule_initial_checks(seed);
+        self.schedule_freshness();
+        for (item, next_check) in &kept {
+            self.status_mut(*item).next_check = *next_check;
+        }
+        let report = RestoreReport {
+            restored: kept.len(),
+            dropped: 0,
+        };
+        self.schedule_restored(kept.into_iter().map(|(i, _)| i).collect());
+        report
+    }
+
+    /// Schedules what restored states say: next checks and notifications, downtimes to start
+    /// and end, acknowledgements to expire; a standby following this engine starts over.
+    fn schedule_restored(&mut self, restored: Vec<Item>) {
         let now = self.now;
         for item in restored {
             let st = self.status_mut(item);
@@ -369,14 +415,6 @@ impl Engine {
         for (item, end) in expiring {
             self.push_schedule(end.max(now), Due::AckExpire(item));
         }
-        if self.track.retention_enabled {
-            // A standby following this engine starts over from here.
-            self.track.dirty_retention.take();
-            self.track.retention.clear();
-            let snapshot = Box::new(self.snapshot());
-            self.track.retention.push(RetentionChange::Snapshot { snapshot });
-        }
-        Ok(report)
     }
 
     /// Turns the recording of retention changes on or off (on by default; off for

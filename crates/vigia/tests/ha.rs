@@ -235,7 +235,7 @@ fn kill_9_of_the_master_scheduler_moves_its_part_to_the_spare_with_every_state_t
     // the spare's final step reached it (no state in the release answer).
     let master_log = c.daemon("scheduler-master").log();
     assert!(
-        master_log.contains("restored from the state streamed by scheduler-spare"),
+        master_log.contains("taken over from the live copy of the state streamed by scheduler-spare"),
         "{master_log}"
     );
     let spare_log = c.daemon("scheduler-spare").log();

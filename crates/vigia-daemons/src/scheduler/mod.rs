@@ -370,8 +370,16 @@ impl Scheduler {
         let use_copy = handover.is_none() && !has_running;
         let copies = self.copies.clone();
         let copy_home = home.clone();
+        let copy_image = image.clone();
         // Built outside the lock: the running engine keeps scheduling meanwhile.
         let built = tokio::task::spawn_blocking(move || {
+            if use_copy {
+                // A live copy of this very image becomes the running engine.
+                if let Some((mut engine, from)) = copies.take_live(&copy_home, &copy_image) {
+                    let report = engine.resume(daemon::now(), seed);
+                    return (engine, None, Some((report, from)));
+                }
+            }
             let merged = if use_copy {
                 copies.take_over_state(&copy_home, &config)
             } else {
@@ -379,12 +387,18 @@ impl Scheduler {
             };
             // Changes are streamed to the spares (and drained even when there are none).
             let e = Engine::new(config, None, daemon::now(), jiff::tz::TimeZone::system(), seed);
-            (e, merged)
+            (e, merged, None)
         })
         .await
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("building the engine: {e}")))?;
-        let (engine, merged) = built;
-        let (retained, retained_from, fresh_queue) = if let Some(h) = handover {
+        let (engine, merged, resumed) = built;
+        let (retained, retained_from, fresh_queue) = if let Some((report, from)) = &resumed {
+            (
+                None,
+                format!("{} objects taken over from {from}", report.restored),
+                true,
+            )
+        } else if let Some(h) = handover {
             (Some(*h), "the state handed over by the spare".to_string(), true)
         } else if has_running {
             (None, "the running engine".to_string(), false)
@@ -402,6 +416,7 @@ impl Scheduler {
         let guard = self.core.clone().lock_owned().await;
         let sched = self.clone();
         let name = self.state.name();
+        let resumed_in_place = resumed.is_some();
         let message = tokio::task::spawn_blocking(move || {
             let mut core = guard;
             let mut engine = engine;
@@ -414,8 +429,16 @@ impl Scheduler {
                 retained
             };
             let from = retained_from;
-            let mut extra = 0u64;
-            let mut restored = String::from("no retained state");
+            let mut extra = if resumed_in_place {
+                engine.comments().len() as u64 + 2 * engine.downtimes().len() as u64
+            } else {
+                0
+            };
+            let mut restored = if resumed_in_place {
+                from.clone()
+            } else {
+                String::from("no retained state")
+            };
             if let Some(snapshot) = source {
                 extra = snapshot.comments.len() as u64 + 2 * snapshot.downtimes.len() as u64;
                 match engine.restore(snapshot) {

@@ -19,7 +19,9 @@
 #      spare waiting, and until a result posted then is shown at the broker;
 #   f  RSS of the spare before the kill, after the take-over and after the fail-back;
 #   g  a reload (POST /v1/reload to the arbiter, as SIGHUP does) that adds one host (in group0,
-#      so with SERVICES services): the reload's answer, and time until the broker shows it.
+#      so with SERVICES services): the reload's answer, and time until the broker shows it;
+#   h  SIGSTOP of the master that runs host0: time until the arbiter shows a spare running its
+#      part; SIGCONT: time until the master runs it again; the ack, downtime and comment after.
 #
 # usage: bench/scale/run.sh
 # env:   HOSTS (10000), SERVICES per host (10), SCHEDULERS (4), IP (127.0.31.1, loopback),
@@ -277,10 +279,6 @@ all_at_broker() {
 }
 wait_until "every host and service at the broker" all_at_broker
 res "b: vigia run -> every service at the broker" "$(since "$t_start") s"
-t0=$(now)
-get "$broker/api/v1/services" 120 >"$work/services.json"
-res "b: GET /api/v1/services (whole list) time / size / count" \
-    "$(since "$t0") s / $(($(stat -c %s "$work/services.json") / 1048576)) MB / $(jq length "$work/services.json")"
 get "$broker/api/v1/schedulers" >"$work/broker-schedulers-start.json"
 
 # ---------------------------------------------------------------------------------------------
@@ -296,6 +294,10 @@ spares_hold_all() {
 }
 wait_until "every master's state live on a spare" spares_hold_all
 res "c: vigia run -> every master's state live on a spare" "$(since "$t_start") s"
+t0=$(now)
+get "$broker/api/v1/services" 120 >"$work/services.json"
+res "b: GET /api/v1/services (whole list) time / size / count" \
+    "$(since "$t0") s / $(($(stat -c %s "$work/services.json") / 1048576)) MB / $(jq length "$work/services.json")"
 sleep 5
 res "c: RSS of the cluster, settled (per daemon below)" "$(rss_table settled) MB"
 "$vigia" status --arbiter "$ip:7770" --json >"$work/status-settled.json" || true
@@ -413,6 +415,14 @@ failback_seen() {
 }
 wait_until "$master active again and $spare waiting" failback_seen
 res "e: restart of $master -> arbiter shows it active, $spare waiting" "$(since "$t_restart") s"
+# From the logs: how long the part ran nowhere (the spare's release to the master running it).
+log_time() { sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -a "$2" | tail -n1 | awk '{ print $1 }' | xargs -r -I{} date -d {} +%s.%N; }
+t_released=$(log_time "$work/run.log" "scheduler $spare: released")
+t_running=$(log_time "$work/restarted-$master.log" "scheduler $master: running")
+if [ -n "$t_released" ] && [ -n "$t_running" ]; then
+    res "e: the part ran nowhere ($spare released -> $master running, from their logs)" \
+        "$(awk -v a="$t_released" -v b="$t_running" 'BEGIN { printf "%.2f", b - a }') s"
+fi
 echo "[$(date +%s)] PROCESS_SERVICE_CHECK_RESULT;host0;svc3;0;OK probe after the fail-back" >"$work/probe-failback.txt"
 t0=$(now)
 post_commands "$work/probe-failback.txt" >"$work/probe-failback-answer.json"
@@ -459,6 +469,32 @@ res "g: reload -> every host and service at the broker again" "$(since "$t0") s"
 res "g: after the reload, at the broker (ack, downtime, comment on host0)" "$(operator_state after-reload || echo "broker did not answer")"
 sleep 5
 res "g: RSS of the cluster after the reload (per daemon below)" "$(rss_table after-reload) MB"
+# ---------------------------------------------------------------------------------------------
+# h: SIGSTOP of the master that runs host0 (hung, not dead), then SIGCONT
+
+master_pid=$(pid_of "$master")
+t_stop=$(now)
+kill -STOP "$master_pid"
+log "SIGSTOP $master (pid $master_pid)"
+stood_in() {
+    get "$arbiter/v1/status" 5 >"$work/status-sigstop.json" &&
+        jq -e --arg m "$master" '[.daemons[] | select(.standing_in_for == $m and .assigned)] | length == 1' \
+            "$work/status-sigstop.json" >/dev/null
+}
+wait_until "a spare running the part of the stopped $master" stood_in
+res "h: SIGSTOP $master -> arbiter shows a spare running its part" "$(since "$t_stop") s"
+t_cont=$(now)
+kill -CONT "$master_pid"
+back_from_stop() {
+    get "$arbiter/v1/status" 5 >"$work/status-sigcont.json" &&
+        jq -e --arg m "$master" \
+            '([.daemons[] | select(.name == $m and .assigned)] | length == 1) and ([.daemons[] | select(.standing_in_for == $m and .assigned)] | length == 0)' \
+            "$work/status-sigcont.json" >/dev/null
+}
+wait_until "$master active again after SIGCONT" back_from_stop
+res "h: SIGCONT -> $master active again, the spare waiting" "$(since "$t_cont") s"
+res "h: after it, at the broker (ack, downtime, comment on host0)" "$(operator_state after-sigstop || echo "broker did not answer")"
+
 res "peak RSS of the cluster (sampled every second)" "$(cat "$work/rss-peak-mb.txt" 2>/dev/null || echo '?') MB"
 "$vigia" status --arbiter "$ip:7770" --json >"$work/status-end.json" || true
 res "total run time" "$(since "$t_start") s from vigia run"

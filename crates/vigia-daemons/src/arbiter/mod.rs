@@ -1019,10 +1019,17 @@ async fn watch(shared: Shared, secret: Option<String>) {
                 // An unassigned daemon is looked at as often as possible: it may be waiting
                 // for work.
                 let waiting_for_work = d.assignments[i].is_some() && !d.status[i].assigned;
+                // So is a master back while a spare runs its part: it gets the part back as
+                // soon as its identity shows a live copy.
+                let coming_back = dl.role == Role::Scheduler && d.runner[i] != i && d.status[i].alive;
                 // A daemon that failed a check is checked again at once: a hung master is
                 // declared dead after `max_check_attempts` timeouts back to back.
                 let suspect = d.status[i].attempts > 0;
-                if d.checked[i].is_some_and(|t| now.duration_since(t) < every) && !waiting_for_work && !suspect {
+                if d.checked[i].is_some_and(|t| now.duration_since(t) < every)
+                    && !waiting_for_work
+                    && !suspect
+                    && !coming_back
+                {
                     continue;
                 }
                 if running.contains_key(&i) {

@@ -371,6 +371,7 @@ impl Scheduler {
         let copies = self.copies.clone();
         let copy_home = home.clone();
         let copy_image = image.clone();
+        let installed_image = image.clone();
         // Built outside the lock: the running engine keeps scheduling meanwhile.
         let built = tokio::task::spawn_blocking(move || {
             if use_copy {
@@ -497,7 +498,7 @@ impl Scheduler {
             // Nothing of the new engine is known to be on the spares yet.
             self.synced.send_replace(BTreeMap::new());
         }
-        self.prune_parts().await;
+        self.prune_parts_but(Some(installed_image));
         tracing::info!(
             "scheduler {}: running {hosts_count} hosts ({message}) in {:.2}s",
             self.state.name(),
@@ -600,8 +601,15 @@ impl Scheduler {
     /// Keeps the part images in use (the running one, the live standby copies') and those
     /// just sent; tells the arbiter what is held.
     async fn prune_parts(&self) {
+        let running = self.core.lock().await.running.as_ref().map(|r| r.image.clone());
+        self.prune_parts_but(running);
+    }
+
+    /// [`Scheduler::prune_parts`] with the running image given (an install knows it, and must
+    /// not wait for the core lock a broker's initial status may hold).
+    fn prune_parts_but(&self, running: Option<String>) {
         let mut used = self.copies.images();
-        used.extend(self.core.lock().await.running.as_ref().map(|r| r.image.clone()));
+        used.extend(running);
         self.parts.prune(&used, Instant::now());
         self.state.set_parts(self.parts.ids());
     }
@@ -919,7 +927,17 @@ async fn put_part(State(sched): State<Arc<Scheduler>>, body: axum::body::Bytes) 
 
 /// A waiting spare takes one step of an active scheduler's state stream.
 async fn standby(State(sched): State<Arc<Scheduler>>, body: axum::body::Bytes) -> Result<Json<StandbyAck>, ApiError> {
-    let step = StandbySync::decode(&body).map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?;
+    let started = Instant::now();
+    // A step with a snapshot is the whole part: decoded off the async threads.
+    let step = tokio::task::spawn_blocking(move || StandbySync::decode(&body))
+        .await
+        .map_err(|e| {
+            ApiError(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("decoding a state-stream step: {e}"),
+            )
+        })?
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?;
     let running_it = sched
         .core
         .lock()
@@ -938,6 +956,7 @@ async fn standby(State(sched): State<Arc<Scheduler>>, body: axum::body::Bytes) -
     // A snapshot of a part whose image is here starts a live copy.
     let part = sched.parts.get(&step.image);
     let starts_live = part.is_some() && step.snapshot.is_some();
+    let (home, source) = (step.home.clone(), step.source.clone());
     let copies = sched.copies.clone();
     let ack = tokio::task::spawn_blocking(move || copies.apply(step, part))
         .await
@@ -947,8 +966,13 @@ async fn standby(State(sched): State<Arc<Scheduler>>, body: axum::body::Bytes) -
                 format!("applying a state-stream step: {e}"),
             )
         })?;
-    if starts_live {
+    if starts_live && ack.live {
         sched.prune_parts().await;
+        tracing::info!(
+            "scheduler {}: live copy of {home}'s part started from a snapshot streamed by {source} in {:.2}s",
+            sched.state.name(),
+            started.elapsed().as_secs_f64()
+        );
     }
     sched.state.set_live(sched.copies.live_homes());
     Ok(Json(ack))

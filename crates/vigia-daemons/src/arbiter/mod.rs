@@ -19,14 +19,16 @@ use axum::routing::{get, post};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
-use vigia_config::model::{Config, DaemonLink, RealmId, Role};
+use vigia_config::model::{Config, DaemonLink, Role};
 use vigia_proto::{ArbiterStatus, DaemonStatus, HaEvent, ReloadOutcome};
-use vigia_proto::{
-    AssignAck, Assignment, BrokerWork, Identity, PartImage, ReceiverWork, SatelliteWork, SchedulerLink, SchedulerWork,
-    StandbyLink, Work,
-};
+use vigia_proto::{AssignAck, Assignment, Identity, PartImage, Work};
 
+mod decide;
 mod peer;
+mod plan;
+
+use decide::{decide, record_check, GaveBack};
+use plan::{designate, encode_images, is_home, plan, url, PlanInput};
 
 use crate::daemon::{self, ApiError, DaemonOptions, DaemonState};
 use crate::link::Link;
@@ -82,20 +84,6 @@ struct Dispatch {
     /// [`STARTUP_GRACE`] to come up before a spare takes its work.
     started: std::time::Instant,
 }
-
-/// A give-back by the state stream, until the master runs its part: the spare keeps the final
-/// state, and takes the part again if the master restarts before (its copy is then gone).
-#[derive(Clone, Debug)]
-struct GaveBack {
-    giver: usize,
-    /// The master's process when it took the final step.
-    running_id: Option<String>,
-}
-
-/// How long a returning master waits for a live copy of its part before it is given the part
-/// back anyway (with the state in the release answer): a copy that cannot be built must not
-/// keep the part on the spare for ever.
-pub const GIVE_BACK_PATIENCE: i64 = 20;
 
 /// How long a master that has not answered yet since the arbiter (re)loaded may take to start
 /// before its work goes to a spare (daemons are usually started together).
@@ -155,152 +143,6 @@ fn config_hash(config: &Config) -> String {
     h.finalize().to_hex()[..16].to_string()
 }
 
-fn url(d: &DaemonLink) -> String {
-    format!("http://{}:{}", d.address, d.port)
-}
-
-/// Whether a satellite in `realm` (with `manage_sub_realms`) serves `target`.
-fn serves(config: &Config, satellite: &DaemonLink, target: RealmId) -> bool {
-    satellite.realm == target
-        || (satellite.manage_sub_realms && vigia_config::split::is_below(config, target, satellite.realm))
-}
-
-/// Daemons that have work of their own: masters (not spares), active, not arbiters.
-fn is_home(d: &DaemonLink) -> bool {
-    !d.spare && d.active && d.role != Role::Arbiter
-}
-
-/// Who receives what, for one plan.
-struct PlanInput<'a> {
-    config: &'a Config,
-    images: &'a [PartImage],
-    standby_of: &'a [Option<usize>],
-    config_hash: &'a str,
-    runner: &'a [usize],
-    handover: &'a BTreeMap<usize, Arc<vigia_engine::retention::Retention>>,
-    gave_back: &'a BTreeMap<usize, GaveBack>,
-    reasons: &'a BTreeMap<usize, String>,
-    arbiter: &'a str,
-    arbiter_generation: u64,
-    generation: u64,
-    secret: &'a Option<String>,
-    ha_events: &'a [vigia_proto::HaNote],
-}
-
-/// Every daemon's assignment: each home daemon's work goes to its runner. Other daemons see a
-/// part under its home scheduler's name, at the address of whoever runs it, so a take-over
-/// changes only an address and a generation for them.
-fn plan(input: &PlanInput) -> Vec<Option<Assignment>> {
-    let config = input.config;
-    let mut assignments: Vec<Option<Assignment>> = vec![None; config.daemons.len()];
-    let assignment = |runner: usize, work: Work| Assignment {
-        arbiter: input.arbiter.to_string(),
-        arbiter_generation: input.arbiter_generation,
-        generation: input.generation,
-        name: config.daemons[runner].name.clone(),
-        config_hash: input.config_hash.to_string(),
-        secret: input.secret.clone(),
-        work,
-    };
-    // Schedulers: one part each.
-    let mut links: Vec<(RealmId, SchedulerLink)> = Vec::new();
-    for (p, part) in config.parts.iter().enumerate() {
-        let home = part.scheduler.index();
-        let runner = input.runner.get(home).copied().unwrap_or(home);
-        let h = &config.daemons[home];
-        let standbys = input
-            .standby_of
-            .get(p)
-            .copied()
-            .flatten()
-            .map(|s| {
-                let d = &config.daemons[s];
-                StandbyLink {
-                    name: d.name.clone(),
-                    url: url(d),
-                }
-            })
-            .into_iter()
-            .collect();
-        let work = SchedulerWork {
-            image: input.images.get(p).map(|i| i.id.clone()).unwrap_or_default(),
-            part_hash: part.hash.clone(),
-            home: h.name.clone(),
-            standbys,
-            handover: input.handover.contains_key(&home),
-            from_copy: runner == home && input.gave_back.contains_key(&home),
-            reason: input.reasons.get(&home).cloned(),
-            arbiters: config
-                .daemons
-                .iter()
-                .filter(|d| d.role == Role::Arbiter && d.active)
-                .map(url)
-                .collect(),
-        };
-        assignments[runner] = Some(assignment(runner, Work::Scheduler(work)));
-        links.push((
-            part.realm,
-            SchedulerLink {
-                name: h.name.clone(),
-                url: url(&config.daemons[runner]),
-                generation: input.generation,
-                part_hash: part.hash.clone(),
-            },
-        ));
-    }
-    let schedulers_for = |d: &DaemonLink| -> Vec<SchedulerLink> {
-        links
-            .iter()
-            .filter(|(realm, _)| serves(config, d, *realm))
-            .map(|(_, l)| l.clone())
-            .collect()
-    };
-    for (i, d) in config.daemons.iter().enumerate() {
-        if !is_home(d) {
-            continue;
-        }
-        let runner = input.runner.get(i).copied().unwrap_or(i);
-        let work = match d.role {
-            Role::Poller | Role::Reactionner => {
-                let w = SatelliteWork {
-                    schedulers: schedulers_for(d),
-                    tags: if d.tags.is_empty() {
-                        vec!["None".to_string()]
-                    } else {
-                        d.tags.clone()
-                    },
-                    max_concurrent: d.extra.get("max_concurrent").and_then(|v| v.parse().ok()).unwrap_or(64),
-                };
-                if d.role == Role::Poller {
-                    Work::Poller(w)
-                } else {
-                    Work::Reactionner(w)
-                }
-            }
-            Role::Broker => Work::Broker(BrokerWork {
-                schedulers: schedulers_for(d),
-                ha_events: input.ha_events.to_vec(),
-            }),
-            Role::Receiver => {
-                let schedulers = schedulers_for(d);
-                let mut host_owner = BTreeMap::new();
-                for part in &config.parts {
-                    let name = &config.daemons[part.scheduler.index()].name;
-                    if schedulers.iter().any(|s| &s.name == name) {
-                        for h in &part.hosts {
-                            host_owner.insert(config.hosts[h.index()].name.clone(), name.clone());
-                        }
-                    }
-                }
-                Work::Receiver(ReceiverWork { schedulers, host_owner })
-            }
-            Role::Scheduler | Role::Arbiter => continue,
-        };
-        assignments[runner] = Some(assignment(runner, work));
-    }
-    assignments
-}
-
 fn new_status(config: &Config) -> Vec<DaemonStatus> {
     let now = daemon::now();
     config
@@ -324,59 +166,6 @@ fn new_status(config: &Config) -> Vec<DaemonStatus> {
             reason: None,
         })
         .collect()
-}
-
-/// Per part, the scheduler that keeps a live copy of it. The parts of a realm go round the
-/// realm's waiting spares in configuration order, so with one spare per master each spare
-/// follows one part (its memory stays that of one master). A part run by a spare is followed
-/// by its master once the master is back, so that the give-back costs what a take-over costs.
-/// `standby_ok` says which schedulers can (see [`Dispatch::standby_ok`]).
-fn designate(config: &Config, runner: &[usize], standby_ok: &[bool]) -> Vec<Option<usize>> {
-    let runs_something = |i: usize| {
-        runner
-            .iter()
-            .enumerate()
-            .any(|(h, r)| *r == i && is_home(&config.daemons[h]))
-    };
-    let mut turn: BTreeMap<RealmId, usize> = BTreeMap::new();
-    config
-        .parts
-        .iter()
-        .map(|part| {
-            let home = part.scheduler.index();
-            let realm = config.daemons[home].realm;
-            let waiting: Vec<usize> = (0..config.daemons.len())
-                .filter(|&i| {
-                    let d = &config.daemons[i];
-                    d.role == Role::Scheduler
-                        && d.spare
-                        && d.active
-                        && d.realm == realm
-                        && standby_ok.get(i).copied().unwrap_or(true)
-                        && !runs_something(i)
-                })
-                .collect();
-            if runner.get(home).is_some_and(|r| *r != home) {
-                return standby_ok.get(home).copied().unwrap_or(false).then_some(home);
-            }
-            if waiting.is_empty() {
-                return None;
-            }
-            let t = turn.entry(realm).or_insert(0);
-            let pick = waiting[*t % waiting.len()];
-            *t += 1;
-            Some(pick)
-        })
-        .collect()
-}
-
-/// Encodes every part's image, on every core.
-fn encode_images(config: &Config) -> Result<Vec<PartImage>, String> {
-    vigia_config::parallel::map(&config.parts, |part| {
-        PartImage::encode(&vigia_config::part::part_config(config, part))
-    })
-    .into_iter()
-    .collect()
 }
 
 impl Dispatch {
@@ -538,40 +327,6 @@ impl Arbiter {
         self.dispatch = next;
         self.replan(generation);
         Ok(())
-    }
-}
-
-/// The health verdict on one daemon after a check.
-fn record_check(st: &mut DaemonStatus, link: &DaemonLink, result: &Result<Identity, crate::link::LinkError>) {
-    match result {
-        Ok(id) => {
-            if !st.alive || st.running_id.as_deref() != Some(id.running_id.as_str()) {
-                st.since = daemon::now();
-                if !st.alive && st.last_error.is_some() {
-                    tracing::info!("{} {} answers again", st.role.name(), st.name);
-                }
-            }
-            st.alive = true;
-            st.attempts = 0;
-            st.running_id = Some(id.running_id.clone());
-            st.last_error = None;
-        }
-        Err(e) => {
-            // A refused connection: nobody listens there, dead at once. A timeout or an error
-            // answer: one attempt; one slow answer does not condemn a daemon.
-            st.attempts = if e.is_down() {
-                link.max_check_attempts.max(1)
-            } else {
-                st.attempts + 1
-            };
-            st.last_error = Some(e.to_string());
-            if st.alive && st.attempts >= link.max_check_attempts.max(1) {
-                st.since = daemon::now();
-                st.alive = false;
-                st.assigned = false;
-                tracing::warn!("{} {} is dead: {e}", st.role.name(), st.name);
-            }
-        }
     }
 }
 
@@ -737,140 +492,13 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
     }
 }
 
-/// A waiting spare that can stand in for `home`: same role and realm, alive, running nothing.
-fn pick_spare(d: &Dispatch, home: usize) -> Option<usize> {
-    let h = &d.daemons[home];
-    // The spare that keeps the part's live copy first: it takes over at the cost of a snapshot.
-    let designated = d
-        .config
-        .parts
-        .iter()
-        .position(|p| p.scheduler.index() == home)
-        .and_then(|p| d.standby_of.get(p).copied().flatten());
-    let order = designated.into_iter().chain(0..d.daemons.len());
-    order.into_iter().find(|&j| {
-        let s = &d.daemons[j];
-        s.spare
-            && s.active
-            && s.role == h.role
-            && s.realm == h.realm
-            && d.status[j].alive
-            && !d
-                .runner
-                .iter()
-                .enumerate()
-                .any(|(k, r)| *r == j && is_home(&d.daemons[k]))
-    })
-}
-
-/// One move of a home daemon's work.
-struct Move {
-    home: usize,
-    from: usize,
-    to: usize,
-    reason: String,
-}
-
-/// Fail-over and fail-back decisions from the latest health checks.
-fn decide(d: &Dispatch) -> Vec<Move> {
-    let mut moves = Vec::new();
-    for h in 0..d.daemons.len() {
-        if !is_home(&d.daemons[h]) || !has_work(d, h) {
-            continue;
-        }
-        let r = d.runner[h];
-        let home_name = &d.daemons[h].name;
-        let dead = |i: usize| {
-            !d.status[i].alive
-                && d.status[i].last_error.is_some()
-                && (d.status[i].running_id.is_some() || d.started.elapsed() >= STARTUP_GRACE)
-        };
-        if let Some(g) = d.gave_back.get(&h) {
-            // Given back by the stream, not yet run by the master: if the master restarted
-            // (its copy is gone), the spare that kept the final state takes the part again.
-            let st = &d.status[h];
-            let restarted = st.running_id != g.running_id || dead(h);
-            if r == h && restarted && d.status[g.giver].alive {
-                moves.push(Move {
-                    home: h,
-                    from: h,
-                    to: g.giver,
-                    reason: format!(
-                        "{} runs the part of {home_name} again ({home_name} restarted before it took the part back)",
-                        d.daemons[g.giver].name
-                    ),
-                });
-            }
-            if r == h {
-                continue;
-            }
-        }
-        if r == h {
-            if dead(h) {
-                if let Some(s) = pick_spare(d, h) {
-                    let why = d.status[h].last_error.clone().unwrap_or_default();
-                    moves.push(Move {
-                        home: h,
-                        from: h,
-                        to: s,
-                        reason: format!(
-                            "{} takes over from {home_name} ({home_name} not answering: {why})",
-                            d.daemons[s].name
-                        ),
-                    });
-                }
-            }
-        } else if d.status[h].alive {
-            // Once the master follows the spare with a live copy (the give-back then costs a
-            // take-over), or after [`GIVE_BACK_PATIENCE`] without one.
-            let live = d.live.get(h).is_some_and(|l| l.iter().any(|x| x == home_name));
-            let back_for = daemon::now() - d.status[h].since;
-            if !live && back_for < GIVE_BACK_PATIENCE && d.daemons[h].role == Role::Scheduler {
-                continue;
-            }
-            moves.push(Move {
-                home: h,
-                from: r,
-                to: h,
-                reason: format!(
-                    "{home_name} is back: {} gives its work back and waits",
-                    d.daemons[r].name
-                ),
-            });
-        } else if dead(r) {
-            let why = d.status[r].last_error.clone().unwrap_or_default();
-            if let Some(s) = pick_spare(d, h) {
-                moves.push(Move {
-                    home: h,
-                    from: r,
-                    to: s,
-                    reason: format!(
-                        "{} takes over from {} for {home_name} (not answering: {why})",
-                        d.daemons[s].name, d.daemons[r].name
-                    ),
-                });
-            }
-        }
-    }
-    moves
-}
-
-/// Whether a home daemon has work in this configuration (a scheduler without a part has none).
-fn has_work(d: &Dispatch, h: usize) -> bool {
-    match d.daemons[h].role {
-        Role::Scheduler => d.config.parts.iter().any(|p| p.scheduler.index() == h),
-        Role::Arbiter => false,
-        _ => true,
-    }
-}
-
 /// Applies fail-over and fail-back decisions. A scheduler giving its part back is released
 /// first and hands its final state over, so the master resumes exactly where it stopped.
 async fn failover(shared: &Shared, secret: &Option<String>) {
     let (moves, spares_changed) = {
         let a = shared.lock().await;
         let d = &a.dispatch;
-        (decide(d), d.standby_ok() != d.spare_ok)
+        (decide(d, daemon::now()), d.standby_ok() != d.spare_ok)
     };
     if moves.is_empty() {
         if spares_changed {
@@ -1273,16 +901,17 @@ async fn reload_handler(State(s): State<Shared>) -> Result<Json<ReloadOutcome>, 
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use vigia_proto::{SchedulerLink, StandbyLink};
 
-    fn config(text: &str) -> Config {
+    pub(super) fn config(text: &str) -> Config {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("main.cfg"), text).expect("write");
         load(&dir.path().join("main.cfg")).expect("valid")
     }
 
-    const TWO_REALMS: &str = "define command {\n command_name c\n command_line /bin/true\n}\n\
+    pub(super) const TWO_REALMS: &str = "define command {\n command_name c\n command_line /bin/true\n}\n\
         define realm {\n realm_name All\n default 1\n realm_members Europe\n}\ndefine realm {\n realm_name Europe\n}\n\
         define scheduler {\n scheduler_name s-all\n address 127.0.0.1\n port 7001\n realm All\n}\n\
         define scheduler {\n scheduler_name s-eu\n address 127.0.0.1\n port 7002\n realm Europe\n}\n\
@@ -1296,7 +925,7 @@ mod tests {
         define host {\n host_name e\n check_command c\n max_check_attempts 1\n realm Europe\n}\n";
 
     /// The plan for `d` as it stands, by arbiter generation 1.
-    fn plan_of(d: &Dispatch, generation: u64) -> Vec<Option<Assignment>> {
+    pub(super) fn plan_of(d: &Dispatch, generation: u64) -> Vec<Option<Assignment>> {
         plan(&PlanInput {
             config: &d.config,
             images: &d.images,
@@ -1314,184 +943,18 @@ mod tests {
         })
     }
 
-    #[test]
-    fn each_daemon_gets_the_schedulers_of_its_realms() {
-        let c = config(TWO_REALMS);
-        let d = Dispatch::new(c.clone()).expect("parts encode");
-        let assignments = plan_of(&d, 7);
-        let work = |name: &str| {
-            let i = c.daemons.iter().position(|d| d.name == name).expect("daemon");
-            assignments[i].as_ref().map(|a| a.work.clone())
-        };
-        let names = |links: &[SchedulerLink]| links.iter().map(|l| l.name.clone()).collect::<Vec<_>>();
-        match work("p-all") {
-            Some(Work::Poller(w)) => assert_eq!(names(&w.schedulers), ["s-all"]),
-            other => panic!("{other:?}"),
-        }
-        match work("p-eu") {
-            Some(Work::Poller(w)) => assert_eq!(names(&w.schedulers), ["s-eu"]),
-            other => panic!("{other:?}"),
-        }
-        match work("r") {
-            Some(Work::Receiver(w)) => {
-                assert_eq!(names(&w.schedulers), ["s-all", "s-eu"]);
-                assert_eq!(w.host_owner.get("e").map(String::as_str), Some("s-eu"));
-                assert_eq!(w.host_owner.get("a").map(String::as_str), Some("s-all"));
-            }
-            other => panic!("{other:?}"),
-        }
-        match work("s-eu") {
-            Some(Work::Scheduler(w)) => {
-                let p = c
-                    .parts
-                    .iter()
-                    .position(|p| c.daemons[p.scheduler.index()].name == "s-eu")
-                    .expect("part");
-                assert_eq!(w.image, d.images[p].id);
-                let part = vigia_proto::PartImage::decode(&d.images[p].bytes).expect("decodes");
-                assert_eq!(part.config.hosts.len(), 1, "only its own host");
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(work("s-spare").is_none(), "a spare waits");
-        assert!(assignments
-            .iter()
-            .flatten()
-            .all(|a| a.generation == 7 && a.arbiter_generation == 1));
-        match work("s-all") {
-            Some(Work::Scheduler(w)) => {
-                assert_eq!(w.home, "s-all");
-                assert_eq!(
-                    names_of(&w.standbys),
-                    ["s-spare"],
-                    "the realm's waiting spare is kept in sync"
-                );
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_reload_sends_only_the_parts_that_changed() {
-        let c = config(TWO_REALMS);
-        let mut d = Dispatch::new(c.clone()).expect("parts encode");
-        d.assignments = plan_of(&d, 1);
-        let i = |n: &str| c.daemons.iter().position(|x| x.name == n).expect("daemon");
-        // Each master is to hold its part; the spare follows s-all's part (same realm).
-        let wanted = |d: &Dispatch, n: &str| d.images_for(i(n)).iter().map(|im| im.id.clone()).collect::<Vec<_>>();
-        let all_before = wanted(&d, "s-all");
-        let eu_before = wanted(&d, "s-eu");
-        assert_eq!(all_before.len(), 1);
-        assert_eq!(wanted(&d, "s-spare"), all_before, "the spare gets the part it follows");
-        // A host added to Europe: only s-eu's image changes, so only s-eu is sent one.
-        let grown = format!(
-            "{TWO_REALMS}define host {{\n host_name e2\n check_command c\n max_check_attempts 1\n realm Europe\n}}\n"
-        );
-        let mut d2 = Dispatch::new(config(&grown)).expect("parts encode");
-        d2.assignments = plan_of(&d2, 2);
-        assert_eq!(wanted(&d2, "s-all"), all_before, "an unchanged part keeps its image");
-        assert_ne!(wanted(&d2, "s-eu"), eu_before);
-        let held = [all_before.clone(), eu_before.clone()].concat();
-        let to_send: Vec<String> = ["s-all", "s-eu", "s-spare"]
-            .iter()
-            .flat_map(|n| wanted(&d2, n))
-            .filter(|id| !held.contains(id))
-            .collect();
-        assert_eq!(to_send, wanted(&d2, "s-eu"), "only the changed part is sent");
-    }
-
-    fn names_of(links: &[StandbyLink]) -> Vec<String> {
+    pub(super) fn names_of(links: &[StandbyLink]) -> Vec<String> {
         links.iter().map(|l| l.name.clone()).collect()
     }
 
-    fn alive(d: &mut Dispatch, name: &str, alive: bool, error: Option<&str>) {
+    pub(super) fn alive(d: &mut Dispatch, name: &str, alive: bool, error: Option<&str>) {
         let i = d.daemons.iter().position(|x| x.name == name).expect("daemon");
         d.status[i].alive = alive;
         d.status[i].running_id = Some("seen".into());
         d.status[i].last_error = error.map(str::to_string);
     }
 
-    #[test]
-    fn a_dead_master_goes_to_a_live_spare_of_its_realm_and_comes_back() {
-        let c = config(TWO_REALMS);
-        let mut d = Dispatch::new(c.clone()).expect("parts encode");
-        for n in ["s-all", "s-eu", "s-spare", "p-all", "p-eu"] {
-            alive(&mut d, n, true, None);
-        }
-        assert!(decide(&d).is_empty(), "all alive: nothing moves");
-        alive(&mut d, "s-eu", false, Some("connection refused"));
-        // s-spare is in realm All, s-eu in Europe: no spare for s-eu.
-        assert!(decide(&d).is_empty(), "no spare in Europe");
-        alive(&mut d, "s-all", false, Some("connection refused"));
-        let moves = decide(&d);
-        let i = |n: &str| c.daemons.iter().position(|x| x.name == n).expect("daemon");
-        assert_eq!(moves.len(), 1);
-        assert_eq!((moves[0].home, moves[0].to), (i("s-all"), i("s-spare")));
-        assert!(moves[0].reason.contains("connection refused"), "{}", moves[0].reason);
-        d.runner[i("s-all")] = i("s-spare");
-        assert!(decide(&d).is_empty(), "the spare runs it; the master is still dead");
-        // Satellites now see the part of s-all at the spare's address.
-        let assignments = plan_of(&d, 8);
-        match &assignments[i("p-all")].as_ref().map(|a| &a.work) {
-            Some(Work::Poller(w)) => {
-                assert_eq!(names(&w.schedulers), ["s-all"]);
-                assert_eq!(w.schedulers[0].url, "http://127.0.0.1:7003");
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(assignments[i("s-all")].is_none(), "the dead master is assigned nothing");
-        match &assignments[i("s-spare")].as_ref().map(|a| &a.work) {
-            Some(Work::Scheduler(w)) => assert!(w.home == "s-all" && w.standbys.is_empty()),
-            other => panic!("{other:?}"),
-        }
-        // The master answers again: it follows the spare first, as a standby of its own part.
-        alive(&mut d, "s-all", true, None);
-        let assignments = plan_of(&d, 9);
-        match &assignments[i("s-spare")].as_ref().map(|a| &a.work) {
-            Some(Work::Scheduler(w)) => assert_eq!(names_of(&w.standbys), ["s-all"]),
-            other => panic!("{other:?}"),
-        }
-        assert!(decide(&d).is_empty(), "no give-back before the master's copy is live");
-        // Its copy is live: the work goes back.
-        d.live[i("s-all")] = vec!["s-all".into()];
-        let moves = decide(&d);
-        assert_eq!(moves.len(), 1);
-        assert_eq!((moves[0].from, moves[0].to), (i("s-spare"), i("s-all")));
-        // No live copy, but back for longer than the patience: the work goes back too.
-        d.live[i("s-all")].clear();
-        d.status[i("s-all")].since -= GIVE_BACK_PATIENCE;
-        assert_eq!(decide(&d).len(), 1);
-    }
-
-    #[test]
-    fn a_master_that_restarts_before_taking_its_part_back_leaves_it_to_the_spare() {
-        let c = config(TWO_REALMS);
-        let mut d = Dispatch::new(c.clone()).expect("parts encode");
-        for n in ["s-all", "s-eu", "s-spare", "p-all", "p-eu"] {
-            alive(&mut d, n, true, None);
-        }
-        let i = |n: &str| c.daemons.iter().position(|x| x.name == n).expect("daemon");
-        // Given back by the stream: the master is to run from its copy.
-        d.gave_back.insert(
-            i("s-all"),
-            GaveBack {
-                giver: i("s-spare"),
-                running_id: Some("seen".into()),
-            },
-        );
-        match &plan_of(&d, 3)[i("s-all")].as_ref().map(|a| &a.work) {
-            Some(Work::Scheduler(w)) => assert!(w.from_copy && !w.handover),
-            other => panic!("{other:?}"),
-        }
-        assert!(decide(&d).is_empty(), "the same master process: wait for it");
-        d.status[i("s-all")].running_id = Some("restarted".into());
-        let moves = decide(&d);
-        assert_eq!(moves.len(), 1);
-        assert_eq!((moves[0].from, moves[0].to), (i("s-all"), i("s-spare")));
-        assert!(moves[0].reason.contains("restarted"), "{}", moves[0].reason);
-    }
-
-    fn names(links: &[SchedulerLink]) -> Vec<String> {
+    pub(super) fn names(links: &[SchedulerLink]) -> Vec<String> {
         links.iter().map(|l| l.name.clone()).collect()
     }
 

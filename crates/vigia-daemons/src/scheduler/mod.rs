@@ -414,6 +414,10 @@ impl Scheduler {
             }
         };
         let prefix = self.next_prefix();
+        // The spares' stream starts over with the new engine. Taken before the core, as the
+        // sync loop does: after the install it would wait for whatever holds the core then (a
+        // broker's initial status of the whole part).
+        let mut standbys = self.standbys.lock().await;
         let guard = self.core.clone().lock_owned().await;
         let sched = self.clone();
         let name = self.state.name();
@@ -492,12 +496,10 @@ impl Scheduler {
         // This process runs the part now: its copy is its engine; spares need a new snapshot.
         self.copies.forget(&home_key);
         self.state.set_live(self.copies.live_homes());
-        {
-            let mut standbys = self.standbys.lock().await;
-            standbys.restart();
-            // Nothing of the new engine is known to be on the spares yet.
-            self.synced.send_replace(BTreeMap::new());
-        }
+        standbys.restart();
+        // Nothing of the new engine is known to be on the spares yet.
+        self.synced.send_replace(BTreeMap::new());
+        drop(standbys);
         self.prune_parts_but(Some(installed_image));
         tracing::info!(
             "scheduler {}: running {hosts_count} hosts ({message}) in {:.2}s",

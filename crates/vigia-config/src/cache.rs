@@ -14,12 +14,25 @@ pub fn write(config: &Config) -> String {
     let contacts = |ids: &[ContactId]| join(ids.iter().map(|c| config.contacts[c.index()].name.as_str()));
     let groups = |ids: &[ContactgroupId]| join(ids.iter().map(|g| config.contactgroups[g.index()].name.as_str()));
     for p in &config.timeperiods.periods {
-        block(
-            &mut out,
-            "timeperiod",
-            &[("timeperiod_name", p.name.clone()), ("alias", p.alias.clone())],
-            None,
-        );
+        let mut props = vec![
+            ("timeperiod_name".to_string(), p.name.clone()),
+            ("alias".to_string(), p.alias.clone()),
+        ];
+        // As Nagios writes them: weekdays (Sunday first), the exclusions, then the exceptions
+        // by kind, each kind in the order written.
+        let (weekdays, exceptions): (Vec<_>, Vec<_>) = p.rules.iter().partition(|r| r.is_weekday());
+        let mut weekdays: Vec<_> = weekdays
+            .into_iter()
+            .map(|r| (r.sunday_first_rank(), r.cache_line()))
+            .collect();
+        weekdays.sort_by_key(|(rank, _)| *rank);
+        props.extend(weekdays.into_iter().map(|(_, line)| line));
+        let excluded = p.excludes.iter().filter_map(|&i| config.timeperiods.periods.get(i));
+        props.push(("exclude".to_string(), join(excluded.map(|e| e.name.as_str()))));
+        let mut exceptions: Vec<_> = exceptions.into_iter().enumerate().collect();
+        exceptions.sort_by_key(|(i, r)| (r.kind_rank(), *i));
+        props.extend(exceptions.into_iter().map(|(_, r)| r.cache_line()));
+        block(&mut out, "timeperiod", &props, None);
     }
     for c in &config.commands {
         block(
@@ -169,19 +182,120 @@ pub fn write(config: &Config) -> String {
         props.extend(common(&s.common));
         block(&mut out, "service", &props, Some(&s.common.details().customs));
     }
+    let host_name = |h: HostId| config.hosts[h.index()].name.clone();
+    let service_names = |s: ServiceId| {
+        let svc = &config.services[s.index()];
+        (config.hosts[svc.host.index()].name.clone(), svc.description.to_string())
+    };
+    // Nagios keeps a dependency's notification and execution halves apart, and drops one
+    // with neither (a "lame" dependency).
+    let halves = |notification: Letters, execution: Letters| {
+        let none = |l: Letters| l.is_empty() || l.iter().eq(['n']);
+        let lame = none(notification) && none(execution);
+        [
+            ("notification_failure_options", notification),
+            ("execution_failure_options", execution),
+        ]
+        .into_iter()
+        .filter(move |(_, l)| !lame && !l.is_empty())
+    };
+    let escalations = |out: &mut String, hosts: bool| {
+        for e in config
+            .escalations
+            .iter()
+            .filter(|e| matches!(e.target, EscalationTarget::Host(_)) == hosts)
+        {
+            // Nagios: no period means the object's notification period; no options means all.
+            let (kind, mut props, notification_period) = match e.target {
+                EscalationTarget::Host(h) => {
+                    let host = &config.hosts[h.index()];
+                    (
+                        "hostescalation",
+                        vec![("host_name", host.name.clone())],
+                        host.common.notification_period,
+                    )
+                }
+                EscalationTarget::Service(s) => {
+                    let (host, description) = service_names(s);
+                    (
+                        "serviceescalation",
+                        vec![("host_name", host), ("service_description", description)],
+                        config.services[s.index()].common.notification_period,
+                    )
+                }
+            };
+            let options = if e.escalation_options.is_empty() {
+                "a".to_string()
+            } else {
+                letters(&e.escalation_options)
+            };
+            props.extend([
+                (
+                    "first_notification",
+                    e.first_notification.map(|n| n.to_string()).unwrap_or_default(),
+                ),
+                (
+                    "last_notification",
+                    e.last_notification.map(|n| n.to_string()).unwrap_or_default(),
+                ),
+                ("notification_interval", format!("{:.6}", e.notification_interval)),
+                (
+                    "escalation_period",
+                    tp(e.escalation_period.or(notification_period))
+                        .unwrap_or("")
+                        .to_string(),
+                ),
+                ("escalation_options", options),
+                ("contacts", contacts(&e.contacts)),
+                ("contact_groups", groups(&e.contact_groups)),
+            ]);
+            block(out, kind, &props, None);
+        }
+    };
+    // In Nagios's order: service dependencies and escalations, then the hosts'.
+    for d in &config.servicedependencies {
+        let ((master_host, master), (dependent_host, dependent)) =
+            (service_names(d.master), service_names(d.dependent));
+        for (key, criteria) in halves(d.notification_failure_criteria, d.execution_failure_criteria) {
+            let props = [
+                ("host_name", master_host.clone()),
+                ("service_description", master.clone()),
+                ("dependent_host_name", dependent_host.clone()),
+                ("dependent_service_description", dependent.clone()),
+                ("dependency_period", tp(d.dependency_period).unwrap_or("").to_string()),
+                ("inherits_parent", flag(d.inherits_parent)),
+                (key, letters(&criteria)),
+            ];
+            block(&mut out, "servicedependency", &props, None);
+        }
+    }
+    escalations(&mut out, false);
+    for d in &config.hostdependencies {
+        for (key, criteria) in halves(d.notification_failure_criteria, d.execution_failure_criteria) {
+            let props = [
+                ("host_name", host_name(d.master)),
+                ("dependent_host_name", host_name(d.dependent)),
+                ("dependency_period", tp(d.dependency_period).unwrap_or("").to_string()),
+                ("inherits_parent", flag(d.inherits_parent)),
+                (key, letters(&criteria)),
+            ];
+            block(&mut out, "hostdependency", &props, None);
+        }
+    }
+    escalations(&mut out, true);
     out
 }
 
-fn block(
+fn block<K: AsRef<str>>(
     out: &mut String,
     kind: &str,
-    props: &[(&str, String)],
+    props: &[(K, String)],
     customs: Option<&std::collections::BTreeMap<String, String>>,
 ) {
     let _ = writeln!(out, "define {kind} {{");
     for (k, v) in props {
         if !v.is_empty() {
-            let _ = writeln!(out, "\t{k}\t{v}");
+            let _ = writeln!(out, "\t{}\t{v}", k.as_ref());
         }
     }
     for (k, v) in customs.into_iter().flatten() {

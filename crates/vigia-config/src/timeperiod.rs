@@ -114,6 +114,82 @@ impl Timeperiod {
     }
 }
 
+impl Rule {
+    pub fn is_weekday(&self) -> bool {
+        matches!(self.days, Days::Weekday(_))
+    }
+
+    /// Sunday 0 … Saturday 6 for a weekday rule (Nagios's order), else 7.
+    pub fn sunday_first_rank(&self) -> u8 {
+        match self.days {
+            Days::Weekday(d) => (d + 1) % 7,
+            _ => 7,
+        }
+    }
+
+    /// The kind of exception, in the order Nagios lists them: calendar dates, month dates,
+    /// month days, weekdays of a month, weekdays (then plain weekday rules).
+    pub fn kind_rank(&self) -> u8 {
+        match self.days {
+            Days::Calendar { .. } => 0,
+            Days::MonthDate { .. } => 1,
+            Days::MonthDay { .. } => 2,
+            Days::MonthWeekday { .. } => 3,
+            Days::NthWeekday { .. } => 4,
+            Days::Weekday(_) => 5,
+        }
+    }
+
+    /// The rule as Nagios writes it in its object cache: its days, normalised (`2007-01-01 -
+    /// 2008-02-01 / 3`, `december 25`, `day 1 - 15`, `thursday -1 november`, `monday 3`), and
+    /// its time ranges (`00:00-09:00,17:00-24:00`).
+    pub fn cache_line(&self) -> (String, String) {
+        let weekday = |d: u8| WEEKDAYS.get(d as usize).copied().unwrap_or("?");
+        let month = |m: i8| MONTHS.get((m - 1).max(0) as usize).copied().unwrap_or("?");
+        let date = |(y, m, d): (i16, i8, i8)| format!("{y}-{m:02}-{d:02}");
+        let mut days = match &self.days {
+            Days::Weekday(d) => weekday(*d).to_string(),
+            Days::Calendar { start, end } => match end {
+                Some(e) if e != start => format!("{} - {}", date(*start), date(*e)),
+                _ => date(*start),
+            },
+            Days::MonthDate { start, end } if start == end => format!("{} {}", month(start.0), start.1),
+            Days::MonthDate { start, end } => {
+                format!("{} {} - {} {}", month(start.0), start.1, month(end.0), end.1)
+            }
+            Days::MonthDay { start, end } if start == end => format!("day {start}"),
+            Days::MonthDay { start, end } => format!("day {start} - {end}"),
+            Days::MonthWeekday { start, end } => {
+                let one = |(w, n, m): (u8, i8, i8)| format!("{} {n} {}", weekday(w), month(m));
+                if start == end {
+                    one(*start)
+                } else {
+                    format!("{} - {}", one(*start), one(*end))
+                }
+            }
+            Days::NthWeekday { start, end } => {
+                let one = |(w, n): (u8, i8)| format!("{} {n}", weekday(w));
+                if start == end {
+                    one(*start)
+                } else {
+                    format!("{} - {}", one(*start), one(*end))
+                }
+            }
+        };
+        if self.skip > 1 {
+            days.push_str(&format!(" / {}", self.skip));
+        }
+        let clock = |s: u32| format!("{:02}:{:02}", s / 3600, s % 3600 / 60);
+        let ranges = self
+            .ranges
+            .iter()
+            .map(|&(a, b)| format!("{}-{}", clock(a), clock(b)))
+            .collect::<Vec<_>>()
+            .join(",");
+        (days, ranges)
+    }
+}
+
 /// Every timeperiod of a configuration; exclusions refer across periods, so questions are asked
 /// of the whole set.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -559,6 +635,34 @@ fn month_index(m: &str) -> Option<i8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rules_are_written_back_as_nagios_writes_them() {
+        for (written, key, ranges) in [
+            ("monday 00:00-09:00, 17:00-24:00", "monday", "00:00-09:00,17:00-24:00"),
+            (
+                "2007-01-01 - 2008-02-01 / 3 00:00-24:00",
+                "2007-01-01 - 2008-02-01 / 3",
+                "00:00-24:00",
+            ),
+            ("2026-12-05 10:00-11:00", "2026-12-05", "10:00-11:00"),
+            ("december 25 00:00-24:00", "december 25", "00:00-24:00"),
+            ("july 10-15 00:00-24:00", "july 10 - july 15", "00:00-24:00"),
+            ("day 1-15 00:00-24:00", "day 1 - 15", "00:00-24:00"),
+            (
+                "thursday -1 november 00:00-24:00",
+                "thursday -1 november",
+                "00:00-24:00",
+            ),
+            ("monday 3 00:00-24:00", "monday 3", "00:00-24:00"),
+        ] {
+            let rule = parse_rule(written).expect("valid rule");
+            assert_eq!(rule.cache_line(), (key.to_string(), ranges.to_string()), "{written}");
+        }
+        let sunday = parse_rule("sunday 00:00-24:00").expect("valid");
+        let saturday = parse_rule("saturday 00:00-24:00").expect("valid");
+        assert!(sunday.sunday_first_rank() < saturday.sunday_first_rank());
+    }
 
     fn set(rules: &[&str]) -> Timeperiods {
         let mut tp = Timeperiod::new("t");

@@ -417,7 +417,11 @@ fn handle_line(
                 close(state, objects);
                 return;
             }
-            let (key, value) = split_key_value(content);
+            let (key, value) = if obj.kind == ObjectKind::Timeperiod {
+                split_period_rule(content)
+            } else {
+                split_key_value(content)
+            };
             // A closing brace written at the end of the last property line.
             let (value, closes) = match value.strip_suffix('}') {
                 Some(v) if !value.contains('{') => (v.trim_end(), true),
@@ -549,9 +553,67 @@ fn split_key_value(content: &str) -> (&str, &str) {
     }
 }
 
+/// A timeperiod line: a rule's key is its whole day specification (`monday 3`, `day 1 - 15`,
+/// `2007-01-01 - 2008-02-01 / 3`), its value the time ranges, so that two rules starting with
+/// the same word (`monday 3`, `monday 1 - friday 2`) stay two properties, as in Nagios. Other
+/// lines (`alias`, `exclude`, …) split as usual.
+fn split_period_rule(content: &str) -> (&str, &str) {
+    let (first, _) = split_key_value(content);
+    if !crate::timeperiod::Timeperiod::is_rule_key(first) {
+        return split_key_value(content);
+    }
+    // The ranges: the last word with a `:`, and the words before it that end with `,` (ranges
+    // written with spaces after their commas).
+    let words: Vec<(usize, &str)> = content
+        .split_whitespace()
+        .map(|w| (w.as_ptr() as usize - content.as_ptr() as usize, w))
+        .collect();
+    let Some(&(mut at, last)) = words.last() else {
+        return split_key_value(content);
+    };
+    if !last.contains(':') || words.len() < 2 {
+        return split_key_value(content);
+    }
+    for &(i, w) in words[..words.len() - 1].iter().rev() {
+        if w.ends_with(',') && w.contains(':') {
+            at = i;
+        } else {
+            break;
+        }
+    }
+    let key = content[..at].trim_end();
+    if key.is_empty() {
+        return split_key_value(content);
+    }
+    (key, content[at..].trim())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timeperiod_rule_keeps_its_whole_day_specification_as_key() {
+        for (line, key, value) in [
+            ("monday 3 00:00-24:00", "monday 3", "00:00-24:00"),
+            (
+                "monday 1 - friday 2   09:00-12:00, 13:00-17:00",
+                "monday 1 - friday 2",
+                "09:00-12:00, 13:00-17:00",
+            ),
+            (
+                "2007-01-01 - 2008-02-01 / 3 00:00-24:00",
+                "2007-01-01 - 2008-02-01 / 3",
+                "00:00-24:00",
+            ),
+            ("monday 00:00-24:00", "monday", "00:00-24:00"),
+            ("alias Work hours: 9 to 5", "alias", "Work hours: 9 to 5"),
+            ("exclude holidays", "exclude", "holidays"),
+            ("monday", "monday", ""),
+        ] {
+            assert_eq!(split_period_rule(line), (key, value), "{line}");
+        }
+    }
 
     fn props(f: &ParsedFile, i: usize) -> Vec<(String, String, u32)> {
         f.objects[i]

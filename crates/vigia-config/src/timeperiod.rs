@@ -100,7 +100,8 @@ impl Timeperiod {
     /// Whether a property key of a `define timeperiod` starts a rule (rather than being a
     /// property such as `alias` or `exclude`).
     pub fn is_rule_key(key: &str) -> bool {
-        let k = key.to_ascii_lowercase();
+        // The key may be the whole day specification (`monday 3`): its first word decides.
+        let k = key.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
         WEEKDAYS.contains(&k.as_str())
             || MONTHS.contains(&k.as_str())
             || k == "day"

@@ -11,6 +11,7 @@ use std::path::Path;
 
 pub mod cache;
 pub mod diag;
+pub mod dialect;
 pub mod duplicate;
 pub mod grammar;
 pub mod inherit;
@@ -27,6 +28,7 @@ pub mod timeperiod;
 pub mod values;
 
 pub use diag::{Diagnostic, Diagnostics, Location, Severity};
+pub use dialect::Dialect;
 pub use kind::ObjectKind;
 pub use model::Config;
 
@@ -37,11 +39,26 @@ pub struct LoadError {
     pub diagnostics: Diagnostics,
 }
 
+/// How to load: the dialect to read with (`None`: the one the entry point implies, see
+/// [`Dialect::of_entry`]).
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    pub dialect: Option<Dialect>,
+}
+
 /// Loads, resolves, validates and splits the configuration at `path` (a main `.cfg`, an
 /// `alignak.ini`, or a folder holding one). All or nothing: any error means no configuration.
 pub fn load(path: &Path) -> Result<Config, LoadError> {
+    load_with(path, &LoadOptions::default())
+}
+
+/// [`load`], with options.
+pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Config, LoadError> {
     let mut diags = Diagnostics::default();
     let mut tree = source::read_tree(path, &mut diags);
+    let dialect = options
+        .dialect
+        .unwrap_or_else(|| Dialect::of_entry(&tree.main, tree.globals.iter().map(|s| s.key.as_str())).0);
     // Definitions as written are needed only until templates are applied: freeing them before
     // the typed objects are built keeps the peak memory of a large configuration down.
     let objects: Vec<_> = tree
@@ -49,7 +66,7 @@ pub fn load(path: &Path) -> Result<Config, LoadError> {
         .iter_mut()
         .map(|f| std::mem::take(&mut f.parsed.objects))
         .collect();
-    values::check_written(&tree, &objects, &mut diags);
+    values::check_written(&tree, &objects, dialect, &mut diags);
     let arena = typed_arena::Arena::new();
     let flat = inherit::flatten(&tree, &objects, &arena, &mut diags);
     drop(objects);

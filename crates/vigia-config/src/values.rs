@@ -3,6 +3,7 @@
 //! Values are checked where they are written (one report per line, however many objects inherit
 //! it), so the typed readers used afterwards fall back to the default on a value already reported.
 use crate::diag::Diagnostics;
+use crate::dialect::Dialect;
 use crate::grammar::RawObject;
 use crate::inherit::FlatObject;
 use crate::kind::ObjectKind;
@@ -15,8 +16,11 @@ use crate::timeperiod::Timeperiod;
 const CHECK_CHUNK: usize = 4096;
 
 /// Checks every property of every definition of the tree against the schema, in chunks of
-/// definitions on every core; the reports come in file and line order all the same.
-pub fn check_written(tree: &SourceTree, objects: &[Vec<RawObject>], diags: &mut Diagnostics) {
+/// definitions on every core; the reports come in file and line order all the same. An
+/// unknown property is an error in the Nagios dialect (as `nagios -v` says "Invalid host
+/// object directive"), a warning in Alignak's; an unknown day in a timeperiod rule is an error
+/// in both (the rule would be lost).
+pub fn check_written(tree: &SourceTree, objects: &[Vec<RawObject>], dialect: Dialect, diags: &mut Diagnostics) {
     let chunks: Vec<(usize, &[RawObject])> = (0..tree.files.len().min(objects.len()))
         .flat_map(|f| objects[f].chunks(CHECK_CHUNK).map(move |c| (f, c)))
         .collect();
@@ -34,6 +38,19 @@ pub fn check_written(tree: &SourceTree, objects: &[Vec<RawObject>], diags: &mut 
                     continue;
                 }
                 match schema::lookup(obj.kind, key) {
+                    None if obj.kind == ObjectKind::Timeperiod && looks_like_time_ranges(value) => out.error(
+                        Some(tree.location(f as u32, p.line)),
+                        format!(
+                            "'{key}' is not a day of a timeperiod rule (a weekday, a month, 'day N' or a date YYYY-MM-DD)"
+                        ),
+                    ),
+                    None if dialect == Dialect::Nagios => out.error(
+                        Some(tree.location(f as u32, p.line)),
+                        format!(
+                            "unknown property '{key}' for {} (Nagios refuses it)",
+                            obj.kind.keyword()
+                        ),
+                    ),
                     None => out.warning(
                         Some(tree.location(f as u32, p.line)),
                         format!("unknown property '{key}' for {} (ignored)", obj.kind.keyword()),
@@ -55,6 +72,15 @@ pub fn check_written(tree: &SourceTree, objects: &[Vec<RawObject>], diags: &mut 
     for d in found {
         diags.extend(d);
     }
+}
+
+/// `HH:MM-HH:MM[,…]`: what follows the days of a timeperiod rule.
+fn looks_like_time_ranges(value: &str) -> bool {
+    let last = value.split_whitespace().last().unwrap_or("");
+    last.split(',').filter(|r| !r.is_empty()).all(|r| {
+        r.split_once('-')
+            .is_some_and(|(a, b)| a.contains(':') && b.contains(':'))
+    }) && last.contains(':')
 }
 
 fn check_type(ty: PropType, value: &str) -> Result<(), String> {
@@ -222,7 +248,7 @@ mod tests {
         });
         let objects = vec![std::mem::take(&mut tree.files[0].parsed.objects)];
         let mut diags = Diagnostics::default();
-        check_written(&tree, &objects, &mut diags);
+        check_written(&tree, &objects, Dialect::Alignak, &mut diags);
         let lines: Vec<u32> = diags
             .items
             .iter()

@@ -351,6 +351,15 @@ fn read_ini(path: &Path, tree: &mut SourceTree, next: &mut Vec<PathBuf>, diags: 
             line,
             props: Vec::new(),
         };
+        // Alignak names a daemon by its own `name=`, else by its section (`[daemon.NAME]`).
+        let own_name = set
+            .own_entries(section)
+            .any(|e| e.key == "name")
+            .then(|| items.iter().find(|(k, _, _)| k == "name"))
+            .flatten()
+            .map(|(_, v, _)| v.trim())
+            .filter(|v| !v.is_empty());
+        let name = own_name.unwrap_or(name);
         let name_key = kind.name_key().unwrap_or("name");
         push_synthetic(synthetic, &mut obj, name_key, name, line);
         for (key, value, line) in &items {
@@ -408,6 +417,31 @@ fn collect_ini(dir: &Path, out: &mut Vec<PathBuf>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Alignak names an ini daemon by its `name=` when it has one.
+    #[test]
+    fn an_ini_daemon_is_named_by_its_name_entry() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::write(
+            dir.path().join("alignak.ini"),
+            "[alignak-configuration]\ncfg=objects.cfg\n\n[daemon.sched-1]\ntype=scheduler\nname=scheduler-north\nport=17768\n\n[daemon.scheduler-south]\ntype=scheduler\nport=17769\n",
+        )
+        .expect("write");
+        fs::write(
+            dir.path().join("objects.cfg"),
+            "define command {\n command_name c\n command_line /bin/true\n}\ndefine host {\n host_name h\n check_command c\n max_check_attempts 1\n}\n",
+        )
+        .expect("write");
+        let config = crate::load(&dir.path().join("alignak.ini")).expect("valid");
+        let mut names: Vec<&str> = config
+            .daemons
+            .iter()
+            .filter(|d| d.role == crate::model::Role::Scheduler)
+            .map(|d| d.name.as_str())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["scheduler-north", "scheduler-south"]);
+    }
 
     /// A file larger than a piece is cut and parsed on every core, beside a small one, with the
     /// same result as one piece.

@@ -174,6 +174,21 @@ mod tests {
     }
 
     #[test]
+    fn nagios_synonyms_are_read_as_their_property() {
+        let objects = format!(
+            "{HOST}define service {{\n host h\n description web\n check_command c\n max_check_attempts 1\n}}\n\
+             define servicedependency {{\n master_host_name h\n master_description web\n dependent_host h\n \
+             dependent_description web2\n notification_failure_options c\n}}\n\
+             define service {{\n host_name h\n service_description web2\n check_command c\n max_check_attempts 1\n}}\n"
+        )
+        .replace(" max_check_atempts 3\n", "");
+        let config = load("nagios.cfg", "", &objects).expect("valid");
+        let names: Vec<&str> = config.services.iter().map(|s| &*s.description).collect();
+        assert_eq!(names, ["web", "web2"]);
+        assert_eq!(config.servicedependencies.len(), 1);
+    }
+
+    #[test]
     fn a_misspelled_day_is_an_error_in_both() {
         let period = "define timeperiod {\n timeperiod_name t\n alias t\n satourday 00:00-24:00\n}\n";
         for main in ["nagios.cfg", "alignak.cfg"] {

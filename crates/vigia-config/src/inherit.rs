@@ -171,7 +171,7 @@ pub fn flatten<'a>(
                     "register" => register = value.trim() != "0",
                     "use" => uses = Some((value, p.line)),
                     "name" => {}
-                    _ => push_own(&mut own, key, value, f as u32, p.line),
+                    _ => push_own(&mut own, obj.kind, key, value, f as u32, p.line),
                 }
             }
             let (inherited, ancestry) = match uses {
@@ -277,8 +277,8 @@ impl NameRange {
 
 /// A property written twice in one definition: the last one counts (as Nagios), both are kept
 /// out of the flattened result.
-fn push_own<'a>(own: &mut Vec<FlatProp<'a>>, key: &'a str, value: &'a str, file: u32, line: u32) {
-    let key = crate::schema::canonical(key);
+fn push_own<'a>(own: &mut Vec<FlatProp<'a>>, kind: ObjectKind, key: &'a str, value: &'a str, file: u32, line: u32) {
+    let key = crate::schema::canonical_for(kind, key);
     match own.iter_mut().find(|p| p.key == key) {
         Some(p) => {
             p.value = value;
@@ -392,7 +392,7 @@ impl<'a> Resolver<'a, '_> {
             match key {
                 "register" | "name" => {}
                 "use" => uses = Some((value, p.line)),
-                _ => push_own(&mut own, key, value, at.file, p.line),
+                _ => push_own(&mut own, obj.kind, key, value, at.file, p.line),
             }
         }
         let result = match uses {

@@ -800,8 +800,46 @@ pub fn canonical(name: &str) -> &str {
     }
 }
 
+/// The name `kind` knows `name` by: Nagios 4's synonyms per object type (`description` for
+/// `service_description`, `host` for `host_name`, `master_host` in dependencies, …, as its
+/// `xodtemplate.c` accepts them), then [`canonical`]'s.
+pub fn canonical_for(kind: ObjectKind, name: &str) -> &str {
+    use ObjectKind as K;
+    let synonym = match (kind, name) {
+        (K::Service | K::Serviceescalation | K::Servicedependency, "description") => "service_description",
+        (K::Servicedependency, "master_description" | "master_service_description") => "service_description",
+        (K::Service, "hosts") => "host_name",
+        (K::Service | K::Serviceescalation | K::Hostescalation, "host") => "host_name",
+        (K::Servicedependency | K::Hostdependency, "host" | "master_host" | "master_host_name") => "host_name",
+        (
+            K::Service | K::Serviceescalation | K::Hostescalation | K::Servicedependency | K::Hostdependency,
+            "hostgroup" | "hostgroups",
+        ) => "hostgroup_name",
+        (K::Serviceescalation | K::Servicedependency, "servicegroup" | "servicegroups") => "servicegroup_name",
+        (K::Servicedependency, "dependent_servicegroup" | "dependent_servicegroups") => "dependent_servicegroup_name",
+        (K::Servicedependency | K::Hostdependency, "dependent_hostgroup" | "dependent_hostgroups") => {
+            "dependent_hostgroup_name"
+        }
+        (K::Servicedependency | K::Hostdependency, "dependent_host") => "dependent_host_name",
+        (K::Servicedependency, "dependent_description") => "dependent_service_description",
+        (K::Servicedependency | K::Hostdependency, "execution_failure_options") => "execution_failure_criteria",
+        (K::Servicedependency | K::Hostdependency, "notification_failure_options") => "notification_failure_criteria",
+        (K::Contact, "contact_groups") => "contactgroups",
+        (K::Host, "host_groups") => "hostgroups",
+        (K::Service, "service_groups") => "servicegroups",
+        (K::Host | K::Service, "checks_enabled") => "active_checks_enabled",
+        _ => return canonical(name),
+    };
+    // Only where the type does not know the name itself (Alignak may).
+    if props(kind).binary_search_by(|def| def.name.cmp(name)).is_ok() {
+        name
+    } else {
+        synonym
+    }
+}
+
 pub fn lookup(kind: ObjectKind, name: &str) -> Option<&'static PropDef> {
-    let name = canonical(name);
+    let name = canonical_for(kind, name);
     let table = props(kind);
     table.binary_search_by(|def| def.name.cmp(name)).ok().map(|i| &table[i])
 }
@@ -809,6 +847,34 @@ pub fn lookup(kind: ObjectKind, name: &str) -> Option<&'static PropDef> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nagios_synonyms_name_known_properties() {
+        use ObjectKind as K;
+        for (kind, alias, canonical) in [
+            (K::Service, "description", "service_description"),
+            (K::Service, "host", "host_name"),
+            (K::Service, "hostgroups", "hostgroup_name"),
+            (K::Servicedependency, "master_host_name", "host_name"),
+            (
+                K::Servicedependency,
+                "dependent_description",
+                "dependent_service_description",
+            ),
+            (
+                K::Hostdependency,
+                "execution_failure_options",
+                "execution_failure_criteria",
+            ),
+            (K::Hostescalation, "hostgroup", "hostgroup_name"),
+            (K::Contact, "contact_groups", "contactgroups"),
+        ] {
+            assert_eq!(canonical_for(kind, alias), canonical, "{kind:?} {alias}");
+            assert!(lookup(kind, canonical).is_some(), "{kind:?} knows {canonical}");
+        }
+        // A name the type knows stays itself.
+        assert_eq!(canonical_for(K::Host, "hostgroups"), "hostgroups");
+    }
 
     #[test]
     fn tables_are_sorted_for_binary_search() {

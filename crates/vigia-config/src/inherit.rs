@@ -333,6 +333,14 @@ impl<'a> Resolver<'a, '_> {
         let mut ancestry = Vec::new();
         let mut ok = true;
         for name in use_list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            if self.stack.last() == Some(&name) {
+                // Nagios resolves an object once: using itself adds nothing, and is no loop.
+                diags.warning(
+                    Some(self.tree.location(file, line)),
+                    format!("{} template '{name}' uses itself (ignored)", kind.keyword()),
+                );
+                continue;
+            }
             let Some((tprops, tancestry)) = self.template(kind, name, file, line, diags) else {
                 ok = false;
                 continue;
@@ -475,6 +483,21 @@ mod tests {
         assert_eq!(host(&objs, "h").value("hostgroups"), Some("web,db,mail"));
         assert_eq!(host(&objs, "h").value("notes"), None);
         assert_eq!(host(&objs, "h2").value("parents"), Some("r1,r2"));
+    }
+
+    #[test]
+    fn a_template_using_itself_is_a_warning_not_a_loop() {
+        let t = tree(
+            "define host { name base\n use base\n check_interval 7\n register 0\n}\n\
+             define host { host_name h\n use base\n}\n",
+        );
+        let mut d = Diagnostics::default();
+        let raw = vec![t.files[0].parsed.objects.clone()];
+        let arena = Arena::new();
+        let objs = flatten(&t, &raw, &arena, &mut d);
+        assert!(!d.has_errors(), "{:?}", d.items);
+        assert!(d.items.iter().any(|m| m.to_string().contains("uses itself")));
+        assert_eq!(host(&objs, "h").value("check_interval"), Some("7"));
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub use model::Config;
 #[error("configuration has {} error(s)", .diagnostics.errors().count())]
 pub struct LoadError {
     pub diagnostics: Diagnostics,
+    /// The dialect it was read with, and why.
+    pub dialect: (Dialect, String),
 }
 
 /// How to load: the dialect to read with (`None`: the one the entry point implies, see
@@ -56,9 +58,10 @@ pub fn load(path: &Path) -> Result<Config, LoadError> {
 pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Config, LoadError> {
     let mut diags = Diagnostics::default();
     let mut tree = source::read_tree(path, &mut diags);
-    let dialect = options
-        .dialect
-        .unwrap_or_else(|| Dialect::of_entry(&tree.main, tree.globals.iter().map(|s| s.key.as_str())).0);
+    let (dialect, why) = match options.dialect {
+        Some(d) => (d, "asked for".to_string()),
+        None => Dialect::of_entry(&tree.main, tree.globals.iter().map(|s| s.key.as_str())),
+    };
     // Definitions as written are needed only until templates are applied: freeing them before
     // the typed objects are built keeps the peak memory of a large configuration down.
     let objects: Vec<_> = tree
@@ -83,7 +86,10 @@ pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Config, LoadError
     drop(flat);
     split::cut(&mut config, &mut diags);
     if diags.has_errors() {
-        return Err(LoadError { diagnostics: diags });
+        return Err(LoadError {
+            diagnostics: diags,
+            dialect: (dialect, why),
+        });
     }
     config.warnings = diags.items;
     Ok(config)

@@ -41,7 +41,7 @@ pub fn run(args: CheckConfigArgs) -> anyhow::Result<u8> {
             std::mem::forget(config);
             Ok(0)
         }
-        Err(LoadError { diagnostics }) => {
+        Err(LoadError { diagnostics, .. }) => {
             let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = diagnostics
                 .items
                 .into_iter()

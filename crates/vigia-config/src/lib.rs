@@ -92,6 +92,8 @@ pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Config, LoadError
         });
     }
     config.warnings = diags.items;
+    config.dialect = dialect;
+    config.dialect_why = why;
     Ok(config)
 }
 

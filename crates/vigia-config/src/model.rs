@@ -444,6 +444,16 @@ pub struct Config {
     pub daemons: Vec<DaemonLink>,
     pub others: Vec<OtherObject>,
     pub parts: Vec<Part>,
+    /// The rules it was read with ([`crate::dialect`]), and why.
+    pub dialect: crate::dialect::Dialect,
+    pub dialect_why: String,
     #[serde(skip)]
     pub warnings: Vec<Diagnostic>,
+}
+
+impl Config {
+    /// The dialect and why, as a [`crate::LoadError`] carries them.
+    pub fn dialect_and_reason(&self) -> (crate::dialect::Dialect, String) {
+        (self.dialect, self.dialect_why.clone())
+    }
 }

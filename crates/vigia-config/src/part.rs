@@ -185,6 +185,8 @@ pub fn part_config(config: &Config, part: &Part) -> Config {
             })
             .collect(),
         parts: vec![only],
+        dialect: config.dialect,
+        dialect_why: config.dialect_why.clone(),
         warnings: Vec::new(),
     }
 }

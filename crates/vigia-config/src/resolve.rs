@@ -750,6 +750,8 @@ impl<'r, 'a> Builder<'r, 'a> {
             daemons,
             others,
             parts: Vec::new(),
+            dialect: crate::dialect::Dialect::default(),
+            dialect_why: String::new(),
             warnings: Vec::new(),
         }
     }

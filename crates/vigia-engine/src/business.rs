@@ -335,6 +335,60 @@ pub(crate) struct Rules {
     pub watchers: FxHashMap<Item, Vec<Item>>,
 }
 
+/// Every business rule of the configuration that does not parse or names nothing, as errors at
+/// its object's definition: Alignak refuses such a configuration (the rule would be UNKNOWN
+/// for ever).
+pub fn check(config: &Config, diags: &mut vigia_config::Diagnostics) {
+    let Some(bp) = config.commands.iter().position(|c| c.name == "bp_rule") else {
+        return;
+    };
+    let owners = config
+        .hosts
+        .iter()
+        .map(|host| (host.name.clone(), &host.common, None))
+        .chain(config.services.iter().map(|svc| {
+            let host = &config.hosts[svc.host.index()];
+            (
+                format!("{};{}", host.name, svc.description),
+                &svc.common,
+                Some(svc.host),
+            )
+        }));
+    for (name, m, service_host) in owners {
+        let Some(call) = m.check_command.as_ref().filter(|c| c.command.index() == bp) else {
+            continue;
+        };
+        let expr = call.raw.split_once('!').map_or("", |(_, e)| e);
+        let owner = service_host.or_else(|| {
+            config
+                .hosts
+                .iter()
+                .position(|h| h.name == name)
+                .map(|h| HostId(h as u32))
+        });
+        if let Err(e) = parse(expr, config, owner) {
+            diags.error(Some(m.location.clone()), format!("{name}: bp_rule: {e}"));
+        }
+    }
+}
+
+/// Loads a configuration ([`vigia_config::load_with`]) and checks what only the engine can:
+/// its business rules. What every daemon and `check-config` load with.
+pub fn load(path: &std::path::Path, options: &vigia_config::LoadOptions) -> Result<Config, vigia_config::LoadError> {
+    let mut config = vigia_config::load_with(path, options)?;
+    let mut diags = vigia_config::Diagnostics::default();
+    check(&config, &mut diags);
+    if diags.has_errors() {
+        diags.items.extend(std::mem::take(&mut config.warnings));
+        let dialect = config.dialect_and_reason();
+        return Err(vigia_config::LoadError {
+            diagnostics: diags,
+            dialect,
+        });
+    }
+    Ok(config)
+}
+
 impl Rules {
     pub(crate) fn build(config: &Config) -> Rules {
         let mut rules = Rules::default();

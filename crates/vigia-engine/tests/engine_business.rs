@@ -139,3 +139,31 @@ fn rules_are_recomputed_when_a_member_changes_and_errors_are_unknown() {
         "Error while re-evaluating business rule: business rule uses unknown host nosuch"
     );
 }
+
+/// A rule that names nothing or does not parse refuses the configuration, at its definition
+/// (Alignak's arbiter refuses it too), whatever the other rules.
+#[test]
+fn a_broken_rule_refuses_the_configuration_with_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("main.cfg");
+    let bad_regex = "define service {\n host_name db1\n service_description regex\n check_command bp_rule!r:web[,http\n check_interval 5\n max_check_attempts 1\n}\n";
+    std::fs::write(&path, format!("{CONFIG}{bad_regex}")).expect("write");
+    let err = vigia_engine::business::load(&path, &vigia_config::LoadOptions::default()).expect_err("refused");
+    let errors: Vec<String> = err.diagnostics.errors().map(|d| d.to_string()).collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].contains("main.cfg:61") && errors[0].contains("db1;broken: bp_rule") && errors[0].contains("nosuch"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].contains("main.cfg:68") && errors[1].contains("db1;regex"),
+        "{errors:?}"
+    );
+    // Without them, the same configuration loads.
+    std::fs::write(
+        &path,
+        CONFIG.replace("bp_rule!web1,http & nosuch,http", "bp_rule!web1,http"),
+    )
+    .expect("write");
+    assert!(vigia_engine::business::load(&path, &vigia_config::LoadOptions::default()).is_ok());
+}

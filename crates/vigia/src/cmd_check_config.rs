@@ -15,12 +15,23 @@ pub struct CheckConfigArgs {
     /// Also write the resolved objects, in Nagios object-cache format, to this file.
     #[arg(long, value_name = "FILE")]
     pub object_cache: Option<PathBuf>,
+    /// Read with Nagios 4's rules and defaults (`nagios`, also `naemon`) or Alignak 2's
+    /// (`alignak`), whatever the entry point implies (a `nagios.cfg` is Nagios's).
+    #[arg(long, value_name = "DIALECT", value_parser = vigia_config::Dialect::parse)]
+    pub dialect: Option<vigia_config::Dialect>,
 }
 
 pub fn run(args: CheckConfigArgs) -> anyhow::Result<u8> {
+    // `vigia check-config | head` ends quietly, as any filter does (Rust ignores SIGPIPE and
+    // a println! into a closed pipe panics). Only here: the daemons want the error, not death.
+    // SAFETY: setting a signal's disposition to its default before any thread writes.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let path = args.path.unwrap_or_else(crate::default_config_dir);
     let started = std::time::Instant::now();
-    let result = vigia_config::load(&path);
+    let options = vigia_config::LoadOptions { dialect: args.dialect };
+    let result = vigia_engine::business::load(&path, &options);
     let elapsed = started.elapsed();
     match result {
         Ok(config) => {
@@ -30,9 +41,15 @@ pub fn run(args: CheckConfigArgs) -> anyhow::Result<u8> {
             if args.json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&summary_json(Some(&config), &config.warnings, &[]))?
+                    serde_json::to_string_pretty(&summary_json(
+                        Some(&config),
+                        &config.dialect_and_reason(),
+                        &config.warnings,
+                        &[]
+                    ))?
                 );
             } else {
+                println!("Read as {}: {}.", config.dialect, config.dialect_why);
                 print_summary(&config);
                 print_diagnostics(&config.warnings);
                 println!("Configuration is valid ({} ms).", elapsed.as_millis());
@@ -41,7 +58,7 @@ pub fn run(args: CheckConfigArgs) -> anyhow::Result<u8> {
             std::mem::forget(config);
             Ok(0)
         }
-        Err(LoadError { diagnostics, .. }) => {
+        Err(LoadError { diagnostics, dialect }) => {
             let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = diagnostics
                 .items
                 .into_iter()
@@ -49,9 +66,10 @@ pub fn run(args: CheckConfigArgs) -> anyhow::Result<u8> {
             if args.json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&summary_json(None, &warnings, &errors))?
+                    serde_json::to_string_pretty(&summary_json(None, &dialect, &warnings, &errors))?
                 );
             } else {
+                println!("Read as {}: {}.", dialect.0, dialect.1);
                 print_diagnostics(&warnings);
                 print_diagnostics(&errors);
                 println!(
@@ -96,7 +114,12 @@ fn print_diagnostics(items: &[Diagnostic]) {
     }
 }
 
-fn summary_json(config: Option<&Config>, warnings: &[Diagnostic], errors: &[Diagnostic]) -> serde_json::Value {
+fn summary_json(
+    config: Option<&Config>,
+    dialect: &(vigia_config::Dialect, String),
+    warnings: &[Diagnostic],
+    errors: &[Diagnostic],
+) -> serde_json::Value {
     let counts: serde_json::Map<String, serde_json::Value> = config
         .map(|c| c.counts().into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect())
         .unwrap_or_default();
@@ -126,6 +149,7 @@ fn summary_json(config: Option<&Config>, warnings: &[Diagnostic], errors: &[Diag
         .unwrap_or_default();
     json!({
         "valid": config.is_some(),
+        "dialect": { "name": dialect.0, "why": dialect.1 },
         "counts": counts,
         "realms": realms,
         "warnings": warnings,

@@ -25,7 +25,7 @@ pub struct SimulateArgs {
 }
 
 pub fn run(args: SimulateArgs) -> anyhow::Result<u8> {
-    let config = match vigia_config::load(&args.config) {
+    let config = match vigia_engine::business::load(&args.config, &vigia_config::LoadOptions::default()) {
         Ok(c) => c,
         Err(e) => {
             for d in &e.diagnostics.items {

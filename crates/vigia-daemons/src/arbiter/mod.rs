@@ -128,7 +128,8 @@ fn save_counters(data: &Path, counters: &Counters) -> anyhow::Result<()> {
 
 /// Loads the configuration; the error lists every problem as `file:line: message`.
 pub fn load(path: &Path) -> Result<Config, Vec<String>> {
-    vigia_config::load(path).map_err(|e| e.diagnostics.errors().map(|d| d.to_string()).collect())
+    vigia_engine::business::load(path, &vigia_config::LoadOptions::default())
+        .map_err(|e| e.diagnostics.errors().map(|d| d.to_string()).collect())
 }
 
 /// A hash of the whole configuration: the parts' hashes and the daemon layout.

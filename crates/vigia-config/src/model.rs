@@ -421,7 +421,7 @@ pub struct Part {
 }
 
 /// A whole, valid configuration.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Config {
     /// Global parameters as written (`interval_length`, …).
     pub globals: BTreeMap<String, String>,

@@ -67,26 +67,8 @@ mod tests {
         DecodedPart {
             id: id.into(),
             config: Config {
-                globals: Default::default(),
-                resources: Default::default(),
                 interval_length: 60,
-                commands: Vec::new(),
-                timeperiods: Default::default(),
-                hosts: Vec::new(),
-                services: Vec::new(),
-                contacts: Vec::new(),
-                contactgroups: Vec::new(),
-                hostgroups: Vec::new(),
-                servicegroups: Vec::new(),
-                notificationways: Vec::new(),
-                hostdependencies: Vec::new(),
-                servicedependencies: Vec::new(),
-                escalations: Vec::new(),
-                realms: Vec::new(),
-                daemons: Vec::new(),
-                others: Vec::new(),
-                parts: Vec::new(),
-                warnings: Vec::new(),
+                ..Default::default()
             },
         }
     }

@@ -219,34 +219,42 @@ pub struct Contact {
     pub pager: String,
     pub addresses: Vec<String>,
     pub contactgroups: Vec<ContactgroupId>,
+    /// Notification ways have no such switches: these gate the contact's ways too.
     pub host_notifications_enabled: bool,
     pub service_notifications_enabled: bool,
-    pub host_notification_period: Option<TimeperiodId>,
-    pub service_notification_period: Option<TimeperiodId>,
-    pub host_notification_options: Letters,
-    pub service_notification_options: Letters,
-    pub host_notification_commands: Vec<CommandCall>,
-    pub service_notification_commands: Vec<CommandCall>,
+    /// Used when the contact has no notification ways.
+    pub notifications: NotificationSettings,
     pub notificationways: Vec<NotificationwayId>,
     pub can_submit_commands: bool,
     pub is_admin: bool,
-    pub min_business_impact: i64,
     pub customs: BTreeMap<String, String>,
     pub extra: BTreeMap<String, String>,
     pub location: Location,
+}
+
+/// When, for what and how someone is notified about one kind of object (hosts or services):
+/// what Nagios writes as `host_notification_*` or `service_notification_*`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NotificationChannel {
+    pub period: Option<TimeperiodId>,
+    pub options: Letters,
+    pub commands: Vec<CommandCall>,
+}
+
+/// What a contact and a notification way both say about notifying: a way is a second set of
+/// the contact's own settings, so both carry this one type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NotificationSettings {
+    pub host: NotificationChannel,
+    pub service: NotificationChannel,
+    pub min_business_impact: i64,
 }
 
 /// Alignak/Shinken notification ways: one contact, several channels with their own filters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Notificationway {
     pub name: String,
-    pub host_notification_period: Option<TimeperiodId>,
-    pub service_notification_period: Option<TimeperiodId>,
-    pub host_notification_options: Letters,
-    pub service_notification_options: Letters,
-    pub host_notification_commands: Vec<CommandCall>,
-    pub service_notification_commands: Vec<CommandCall>,
-    pub min_business_impact: i64,
+    pub notifications: NotificationSettings,
     pub location: Location,
 }
 

@@ -8,7 +8,9 @@
 //! host UP. Escalations replace the contacts for the notification numbers they cover.
 use std::collections::BTreeSet;
 
-use vigia_config::model::{CommandCall, ContactId, EscalationTarget, Letters, TimeperiodId};
+use vigia_config::model::{
+    CommandCall, ContactId, EscalationTarget, Letters, NotificationChannel, NotificationSettings, TimeperiodId,
+};
 
 use crate::brok::BrokBody;
 use crate::engine::{subject, Action, ActionKind, Due, Engine, NotificationKind};
@@ -352,36 +354,31 @@ impl Engine {
         if !enabled {
             return Vec::new();
         }
-        let mut out = Vec::new();
-        for way in &c.notificationways {
-            let w = &self.config.notificationways[way.index()];
-            out.push(if host {
-                Channel {
-                    period: w.host_notification_period,
-                    options: w.host_notification_options,
-                    commands: &w.host_notification_commands,
-                }
+        fn side(s: &NotificationSettings, host: bool) -> &NotificationChannel {
+            if host {
+                &s.host
             } else {
-                Channel {
-                    period: w.service_notification_period,
-                    options: w.service_notification_options,
-                    commands: &w.service_notification_commands,
-                }
-            });
+                &s.service
+            }
         }
+        let mut out: Vec<Channel<'_>> = c
+            .notificationways
+            .iter()
+            .map(|way| {
+                let ch = side(&self.config.notificationways[way.index()].notifications, host);
+                Channel {
+                    period: ch.period,
+                    options: ch.options,
+                    commands: &ch.commands,
+                }
+            })
+            .collect();
         if out.is_empty() {
-            out.push(if host {
-                Channel {
-                    period: c.host_notification_period,
-                    options: all_if_empty(c.host_notification_options),
-                    commands: &c.host_notification_commands,
-                }
-            } else {
-                Channel {
-                    period: c.service_notification_period,
-                    options: all_if_empty(c.service_notification_options),
-                    commands: &c.service_notification_commands,
-                }
+            let ch = side(&c.notifications, host);
+            out.push(Channel {
+                period: ch.period,
+                options: all_if_empty(ch.options),
+                commands: &ch.commands,
             });
         }
         out

@@ -1,0 +1,290 @@
+//! Realms and daemon links, with the realm and daemons Alignak implies when none is defined.
+use std::collections::BTreeMap;
+
+use super::{extra, Builder, Names, Resolved};
+use crate::inherit::FlatObject;
+use crate::kind::ObjectKind;
+use crate::model::*;
+use crate::values::{self, Reader};
+
+/// Properties read into typed fields; the others go to `extra`.
+const DAEMON_TYPED: &[&str] = &[
+    "arbiter_name",
+    "scheduler_name",
+    "poller_name",
+    "reactionner_name",
+    "broker_name",
+    "receiver_name",
+    "address",
+    "port",
+    "spare",
+    "active",
+    "realm",
+    "manage_sub_realms",
+    "manage_arbiters",
+    "passive",
+    "weight",
+    "poller_tags",
+    "reactionner_tags",
+    "timeout",
+    "data_timeout",
+    "max_check_attempts",
+    "check_interval",
+    "polling_interval",
+    "modules",
+];
+
+impl<'r, 'a> Builder<'r, 'a> {
+    /// The realms (their tree is checked by the split), with the implied `All` when none is
+    /// defined.
+    pub(super) fn realms(&mut self, known: &mut Resolved<'r, 'a>) -> Vec<Realm> {
+        let objs = self.real(ObjectKind::Realm);
+        let (realm_names, realm_objs) = self.names(ObjectKind::Realm, &objs);
+        let mut realms: Vec<Realm> = realm_objs
+            .iter()
+            .map(|obj| {
+                let r = Reader::new(obj);
+                Realm {
+                    name: r.string("realm_name"),
+                    alias: r.string("alias"),
+                    members: Vec::new(),
+                    default: r.bool("default"),
+                    location: Some(self.obj_loc(obj)),
+                }
+            })
+            .collect();
+        for (i, obj) in realm_objs.iter().enumerate() {
+            let mut members = self.refs(obj, "realm_members", &realm_names, "realm");
+            members.extend(self.refs(obj, "members", &realm_names, "realm"));
+            for m in members {
+                realms[i].members.push(RealmId(m));
+            }
+            for higher in self.refs(obj, "higher_realms", &realm_names, "realm") {
+                realms[higher as usize].members.push(RealmId(i as u32));
+            }
+        }
+        for realm in &mut realms {
+            realm.members.sort();
+            realm.members.dedup();
+        }
+        if realms.is_empty() {
+            realms.push(Realm {
+                name: "All".into(),
+                alias: "All".into(),
+                members: Vec::new(),
+                default: true,
+                location: None,
+            });
+        }
+        for (i, realm) in realms.iter().enumerate() {
+            let name: &'r str = self.arena.alloc(realm.name.clone());
+            known.realm_names.ids.insert(name, i as u32);
+        }
+        realms
+    }
+
+    /// The daemon links defined, then an implied master for each role nobody defined, as
+    /// Alignak does.
+    pub(super) fn daemons(&mut self, known: &Resolved<'r, 'a>, realms: &[Realm]) -> Vec<DaemonLink> {
+        let mut daemons = Vec::new();
+        for role in Role::ALL {
+            let objs = self.real(role.kind());
+            let (_, kept) = self.names(role.kind(), &objs);
+            for obj in kept {
+                daemons.push(self.daemon(obj, role, &known.realm_names));
+            }
+        }
+        let default_realm = realms.iter().position(|r| r.default).unwrap_or(0) as u32;
+        for role in Role::ALL {
+            if !daemons.iter().any(|d: &DaemonLink| d.role == role) {
+                daemons.push(implied_daemon(role, RealmId(default_realm)));
+            }
+        }
+        daemons
+    }
+
+    fn daemon(&mut self, obj: &FlatObject<'_>, role: Role, realms: &Names<'_>) -> DaemonLink {
+        let r = Reader::new(obj);
+        let name_key = role.kind().name_key().unwrap_or("name");
+        let realm = self
+            .one_ref(obj, "realm", realms, "realm")
+            .unwrap_or_else(|| realms.ids.iter().min_by_key(|(_, v)| **v).map(|(_, v)| *v).unwrap_or(0));
+        let port = r.int("port");
+        let loc = self.prop_loc(obj, "port");
+        let port = match u16::try_from(port) {
+            Ok(p) if p > 0 => p,
+            _ => {
+                self.error_at(loc, format!("port {port} is not a TCP port (1-65535)"));
+                role.default_port()
+            }
+        };
+        let tags_key = match role {
+            Role::Poller => "poller_tags",
+            Role::Reactionner => "reactionner_tags",
+            _ => "",
+        };
+        let tags = if tags_key.is_empty() {
+            Vec::new()
+        } else {
+            r.list(tags_key).into_iter().map(str::to_string).collect()
+        };
+        DaemonLink {
+            role,
+            name: r.string(name_key),
+            address: r.string("address"),
+            port,
+            spare: r.bool("spare"),
+            active: r.bool("active"),
+            realm: RealmId(realm),
+            manage_sub_realms: r.bool("manage_sub_realms"),
+            manage_arbiters: r.bool("manage_arbiters"),
+            passive: r.bool("passive"),
+            weight: r.int("weight").max(0) as u32,
+            tags,
+            timeout: r.int("timeout").max(1) as u32,
+            data_timeout: r.int("data_timeout").max(1) as u32,
+            max_check_attempts: r.int("max_check_attempts").max(1) as u32,
+            check_interval: r.int("check_interval").max(1) as u32,
+            polling_interval: r.int("polling_interval").max(1) as u32,
+            modules: r.list("modules").into_iter().map(str::to_string).collect(),
+            extra: extra(obj, DAEMON_TYPED),
+            location: Some(self.obj_loc(obj)),
+        }
+    }
+}
+
+/// The master Alignak creates for a role nobody defined: on localhost, default port.
+fn implied_daemon(role: Role, realm: RealmId) -> DaemonLink {
+    let get = |key: &str| {
+        crate::schema::lookup(role.kind(), key)
+            .and_then(|d| d.default)
+            .unwrap_or("")
+    };
+    let int = |key: &str| values::parse_int(get(key)).unwrap_or(0).max(1) as u32;
+    DaemonLink {
+        role,
+        name: format!("{}-master", role.name()),
+        address: "127.0.0.1".into(),
+        port: role.default_port(),
+        spare: false,
+        active: true,
+        realm,
+        manage_sub_realms: true,
+        manage_arbiters: false,
+        passive: false,
+        weight: 1,
+        tags: match role {
+            Role::Poller | Role::Reactionner => vec!["None".into()],
+            _ => Vec::new(),
+        },
+        timeout: int("timeout"),
+        data_timeout: int("data_timeout"),
+        max_check_attempts: int("max_check_attempts"),
+        check_interval: int("check_interval"),
+        polling_interval: int("polling_interval"),
+        modules: Vec::new(),
+        extra: BTreeMap::new(),
+        location: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::tests::{ok, BASE};
+    use crate::load;
+    use crate::model::*;
+
+    #[test]
+    fn implied_daemons_and_realm_when_none_defined() {
+        let c = ok("define host {\n host_name a\n}\n");
+        assert_eq!(c.realms.len(), 1);
+        assert!(c.realms[0].default && c.realms[0].name == "All");
+        let roles: Vec<(Role, u16, &str)> = c.daemons.iter().map(|d| (d.role, d.port, d.address.as_str())).collect();
+        assert_eq!(
+            roles,
+            [
+                (Role::Arbiter, 7770, "127.0.0.1"),
+                (Role::Scheduler, 7768, "127.0.0.1"),
+                (Role::Poller, 7771, "127.0.0.1"),
+                (Role::Reactionner, 7769, "127.0.0.1"),
+                (Role::Broker, 7772, "127.0.0.1"),
+                (Role::Receiver, 7773, "127.0.0.1"),
+            ]
+        );
+    }
+
+    #[test]
+    fn daemon_links_as_in_the_seed() {
+        let c = ok("define realm {\n realm_name All\n default 1\n}\n\
+            define scheduler {\n scheduler_name scheduler-master\n address 192.0.2.2\n port 7768\n spare 0\n realm All\n}\n\
+            define scheduler {\n scheduler_name scheduler-slave\n address 192.0.2.3\n spare 1\n timeout 3\n data_timeout 120\n max_check_attempts 3\n check_interval 60\n}\n\
+            define poller {\n poller_name p\n poller_tags None,dmz\n}\n");
+        let slave = c.daemons.iter().find(|d| d.name == "scheduler-slave").expect("slave");
+        assert!(slave.spare && slave.port == 7768 && slave.address == "192.0.2.3");
+        assert_eq!(
+            (
+                slave.timeout,
+                slave.data_timeout,
+                slave.max_check_attempts,
+                slave.check_interval
+            ),
+            (3, 120, 3, 60)
+        );
+        let p = c.daemons.iter().find(|d| d.name == "p").expect("poller");
+        assert_eq!(p.tags, ["None", "dmz"]);
+        assert_eq!(
+            c.daemons.iter().filter(|d| d.role == Role::Scheduler).count(),
+            2,
+            "no implied scheduler"
+        );
+    }
+
+    #[test]
+    fn alignak_ini_with_daemon_sections_and_cfg_entries() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("alignak.d")).expect("mkdir");
+        std::fs::write(
+            d.join("alignak.ini"),
+            "[DEFAULT]\n_dist_ETC=.\nworkdir=/tmp\nspare=0\n\n[alignak-configuration]\ncfg=%(_dist_ETC)s/objects.cfg\n$USER1$=/usr/lib/nagios/plugins\ninterval_length=30\n",
+        )
+        .expect("write");
+        std::fs::write(
+            d.join("alignak.d/daemons.ini"),
+            "[daemon.scheduler-master]\ntype=scheduler\nport=17768\n\n[daemon.scheduler-spare]\ntype=scheduler\nport=17769\nspare=1\n",
+        )
+        .expect("write");
+        std::fs::write(
+            d.join("objects.cfg"),
+            format!("{BASE}define host {{\n host_name a\n}}\n"),
+        )
+        .expect("write");
+        let c = match load(&d.join("alignak.ini")) {
+            Ok(c) => c,
+            Err(e) => panic!("{:#?}", e.diagnostics.items),
+        };
+        assert_eq!(c.hosts.len(), 1);
+        assert_eq!(c.interval_length, 30);
+        assert_eq!(
+            c.resources.get("USER1").map(String::as_str),
+            Some("/usr/lib/nagios/plugins")
+        );
+        let scheds: Vec<(&str, u16, bool)> = c
+            .daemons
+            .iter()
+            .filter(|d| d.role == Role::Scheduler)
+            .map(|d| (d.name.as_str(), d.port, d.spare))
+            .collect();
+        assert_eq!(
+            scheds,
+            [("scheduler-master", 17768, false), ("scheduler-spare", 17769, true)]
+        );
+        assert!(
+            c.warnings.iter().all(|w| !w.message.contains("workdir")),
+            "daemon process settings are not link properties"
+        );
+        let _ = Path::new("");
+    }
+}

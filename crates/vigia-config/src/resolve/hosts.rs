@@ -1,0 +1,102 @@
+//! Hosts and host groups: parents checked for loops, groups from both sides, and the realm a
+//! host takes from its hostgroup.
+use super::{Builder, Resolved};
+use crate::inherit::FlatObject;
+use crate::kind::ObjectKind;
+use crate::model::*;
+use crate::values::Reader;
+
+impl<'r, 'a> Builder<'r, 'a> {
+    pub(super) fn hosts(&mut self, known: &mut Resolved<'r, 'a>, defaults: &Monitored) -> Vec<Host> {
+        let mut hgs = self.declared_groups(ObjectKind::Hostgroup);
+        let objs = self.real(ObjectKind::Host);
+        let (host_names, host_objs) = self.names(ObjectKind::Host, &objs);
+        self.implied_groups(&host_objs, &mut hgs);
+        let mut hg_members = hgs.no_members();
+        let mut hosts = Vec::with_capacity(host_objs.len());
+        for (i, obj) in host_objs.iter().enumerate() {
+            let r = Reader::new(obj);
+            for g in self.refs(obj, "hostgroups", &hgs.names, "hostgroup") {
+                hg_members[g as usize].push(i as u32);
+            }
+            let parents: Vec<HostId> = self
+                .refs(obj, "parents", &host_names, "host")
+                .into_iter()
+                .map(HostId)
+                .collect();
+            let name = r.string("host_name");
+            let address = r.opt("address").map_or_else(|| name.clone(), str::to_string);
+            let realm = self.one_ref(obj, "realm", &known.realm_names, "realm").map(RealmId);
+            let common = self.monitored(obj, &[], &[], defaults, known);
+            hosts.push(Host {
+                alias: r.opt("alias").map_or_else(|| name.clone(), str::to_string),
+                name,
+                address,
+                parents,
+                hostgroups: Vec::new(),
+                realm,
+                services: Vec::new(),
+                common,
+            });
+        }
+        let parent_edges: Vec<Vec<u32>> = hosts.iter().map(|h| h.parents.iter().map(|p| p.0).collect()).collect();
+        self.check_loops(&parent_edges, &host_objs, "parents", "host_name");
+        let hg_list = self.groups(&hgs, hg_members, &host_names);
+        for (g, group) in hg_list.iter().enumerate() {
+            for m in &group.members {
+                hosts[*m as usize].hostgroups.push(HostgroupId(g as u32));
+            }
+        }
+        // A host without a realm takes its hostgroup's (Alignak).
+        for (g, obj) in hgs.objs.iter().enumerate() {
+            if let Some(realm) = self.one_ref(obj, "realm", &known.realm_names, "realm") {
+                for m in &hg_list[g].members {
+                    let host = &mut hosts[*m as usize];
+                    host.realm.get_or_insert(RealmId(realm));
+                }
+            }
+        }
+        known.host_names = host_names;
+        known.host_objs = host_objs;
+        known.hostgroup_names = hgs.names;
+        known.hostgroups = hg_list.into_iter().map(|g| g.map(HostId)).collect();
+        hosts
+    }
+
+    /// Hosts named by `host_name`/`hostgroup_name`-style keys of a dependency or escalation.
+    pub(super) fn target_hosts(
+        &mut self,
+        obj: &FlatObject<'_>,
+        host_key: &str,
+        group_key: &str,
+        known: &Resolved<'r, 'a>,
+    ) -> Vec<u32> {
+        let mut out = self.refs(obj, host_key, &known.host_names, "host");
+        for g in self.refs(obj, group_key, &known.hostgroup_names, "hostgroup") {
+            out.extend(known.hostgroups[g as usize].members.iter().map(|h| h.0));
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{host, ok};
+
+    #[test]
+    fn generated_names_from_ranges() {
+        let c = ok("define host {\n host_name north_[0-2-%03d]\n alias $HOSTNAME$ box\n check_command c\n max_check_attempts 1\n}\n\
+            define host {\n host_name web[1-2]\n check_command c\n max_check_attempts 1\n}\n\
+            define host {\n host_name plain[x]\n check_command c\n max_check_attempts 1\n}\n\
+            define service {\n host_name north_001,web2\n service_description s\n check_command c\n max_check_attempts 1\n}\n");
+        let names: Vec<&str> = c.hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["north_000", "north_001", "north_002", "web1", "web2", "plain[x]"]
+        );
+        assert_eq!(host(&c, "north_002").alias, "north_002 box");
+        assert_eq!(c.services.len(), 2);
+    }
+}

@@ -18,19 +18,18 @@ pub enum Dialect {
     Alignak,
 }
 
-/// Main-file directives only Nagios and naemon know: a main `.cfg` setting one of them is a
-/// Nagios one whatever its name.
+/// Main-file directives only Nagios and naemon use: a main `.cfg` setting one of them is a
+/// Nagios one whatever its name. Not those Alignak also reads (and whines about) in a main
+/// file it was given, such as `object_cache_file` or `status_file` (Alignak's own tests feed
+/// it those).
 const NAGIOS_ONLY_DIRECTIVES: &[&str] = &[
     "check_result_path",
-    "object_cache_file",
     "precached_object_file",
-    "temp_file",
     "temp_path",
     "nagios_user",
     "nagios_group",
     "naemon_user",
     "naemon_group",
-    "status_update_interval",
     "check_result_reaper_frequency",
 ];
 

@@ -11,6 +11,7 @@ use std::rc::Rc;
 use typed_arena::Arena;
 
 use crate::diag::Diagnostics;
+use crate::dialect::Dialect;
 use crate::grammar::RawObject;
 use crate::kind::ObjectKind;
 use crate::source::SourceTree;
@@ -121,6 +122,7 @@ pub fn flatten<'a>(
     tree: &'a SourceTree,
     objects: &[Vec<RawObject>],
     arena: &'a Arena<String>,
+    dialect: Dialect,
     diags: &mut Diagnostics,
 ) -> HashMap<ObjectKind, Vec<FlatObject<'a>>> {
     let mut templates: HashMap<(ObjectKind, &'a str), ObjRef> = HashMap::default();
@@ -156,6 +158,7 @@ pub fn flatten<'a>(
         memo: HashMap::default(),
         combined: HashMap::default(),
         stack: Vec::new(),
+        dialect,
     };
     let mut out: HashMap<ObjectKind, Vec<FlatObject<'a>>> = HashMap::default();
     let no_templates: Inherited<'a> = (Rc::from([]), Rc::from([]));
@@ -276,9 +279,14 @@ impl NameRange {
 }
 
 /// A property written twice in one definition: the last one counts (as Nagios), both are kept
-/// out of the flattened result.
+/// out of the flattened result. Except Alignak's `service_overrides`, one override per line:
+/// every line is kept.
 fn push_own<'a>(own: &mut Vec<FlatProp<'a>>, kind: ObjectKind, key: &'a str, value: &'a str, file: u32, line: u32) {
     let key = crate::schema::canonical_for(kind, key);
+    if key == "service_overrides" {
+        own.push(FlatProp { key, value, file, line });
+        return;
+    }
     match own.iter_mut().find(|p| p.key == key) {
         Some(p) => {
             p.value = value;
@@ -300,6 +308,7 @@ struct Resolver<'a, 'o> {
     /// Per `use` list as written: objects sharing a list share its result.
     combined: HashMap<(ObjectKind, &'a str), Option<Inherited<'a>>>,
     stack: Vec<&'a str>,
+    dialect: Dialect,
 }
 
 impl<'a> Resolver<'a, '_> {
@@ -335,10 +344,16 @@ impl<'a> Resolver<'a, '_> {
         for name in use_list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             if self.stack.last() == Some(&name) {
                 // Nagios resolves an object once: using itself adds nothing, and is no loop.
-                diags.warning(
-                    Some(self.tree.location(file, line)),
-                    format!("{} template '{name}' uses itself (ignored)", kind.keyword()),
-                );
+                // Alignak refuses it ("use/inherits from itself").
+                let message = format!("{} template '{name}' uses itself", kind.keyword());
+                let at = Some(self.tree.location(file, line));
+                match self.dialect {
+                    Dialect::Nagios => diags.warning(at, format!("{message} (ignored, as Nagios does)")),
+                    Dialect::Alignak => {
+                        diags.error(at, message);
+                        ok = false;
+                    }
+                }
                 continue;
             }
             let Some((tprops, tancestry)) = self.template(kind, name, file, line, diags) else {
@@ -455,7 +470,7 @@ mod tests {
         let mut d = Diagnostics::default();
         let raw = vec![t.files[0].parsed.objects.clone()];
         let arena = Arena::new();
-        let objs = flatten(&t, &raw, &arena, &mut d);
+        let objs = flatten(&t, &raw, &arena, Dialect::Alignak, &mut d);
         assert!(d.items.is_empty(), "{:?}", d.items);
         let h = host(&objs, "h");
         assert_eq!(h.value("check_interval"), Some("7"), "a's parent comes before b");
@@ -478,7 +493,7 @@ mod tests {
         let mut d = Diagnostics::default();
         let raw = vec![t.files[0].parsed.objects.clone()];
         let arena = Arena::new();
-        let objs = flatten(&t, &raw, &arena, &mut d);
+        let objs = flatten(&t, &raw, &arena, Dialect::Alignak, &mut d);
         assert!(d.items.is_empty(), "{:?}", d.items);
         assert_eq!(host(&objs, "h").value("hostgroups"), Some("web,db,mail"));
         assert_eq!(host(&objs, "h").value("notes"), None);
@@ -486,18 +501,26 @@ mod tests {
     }
 
     #[test]
-    fn a_template_using_itself_is_a_warning_not_a_loop() {
+    fn a_template_using_itself_is_a_warning_for_nagios_an_error_for_alignak() {
         let t = tree(
             "define host { name base\n use base\n check_interval 7\n register 0\n}\n\
              define host { host_name h\n use base\n}\n",
         );
-        let mut d = Diagnostics::default();
         let raw = vec![t.files[0].parsed.objects.clone()];
         let arena = Arena::new();
-        let objs = flatten(&t, &raw, &arena, &mut d);
+        let mut d = Diagnostics::default();
+        let objs = flatten(&t, &raw, &arena, Dialect::Nagios, &mut d);
         assert!(!d.has_errors(), "{:?}", d.items);
         assert!(d.items.iter().any(|m| m.to_string().contains("uses itself")));
         assert_eq!(host(&objs, "h").value("check_interval"), Some("7"));
+        let mut d = Diagnostics::default();
+        let _ = flatten(&t, &raw, &arena, Dialect::Alignak, &mut d);
+        assert!(
+            d.errors()
+                .any(|m| m.to_string().contains("t.cfg:2:") && m.message.contains("uses itself")),
+            "{:?}",
+            d.items
+        );
     }
 
     #[test]
@@ -511,7 +534,7 @@ mod tests {
         let mut d = Diagnostics::default();
         let raw = vec![t.files[0].parsed.objects.clone()];
         let arena = Arena::new();
-        let _ = flatten(&t, &raw, &arena, &mut d);
+        let _ = flatten(&t, &raw, &arena, Dialect::Alignak, &mut d);
         let msgs: Vec<String> = d.items.iter().map(|e| e.to_string()).collect();
         assert!(msgs.iter().any(|m| m.contains("template loop")), "{msgs:?}");
         assert!(

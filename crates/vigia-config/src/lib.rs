@@ -71,7 +71,7 @@ pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Config, LoadError
         .collect();
     values::check_written(&tree, &objects, dialect, &mut diags);
     let arena = typed_arena::Arena::new();
-    let flat = inherit::flatten(&tree, &objects, &arena, &mut diags);
+    let flat = inherit::flatten(&tree, &objects, &arena, dialect, &mut diags);
     drop(objects);
     let mut globals = BTreeMap::new();
     for s in &tree.globals {
@@ -82,7 +82,7 @@ pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Config, LoadError
         .iter()
         .map(|s| (s.key.clone(), s.value.clone()))
         .collect();
-    let mut config = resolve::Builder::new(&tree, &flat, &arena, &mut diags).build(globals, resources);
+    let mut config = resolve::Builder::new(&tree, &flat, &arena, dialect, &mut diags).build(globals, resources);
     drop(flat);
     split::cut(&mut config, &mut diags);
     if diags.has_errors() {

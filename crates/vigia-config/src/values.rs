@@ -169,6 +169,14 @@ impl<'r, 'a> Reader<'r, 'a> {
         schema::lookup(self.obj.kind, key).and_then(|d| d.default).unwrap_or("")
     }
 
+    /// [`Reader::bool`] with another default than the schema's (a dialect's).
+    pub fn bool_or(&self, key: &str, default: Option<&str>) -> bool {
+        match (self.obj.value(key), default) {
+            (None, Some(d)) => parse_bool(d).unwrap_or(false),
+            _ => self.bool(key),
+        }
+    }
+
     pub fn bool(&self, key: &str) -> bool {
         parse_bool(self.str(key))
             .or_else(|_| parse_bool(self.default_of(key)))

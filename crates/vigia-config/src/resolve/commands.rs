@@ -75,6 +75,36 @@ impl<'r, 'a> Builder<'r, 'a> {
         }
     }
 
+    /// The commands the main configuration names must exist, as their system checks:
+    /// otherwise they would silently never run. Both check the global event handlers; Nagios
+    /// its obsessive-compulsive and performance data commands too (Alignak ignores those).
+    pub(super) fn check_global_commands(&mut self, commands: &mut CommandTable) {
+        const EVENT_HANDLERS: &[&str] = &["global_host_event_handler", "global_service_event_handler"];
+        const NAGIOS_ONLY: &[&str] = &[
+            "ochp_command",
+            "ocsp_command",
+            "host_perfdata_command",
+            "service_perfdata_command",
+        ];
+        let checked = |key: &str| {
+            EVENT_HANDLERS.contains(&key)
+                || (self.dialect == crate::dialect::Dialect::Nagios && NAGIOS_ONLY.contains(&key))
+        };
+        let named: Vec<(String, String, Location)> = self
+            .tree
+            .globals
+            .iter()
+            .filter(|s| checked(s.key.as_str()))
+            .map(|s| (s.key.clone(), s.value.clone(), s.location.clone()))
+            .collect();
+        for (key, value, location) in named {
+            let name = value.split('!').next().unwrap_or("").trim();
+            if !name.is_empty() && commands.resolve(name).is_none() {
+                self.error_at(location, format!("{key}: unknown command '{name}'"));
+            }
+        }
+    }
+
     pub(super) fn command_call(&mut self, text: &str, at: At, commands: &mut CommandTable) -> Option<CommandCall> {
         let text = text.trim();
         if text.is_empty() {

@@ -52,9 +52,10 @@ impl<'r, 'a> Builder<'r, 'a> {
 
     /// The contacts, then the contact groups (members from both sides).
     pub(super) fn contacts(&mut self, known: &mut Resolved<'r, 'a>) -> (Vec<Contact>, Vec<Group<ContactId>>) {
-        let cgs = self.declared_groups(ObjectKind::Contactgroup);
+        let mut cgs = self.declared_groups(ObjectKind::Contactgroup);
         let objs = self.real(ObjectKind::Contact);
         let (contact_names, contact_objs) = self.names(ObjectKind::Contact, &objs);
+        self.implied_groups(&contact_objs, &mut cgs);
         let mut cg_members = cgs.no_members();
         let mut contacts = Vec::with_capacity(contact_objs.len());
         for (i, obj) in contact_objs.iter().enumerate() {
@@ -80,7 +81,10 @@ impl<'r, 'a> Builder<'r, 'a> {
                     .into_iter()
                     .map(NotificationwayId)
                     .collect(),
-                can_submit_commands: r.bool("can_submit_commands"),
+                can_submit_commands: r.bool_or(
+                    "can_submit_commands",
+                    self.dialect.default_of(ObjectKind::Contact, "can_submit_commands"),
+                ),
                 is_admin: r.bool("is_admin"),
                 customs: customs(obj),
                 extra: extra(obj, CONTACT_TYPED),

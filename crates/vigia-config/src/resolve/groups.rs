@@ -80,9 +80,10 @@ impl<'r, 'a> Builder<'r, 'a> {
         }
     }
 
-    /// Groups that members name in their own `hostgroups`/`servicegroups` but that are not
-    /// defined. Alignak creates them (`Hostgroups.add_member`); Nagios refuses the
-    /// configuration. Vigia follows Alignak, with a warning so the typo is still seen.
+    /// Groups that members name in their own `hostgroups`/`servicegroups`/`contactgroups` but
+    /// that are not defined. Alignak creates them (`Hostgroups.add_member`), and so does Vigia
+    /// in its dialect, with a warning so the typo is still seen; Nagios refuses the
+    /// configuration, and so does Vigia in Nagios's.
     pub(super) fn implied_groups(&mut self, members: &[&'r FlatObject<'a>], groups: &mut GroupKind<'r, 'a>) {
         let key = groups.member_key();
         let what = groups.kind.keyword();
@@ -95,6 +96,10 @@ impl<'r, 'a> Builder<'r, 'a> {
                 }
                 let at = at_of(obj, key);
                 let loc = self.loc(at.0, at.1);
+                if self.dialect == crate::dialect::Dialect::Nagios {
+                    self.error_at(loc, format!("{what} '{name}' is not defined"));
+                    continue;
+                }
                 self.warn_at(
                     loc.clone(),
                     format!("{what} '{name}' is not defined: created with the members that name it (as Alignak does)"),

@@ -24,6 +24,7 @@ use rustc_hash::FxHashMap;
 use typed_arena::Arena;
 
 use crate::diag::{Diagnostics, Location};
+use crate::dialect::Dialect;
 use crate::inherit::FlatObject;
 use crate::kind::ObjectKind;
 use crate::model::*;
@@ -109,11 +110,20 @@ pub struct Builder<'r, 'a> {
     bases: FxHashMap<(ObjectKind, usize, usize), Monitored>,
     diags: &'r mut Diagnostics,
     reported: HashSet<(Location, String)>,
+    /// Whose defaults and rules apply where Nagios and Alignak differ.
+    dialect: Dialect,
 }
 
 impl<'r, 'a> Builder<'r, 'a> {
-    pub fn new(tree: &'r SourceTree, flat: &'r Flat<'a>, arena: &'r Arena<String>, diags: &'r mut Diagnostics) -> Self {
+    pub fn new(
+        tree: &'r SourceTree,
+        flat: &'r Flat<'a>,
+        arena: &'r Arena<String>,
+        dialect: Dialect,
+        diags: &'r mut Diagnostics,
+    ) -> Self {
         Builder {
+            dialect,
             tree,
             flat,
             arena,
@@ -133,6 +143,7 @@ impl<'r, 'a> Builder<'r, 'a> {
         let mut known = Resolved::default();
         let timeperiods = self.timeperiods(&mut known);
         self.commands(&mut known);
+        self.check_global_commands(&mut known.commands);
         let realms = self.realms(&mut known);
         let notificationways = self.notificationways(&mut known);
         let (contacts, contactgroups) = self.contacts(&mut known);
@@ -167,7 +178,7 @@ impl<'r, 'a> Builder<'r, 'a> {
             daemons,
             others,
             parts: Vec::new(),
-            dialect: crate::dialect::Dialect::default(),
+            dialect: self.dialect,
             dialect_why: String::new(),
             warnings: Vec::new(),
         }

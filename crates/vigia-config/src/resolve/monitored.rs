@@ -238,7 +238,8 @@ impl<'r, 'a> Builder<'r, 'a> {
             location: Location::new(std::path::Path::new(""), 0),
         };
         for def in crate::schema::props(kind) {
-            if let Some(default) = def.default.filter(|d| !d.is_empty()) {
+            let default = self.dialect.default_of(kind, def.name).or(def.default);
+            if let Some(default) = default.filter(|d| !d.is_empty()) {
                 let p = FlatProp {
                     key: def.name,
                     value: default,

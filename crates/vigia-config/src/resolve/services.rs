@@ -38,6 +38,14 @@ struct ServiceInstance<'r, 'a> {
 }
 
 impl ServiceInstance<'_, '_> {
+    /// A boolean the instance's overrides set, else its definition's.
+    fn bool(&self, rd: &Reader<'_, '_>, key: &str) -> bool {
+        match self.overrides.iter().find(|(k, _)| *k == key) {
+            Some((_, v)) => values::parse_bool(v).unwrap_or(false),
+            None => rd.bool(key),
+        }
+    }
+
     fn description(&self) -> &str {
         match self.overrides.iter().find(|(k, _)| *k == "service_description") {
             Some((_, v)) => v,
@@ -56,7 +64,8 @@ impl<'r, 'a> Builder<'r, 'a> {
         hosts: &mut [Host],
     ) -> (Vec<Service>, Vec<Group<ServiceId>>) {
         let host_sides: Vec<HostSide<'r, 'a>> = known.host_objs.iter().map(|&h| HostSide::new(h)).collect();
-        let (instances, service_index) = self.service_instances(known, &host_sides);
+        let (mut instances, service_index) = self.service_instances(known, &host_sides);
+        self.service_overrides(known, &service_index, &mut instances);
         let mut services = Vec::with_capacity(instances.len());
         let mut sgs = self.declared_groups(ObjectKind::Servicegroup);
         let service_objs: Vec<&'r FlatObject<'a>> = instances.iter().map(|i| i.obj).collect();
@@ -79,9 +88,9 @@ impl<'r, 'a> Builder<'r, 'a> {
                 host: HostId(inst.host),
                 description: self.shared.text(inst.description()),
                 servicegroups: Vec::new(),
-                is_volatile: rd.bool("is_volatile"),
-                parallelize_check: rd.bool("parallelize_check"),
-                host_dependency_enabled: rd.bool("host_dependency_enabled"),
+                is_volatile: inst.bool(&rd, "is_volatile"),
+                parallelize_check: inst.bool(&rd, "parallelize_check"),
+                host_dependency_enabled: inst.bool(&rd, "host_dependency_enabled"),
                 common,
             });
             hosts[inst.host as usize].services.push(ServiceId(id));
@@ -117,6 +126,74 @@ impl<'r, 'a> Builder<'r, 'a> {
     }
 
     /// Every (host, definition) pair a service definition creates.
+    /// Alignak's `service_overrides` on a host (`SERVICE,PROPERTY VALUE`, one per line): the
+    /// property of that service on that host only. A line that does not parse, names a
+    /// service the host does not have, or a property that would move the service
+    /// (`host_name`, `service_description`, …) is an error, as in Alignak.
+    fn service_overrides(
+        &mut self,
+        known: &Resolved<'r, 'a>,
+        index: &ServiceIndex<'r>,
+        instances: &mut [ServiceInstance<'r, 'a>],
+    ) {
+        const FORBIDDEN: &[&str] = &[
+            "host_name",
+            "service_description",
+            "use",
+            "name",
+            "register",
+            "hostgroup_name",
+        ];
+        for (h, host) in known.host_objs.iter().enumerate() {
+            let lines: Vec<&FlatProp<'a>> = {
+                let own: Vec<_> = host
+                    .own_props()
+                    .iter()
+                    .filter(|p| p.key == "service_overrides")
+                    .collect();
+                if own.is_empty() {
+                    host.inherited_props()
+                        .iter()
+                        .filter(|p| p.key == "service_overrides")
+                        .collect()
+                } else {
+                    own
+                }
+            };
+            for p in lines {
+                let loc = self.loc(p.file, p.line);
+                let text = p.text().trim();
+                let parsed = text
+                    .split_once(',')
+                    .and_then(|(svc, rest)| {
+                        rest.trim_start()
+                            .split_once(char::is_whitespace)
+                            .map(|(k, v)| (svc.trim(), k, v.trim()))
+                    })
+                    .filter(|(svc, k, v)| !svc.is_empty() && !k.is_empty() && !v.is_empty());
+                let Some((service, key, value)) = parsed else {
+                    self.error_at(
+                        loc,
+                        format!("invalid service override syntax: '{text}' (expected SERVICE,PROPERTY VALUE)"),
+                    );
+                    continue;
+                };
+                let Some(&i) = index.get(&(h as u32, service)) else {
+                    self.error_at(loc, format!("service override: the host has no service '{service}'"));
+                    continue;
+                };
+                let def = crate::schema::lookup(ObjectKind::Service, key);
+                let Some(def) = def.filter(|d| !FORBIDDEN.contains(&d.name)) else {
+                    self.error_at(loc, format!("service override: '{key}' cannot be overridden"));
+                    continue;
+                };
+                let overrides = &mut instances[i as usize].overrides;
+                overrides.retain(|(k, _)| *k != def.name);
+                overrides.push((def.name, value));
+            }
+        }
+    }
+
     fn service_instances(
         &mut self,
         known: &Resolved<'r, 'a>,
@@ -330,7 +407,7 @@ impl<'r, 'a> HostSide<'r, 'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{ok, service, services_of};
+    use super::super::tests::{errors, ok, service, services_of};
     use crate::model::*;
 
     #[test]
@@ -354,6 +431,35 @@ mod tests {
             http.common.check_command.as_ref().map(|c| c.args().collect::<Vec<_>>()),
             Some(vec!["direct"])
         );
+    }
+
+    #[test]
+    fn service_overrides_set_a_property_of_one_host_s_service() {
+        let c = ok("define host {\n name tpl\n register 0\n service_overrides http,retry_interval 9\n}\n\
+            define host {\n host_name a\n use tpl\n service_overrides http,check_interval 7\n service_overrides http,is_volatile 1\n}\n\
+            define host {\n host_name b\n use tpl\n}\n\
+            define service {\n host_name a,b\n service_description http\n check_command c\n check_interval 3\n}\n");
+        let (a, b) = (service(&c, "a", "http"), service(&c, "b", "http"));
+        assert_eq!(
+            (a.common.check_interval, a.is_volatile),
+            (7.0, true),
+            "both of a's lines apply"
+        );
+        assert_eq!(a.common.retry_interval, 0.0, "a's own overrides replace the template's");
+        assert_eq!(
+            (b.common.check_interval, b.common.retry_interval),
+            (3.0, 9.0),
+            "b takes the template's"
+        );
+        let errs = errors("define host {\n host_name a\n service_overrides fake value\n service_overrides nosuch,retry_interval 3\n service_overrides http,host_name b\n}\n\
+            define service {\n host_name a\n service_description http\n check_command c\n}\n");
+        for wanted in [
+            "invalid service override syntax: 'fake value'",
+            "no service 'nosuch'",
+            "'host_name' cannot be overridden",
+        ] {
+            assert!(errs.iter().any(|e| e.contains(wanted)), "{wanted}: {errs:?}");
+        }
     }
 
     #[test]

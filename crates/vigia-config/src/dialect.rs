@@ -188,6 +188,31 @@ mod tests {
     }
 
     #[test]
+    fn a_host_defined_twice_is_an_error_for_nagios_the_last_one_for_alignak() {
+        let twice = format!("{HOST}define host {{\n host_name h\n check_command c\n max_check_attempts 4\n}}\n")
+            .replace(" max_check_atempts 3\n", "");
+        let errors = load("nagios.cfg", "", &twice).expect_err("Nagios refuses it");
+        assert!(
+            errors.iter().any(|(e, m)| *e && m.contains("defined twice")),
+            "{errors:?}"
+        );
+        let config = load("alignak.cfg", "", &twice).expect("Alignak keeps one");
+        assert_eq!(config.hosts.len(), 1);
+        assert_eq!(config.hosts[0].common.max_check_attempts, 4, "the last one");
+        assert!(config
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("the last one is used")));
+        // A lower definition_order wins whatever the order.
+        let ordered = twice.replace(
+            " max_check_attempts 1\n",
+            " max_check_attempts 1\n definition_order 5\n",
+        );
+        let config = load("alignak.cfg", "", &ordered).expect("Alignak keeps one");
+        assert_eq!(config.hosts[0].common.max_check_attempts, 1);
+    }
+
+    #[test]
     fn a_misspelled_day_is_an_error_in_both() {
         let period = "define timeperiod {\n timeperiod_name t\n alias t\n satourday 00:00-24:00\n}\n";
         for main in ["nagios.cfg", "alignak.cfg"] {

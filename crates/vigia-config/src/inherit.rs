@@ -135,16 +135,37 @@ pub fn flatten<'a>(
                         file: f as u32,
                         index: i as u32,
                     };
-                    if let Some(prev) = templates.insert((obj.kind, name), here) {
+                    if let Some(&prev) = templates.get(&(obj.kind, name)) {
+                        // Nagios refuses a second definition. Alignak keeps the one with the
+                        // lower `definition_order`, the last one when they are equal.
                         let prev_obj = &objects[prev.file as usize][prev.index as usize];
-                        diags.error(
-                            Some(tree.location(f as u32, p.line)),
-                            format!(
-                                "{} template '{name}' is defined twice (also at {})",
-                                obj.kind.keyword(),
-                                tree.location(prev.file, prev_obj.line)
-                            ),
+                        let at = Some(tree.location(f as u32, p.line));
+                        let msg = format!(
+                            "{} template '{name}' is defined twice (also at {})",
+                            obj.kind.keyword(),
+                            tree.location(prev.file, prev_obj.line)
                         );
+                        let order = |o: &RawObject, file: u32| {
+                            let parsed = &tree.files[file as usize].parsed;
+                            o.props
+                                .iter()
+                                .find(|p| parsed.text(p.key) == "definition_order")
+                                .and_then(|p| parsed.text(p.value).trim().parse::<i64>().ok())
+                                .unwrap_or(100)
+                        };
+                        let (old, new) = (order(prev_obj, prev.file), order(obj, f as u32));
+                        match dialect {
+                            Dialect::Nagios => diags.error(at, msg),
+                            Dialect::Alignak if new <= old => {
+                                if new == old {
+                                    diags.warning(at, format!("{msg}: the last one is used, as Alignak does"));
+                                }
+                                templates.insert((obj.kind, name), here);
+                            }
+                            Dialect::Alignak => {}
+                        }
+                    } else {
+                        templates.insert((obj.kind, name), here);
                     }
                 }
             }

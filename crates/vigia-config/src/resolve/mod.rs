@@ -225,21 +225,36 @@ impl<'r, 'a> Builder<'r, 'a> {
         let key = kind.name_key().unwrap_or("name");
         let mut names = Names::default();
         let mut kept = Vec::with_capacity(objs.len());
-        let mut first: FxHashMap<&'r str, Location> = FxHashMap::default();
+        let mut first: FxHashMap<&'r str, (Location, u32)> = FxHashMap::default();
         for obj in objs {
             let Some(name) = obj.value(key).map(str::trim).filter(|n| !n.is_empty()) else {
                 let loc = self.obj_loc(obj);
                 self.error_at(loc, format!("{} has no '{key}'", kind.keyword()));
                 continue;
             };
-            if let Some(prev) = first.get(name) {
+            if let Some((prev, at)) = first.get(name).cloned() {
+                // Nagios refuses a second definition. Alignak keeps the one with the lower
+                // `definition_order`, the last one when they are equal (with a warning).
                 let loc = self.obj_loc(obj);
                 let msg = format!("{} '{name}' is defined twice (first at {prev})", kind.keyword());
-                self.error_at(loc, msg);
+                if self.dialect == Dialect::Nagios {
+                    self.error_at(loc, msg);
+                    continue;
+                }
+                let order = |o: &FlatObject<'_>| values::Reader::new(o).int("definition_order");
+                let (old, new) = (order(kept[at as usize]), order(obj));
+                if new <= old {
+                    if new == old {
+                        self.warn_at(loc.clone(), format!("{msg}: the last one is used, as Alignak does"));
+                    }
+                    self.check_required(obj, key, name);
+                    kept[at as usize] = *obj;
+                    first.insert(name, (loc, at));
+                }
                 continue;
             }
             self.check_required(obj, key, name);
-            first.insert(name, self.obj_loc(obj));
+            first.insert(name, (self.obj_loc(obj), kept.len() as u32));
             names.ids.insert(name, kept.len() as u32);
             names.order.push(name);
             kept.push(*obj);
@@ -475,7 +490,7 @@ mod tests {
     #[test]
     fn every_error_is_reported_with_file_and_line() {
         let e = errors(
-            "define host {\n host_name a\n parents b\n contacts nobody\n}\n\
+            "define host {\n host_name a\n parents b\n contacts nobody\n definition_order 1\n}\n\
             define host {\n host_name b\n parents a\n max_check_attempts three\n}\n\
             define host {\n host_name a\n}\n\
             define service {\n host_name ghost\n service_description s\n check_command c\n}\n\
@@ -485,12 +500,12 @@ mod tests {
             define hostgroup {\n hostgroup_name g2\n hostgroup_members g1\n}\n",
         );
         let has = |needle: &str| assert!(e.iter().any(|m| m.contains(needle)), "missing '{needle}' in {e:#?}");
+        // The first `a` wins by its lower definition_order: its errors are reported.
         has("objects.cfg:4: error: unknown contact 'nobody'");
-        has("objects.cfg:9: error: 'max_check_attempts': 'three' is not an integer");
-        has("objects.cfg:11: error: host 'a' is defined twice (first at ");
-        has("objects.cfg:15: error: unknown host 'ghost'");
-        has("objects.cfg:19: error: service has no 'check_command'");
-        has("objects.cfg:26: error: unknown command 'nocmd'");
+        has("objects.cfg:10: error: 'max_check_attempts': 'three' is not an integer");
+        has("objects.cfg:16: error: unknown host 'ghost'");
+        has("objects.cfg:20: error: service has no 'check_command'");
+        has("objects.cfg:27: error: unknown command 'nocmd'");
         has("parents loop: a -> b -> a");
         has("hostgroup_members loop");
     }

@@ -409,11 +409,20 @@ impl<'a> Resolver<'a, '_> {
             return done.clone();
         }
         let Some(at) = self.templates.get(&(kind, name)).copied() else {
-            diags.error(
-                Some(self.tree.location(file, line)),
-                format!("{} template '{name}' is not defined", kind.keyword()),
-            );
-            return None;
+            // Nagios refuses an object that uses an undefined template; Alignak only warns
+            // (and the object takes nothing from it).
+            let at = Some(self.tree.location(file, line));
+            let msg = format!("{} template '{name}' is not defined", kind.keyword());
+            return match self.dialect {
+                Dialect::Nagios => {
+                    diags.error(at, msg);
+                    None
+                }
+                Dialect::Alignak => {
+                    diags.warning(at, format!("{msg} (ignored, as Alignak does)"));
+                    Some((Vec::new(), Vec::new()))
+                }
+            };
         };
         if self.stack.contains(&name) {
             let mut path: Vec<&str> = self.stack.clone();
@@ -545,6 +554,28 @@ mod tests {
     }
 
     #[test]
+    fn an_undefined_template_is_an_error_for_nagios_a_warning_for_alignak() {
+        let t = tree("define host { host_name g\n use nope\n check_interval 3\n}\n");
+        let raw = vec![t.files[0].parsed.objects.clone()];
+        let arena = Arena::new();
+        let mut d = Diagnostics::default();
+        let objs = flatten(&t, &raw, &arena, Dialect::Alignak, &mut d);
+        assert!(!d.has_errors(), "{:?}", d.items);
+        assert!(d
+            .items
+            .iter()
+            .any(|m| m.to_string().starts_with("t.cfg:2: warning:") && m.message.contains("'nope' is not defined")));
+        assert_eq!(host(&objs, "g").value("check_interval"), Some("3"));
+        let mut d = Diagnostics::default();
+        let _ = flatten(&t, &raw, &arena, Dialect::Nagios, &mut d);
+        assert!(
+            d.errors().any(|m| m.message.contains("'nope' is not defined")),
+            "{:?}",
+            d.items
+        );
+    }
+
+    #[test]
     fn loops_and_unknown_templates_are_errors_with_lines() {
         let t = tree(
             "define host { name x\n use y\n register 0\n}\n\
@@ -555,7 +586,7 @@ mod tests {
         let mut d = Diagnostics::default();
         let raw = vec![t.files[0].parsed.objects.clone()];
         let arena = Arena::new();
-        let _ = flatten(&t, &raw, &arena, Dialect::Alignak, &mut d);
+        let _ = flatten(&t, &raw, &arena, Dialect::Nagios, &mut d);
         let msgs: Vec<String> = d.items.iter().map(|e| e.to_string()).collect();
         assert!(msgs.iter().any(|m| m.contains("template loop")), "{msgs:?}");
         assert!(

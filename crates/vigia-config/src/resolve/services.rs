@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use rustc_hash::FxHashMap;
 
 use super::{at_of, Builder, Names, Resolved, ServiceIndex};
+use crate::dialect::Dialect;
 use crate::inherit::{FlatObject, FlatProp};
 use crate::kind::ObjectKind;
 use crate::model::*;
@@ -311,13 +312,28 @@ impl<'r, 'a> Builder<'r, 'a> {
                         }
                         Some(at) if out[at].precedence < precedence => out[at] = inst,
                         Some(at) if out[at].precedence == precedence && !std::ptr::eq(out[at].obj, obj) => {
+                            // Both peers keep one, with a warning: Nagios the first; Alignak the
+                            // lower `definition_order`, the last one when they are equal.
                             let prev = self.obj_loc(out[at].obj);
                             let host_name = host_obj.value("host_name").unwrap_or("");
                             let loc = self.obj_loc(obj);
-                            self.error_at(
-                                loc,
-                                format!("service '{desc}' on host '{host_name}' is defined twice (also at {prev})"),
-                            );
+                            let msg =
+                                format!("service '{desc}' on host '{host_name}' is defined twice (also at {prev})");
+                            let order = |o: &FlatObject<'_>| Reader::new(o).int("definition_order");
+                            match self.dialect {
+                                Dialect::Nagios => {
+                                    self.warn_at(loc, format!("{msg}: the first is kept, as Nagios does"))
+                                }
+                                Dialect::Alignak => {
+                                    let (old, new) = (order(out[at].obj), order(obj));
+                                    if new == old {
+                                        self.warn_at(loc, format!("{msg}: the last one is used, as Alignak does"));
+                                    }
+                                    if new <= old {
+                                        out[at] = inst;
+                                    }
+                                }
+                            }
                         }
                         Some(_) => {}
                     }

@@ -212,6 +212,9 @@ pub fn flatten<'a>(
                     }
                 }
             }
+            if important_check_command(obj.kind, &inherited) {
+                own.retain(|p| p.key != "check_command");
+            }
             let flat = FlatObject {
                 kind: obj.kind,
                 file: f as u32,
@@ -386,6 +389,7 @@ impl<'a> Resolver<'a, '_> {
             for tp in tprops.iter() {
                 match props.iter_mut().find(|p| p.key == tp.key) {
                     None => props.push(tp.clone()),
+                    Some(p) if important_check_command(kind, std::slice::from_ref(tp)) => *p = tp.clone(),
                     Some(p) => {
                         if let Some(rest) = p.value.strip_prefix('+') {
                             p.value = self.arena.alloc(merge_additive(tp.value, rest));
@@ -456,6 +460,15 @@ impl<'a> Resolver<'a, '_> {
         self.memo.insert((kind, name), result.clone());
         result
     }
+}
+
+/// Nagios's "important" check command: a service template's `check_command !name!args` wins
+/// over the one its users write (the `!` is dropped when the command is read).
+fn important_check_command(kind: ObjectKind, inherited: &[FlatProp<'_>]) -> bool {
+    kind == ObjectKind::Service
+        && inherited
+            .iter()
+            .any(|p| p.key == "check_command" && p.value.trim_start().starts_with('!'))
 }
 
 /// `inherited` + `,` + `own` (without its `+`); stays additive while `inherited` is.
@@ -551,6 +564,27 @@ mod tests {
             "{:?}",
             d.items
         );
+    }
+
+    #[test]
+    fn an_important_check_command_wins_over_the_service_s_own() {
+        let t = tree(
+            "define service { name stale\n check_command !set_to_stale\n register 0\n}\n\
+             define service { host_name h\n service_description s\n use stale\n check_command mine\n}\n\
+             define service { host_name h\n service_description t\n check_command mine\n}\n",
+        );
+        let raw = vec![t.files[0].parsed.objects.clone()];
+        let arena = Arena::new();
+        let mut d = Diagnostics::default();
+        let objs = flatten(&t, &raw, &arena, Dialect::Nagios, &mut d);
+        let of = |desc: &str| {
+            objs[&ObjectKind::Service]
+                .iter()
+                .find(|o| o.value("service_description") == Some(desc))
+                .and_then(|o| o.value("check_command"))
+        };
+        assert_eq!(of("s"), Some("!set_to_stale"));
+        assert_eq!(of("t"), Some("mine"));
     }
 
     #[test]

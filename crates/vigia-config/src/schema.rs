@@ -326,6 +326,7 @@ pub static SERVICEDEPENDENCY: &[PropDef] = &[
     p("dependent_host_name", Str, Some("")),
     p("dependent_hostgroup_name", Str, Some("")),
     p("dependent_service_description", Str, Some("")),
+    p("dependent_servicegroup_name", Str, Some("")),
     p("execution_failure_criteria", List, Some("n")),
     p("explode_hostgroup", Bool, Some("0")),
     p("host_name", Str, Some("")),
@@ -335,6 +336,7 @@ pub static SERVICEDEPENDENCY: &[PropDef] = &[
     p("notification_failure_criteria", List, Some("n")),
     p("register", Bool, Some("1")),
     p("service_description", Str, None),
+    p("servicegroup_name", Str, Some("")),
     p("use", List, Some("")),
 ];
 

@@ -107,9 +107,11 @@ fn compare(case: &str, nagios: &Objects, vigia: &Objects) -> Vec<String> {
         ) {
             continue;
         }
-        // A dependency half on `n` holds nothing back: Vigia does not keep it.
+        // A dependency half on `n` holds nothing back, and an escalation without first and last
+        // notification (-2) never applies: Vigia does not keep them.
         if n.get("execution_failure_options").is_some_and(|o| o == "n")
             || n.get("notification_failure_options").is_some_and(|o| o == "n")
+            || n.get("first_notification").is_some_and(|o| o == "-2")
         {
             continue;
         }

@@ -106,7 +106,9 @@ impl<'r, 'a> Builder<'r, 'a> {
     }
 
     pub(super) fn command_call(&mut self, text: &str, at: At, commands: &mut CommandTable) -> Option<CommandCall> {
+        // A leading `!` marks a Nagios "important" check command (it already won at inheritance).
         let text = text.trim();
+        let text = text.strip_prefix('!').unwrap_or(text).trim_start();
         if text.is_empty() {
             return None;
         }

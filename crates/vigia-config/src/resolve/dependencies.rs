@@ -16,9 +16,10 @@ impl<'r, 'a> Builder<'r, 'a> {
         known: &Resolved<'r, 'a>,
         hosts: &[Host],
         services: &[Service],
+        servicegroups: &[Group<ServiceId>],
     ) -> (Vec<HostDependency>, Vec<ServiceDependency>) {
         let hostdependencies = self.host_dependencies(known);
-        let servicedependencies = self.service_dependencies(known);
+        let servicedependencies = self.service_dependencies(known, hosts, services, servicegroups);
         self.check_dependency_loops(
             hosts.len(),
             hostdependencies
@@ -71,67 +72,108 @@ impl<'r, 'a> Builder<'r, 'a> {
         out
     }
 
-    fn service_dependencies(&mut self, known: &Resolved<'r, 'a>) -> Vec<ServiceDependency> {
-        let host_names = &known.host_names;
-        let services = &known.service_index;
+    /// Service dependencies. Masters: `service_description` (names, `*`, `!name`) on the
+    /// `host_name`/`hostgroup_name` hosts, and the members of `servicegroup_name`. Dependents:
+    /// the members of `dependent_servicegroup_name`, else `dependent_service_description` on
+    /// the dependent hosts, which are the master's own host when none is named (Nagios); a
+    /// master named by description only, without hosts, is taken on each dependent's host.
+    fn service_dependencies(
+        &mut self,
+        known: &Resolved<'r, 'a>,
+        hosts: &[Host],
+        services: &[Service],
+        servicegroups: &[Group<ServiceId>],
+    ) -> Vec<ServiceDependency> {
+        let index = &known.service_index;
+        let group_members = |name: &str| -> Option<Vec<u32>> {
+            servicegroups
+                .iter()
+                .find(|g| g.name == name)
+                .map(|g| g.members.iter().map(|s| s.0).collect())
+        };
         let mut out = Vec::new();
         for obj in self.real(ObjectKind::Servicedependency) {
             let r = Reader::new(obj);
             let loc = self.obj_loc(obj);
-            let masters_h = self.target_hosts(obj, "host_name", "hostgroup_name", known);
-            // Nagios: no dependent host means the master's own host.
-            let same_host =
-                obj.value("dependent_host_name").is_none() && obj.value("dependent_hostgroup_name").is_none();
-            let dependents_h = if same_host {
-                masters_h.clone()
-            } else {
-                self.target_hosts(obj, "dependent_host_name", "dependent_hostgroup_name", known)
+            let group = |s: &mut Self, key: &str| -> Option<Vec<u32>> {
+                let name = obj.value(key).map(str::trim).filter(|n| !n.is_empty())?;
+                let members = group_members(name);
+                if members.is_none() {
+                    s.error_at(loc.clone(), format!("unknown servicegroup '{name}'"));
+                }
+                Some(members.unwrap_or_default())
             };
-            let master_descs: Vec<&str> = r.list("service_description");
-            let dep_descs: Vec<&str> = match obj.value("dependent_service_description") {
-                Some(_) => r.list("dependent_service_description"),
+            let master_group = group(self, "servicegroup_name");
+            let dependent_group = group(self, "dependent_servicegroup_name");
+            let masters_h = self.target_hosts(obj, "host_name", "hostgroup_name", known);
+            let master_descs = obj.value("service_description").unwrap_or("");
+            let dependent_hosts_named =
+                obj.value("dependent_host_name").is_some() || obj.value("dependent_hostgroup_name").is_some();
+            // (host, service) of every dependent, and per dependent the masters it waits on.
+            let dependents: Vec<u32> = match &dependent_group {
+                Some(members) => members.clone(),
                 None => {
-                    self.error_at(
-                        loc.clone(),
-                        "servicedependency has no 'dependent_service_description'".into(),
-                    );
-                    continue;
+                    if obj.value("dependent_service_description").is_none() {
+                        self.error_at(
+                            loc.clone(),
+                            "servicedependency has no 'dependent_service_description'".into(),
+                        );
+                        continue;
+                    }
+                    let dep_descs = obj.value("dependent_service_description").unwrap_or("");
+                    let dependent_hosts = if dependent_hosts_named {
+                        self.target_hosts(obj, "dependent_host_name", "dependent_hostgroup_name", known)
+                    } else {
+                        masters_h.clone()
+                    };
+                    dependent_hosts
+                        .iter()
+                        .flat_map(|h| self.services_on(*h, dep_descs, hosts, index, &loc))
+                        .collect()
                 }
             };
+            // Without named dependent hosts, a dependent waits on the masters of its own host.
+            let same_host = !dependent_hosts_named;
+            let mut masters_of_host: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+            let mut all_masters: Vec<u32> = master_group.clone().unwrap_or_default();
+            for &m in &all_masters {
+                masters_of_host.entry(services[m as usize].host.0).or_default().push(m);
+            }
+            if !master_descs.trim().is_empty() {
+                let master_hosts: Vec<u32> = if masters_h.is_empty() && dependent_group.is_some() {
+                    let mut hs: Vec<u32> = dependents.iter().map(|d| services[*d as usize].host.0).collect();
+                    hs.sort_unstable();
+                    hs.dedup();
+                    hs
+                } else {
+                    masters_h.clone()
+                };
+                for h in master_hosts {
+                    let found = self.services_on(h, master_descs, hosts, index, &loc);
+                    masters_of_host.entry(h).or_default().extend(found.iter().copied());
+                    all_masters.extend(found);
+                }
+            }
             let period = self
                 .one_ref(obj, "dependency_period", &known.timeperiod_names, "timeperiod")
                 .map(TimeperiodId);
-            let find = |s: &mut Self, host: u32, desc: &str| -> Option<u32> {
-                let found = services.get(&(host, desc)).copied();
-                if found.is_none() {
-                    let name = host_names.order.get(host as usize).copied().unwrap_or("?");
-                    s.error_at(loc.clone(), format!("unknown service '{desc}' on host '{name}'"));
-                }
-                found
-            };
-            let pairs: Vec<(u32, u32)> = if same_host {
-                masters_h.iter().map(|h| (*h, *h)).collect()
-            } else {
-                masters_h
-                    .iter()
-                    .flat_map(|m| dependents_h.iter().map(move |d| (*m, *d)))
-                    .collect()
-            };
-            for (mh, dh) in pairs {
-                for md in &master_descs {
-                    let Some(master) = find(self, mh, md) else { continue };
-                    for dd in &dep_descs {
-                        let Some(dependent) = find(self, dh, dd) else { continue };
-                        out.push(ServiceDependency {
-                            master: ServiceId(master),
-                            dependent: ServiceId(dependent),
-                            inherits_parent: r.bool("inherits_parent"),
-                            execution_failure_criteria: r.letters("execution_failure_criteria"),
-                            notification_failure_criteria: r.letters("notification_failure_criteria"),
-                            dependency_period: period,
-                            location: loc.clone(),
-                        });
-                    }
+            for d in dependents {
+                let dh = services[d as usize].host.0;
+                let masters: &[u32] = if same_host {
+                    masters_of_host.get(&dh).map(Vec::as_slice).unwrap_or(&[])
+                } else {
+                    &all_masters
+                };
+                for &m in masters {
+                    out.push(ServiceDependency {
+                        master: ServiceId(m),
+                        dependent: ServiceId(d),
+                        inherits_parent: r.bool("inherits_parent"),
+                        execution_failure_criteria: r.letters("execution_failure_criteria"),
+                        notification_failure_criteria: r.letters("notification_failure_criteria"),
+                        dependency_period: period,
+                        location: loc.clone(),
+                    });
                 }
             }
         }
@@ -193,7 +235,41 @@ impl<'r, 'a> Builder<'r, 'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::errors;
+    use super::super::tests::{errors, ok, service};
+
+    #[test]
+    fn dependents_from_a_servicegroup_wait_on_the_master_of_their_own_host() {
+        let c = ok("define host {\n host_name a\n}\ndefine host {\n host_name b\n}\n\
+            define service {\n host_name a,b\n service_description master\n check_command c\n}\n\
+            define service {\n host_name a,b\n service_description web\n check_command c\n servicegroups front\n}\n\
+            define service {\n host_name a,b\n service_description dns\n check_command c\n}\n\
+            define servicegroup {\n servicegroup_name front\n}\n\
+            define servicedependency {\n service_description master\n dependent_servicegroup_name front\n notification_failure_criteria c\n}\n\
+            define servicedependency {\n host_name a\n service_description *,!master,!web\n dependent_service_description master\n}\n");
+        let id = |h: &str, d: &str| {
+            let s = service(&c, h, d);
+            c.services.iter().position(|x| std::ptr::eq(x, s)).expect("service") as u32
+        };
+        let pairs: Vec<(u32, u32)> = c
+            .servicedependencies
+            .iter()
+            .map(|d| (d.master.0, d.dependent.0))
+            .collect();
+        assert!(pairs.contains(&(id("a", "master"), id("a", "web"))), "{pairs:?}");
+        assert!(pairs.contains(&(id("b", "master"), id("b", "web"))), "{pairs:?}");
+        // `*,!master,!web` on a: dns only.
+        assert!(pairs.contains(&(id("a", "dns"), id("a", "master"))), "{pairs:?}");
+        assert_eq!(pairs.len(), 3, "{pairs:?}");
+        let errs = errors(
+            "define host {\n host_name a\n}\n\
+            define service {\n host_name a\n service_description x\n check_command c\n}\n\
+            define servicedependency {\n host_name a\n service_description x\n dependent_servicegroup_name nosuch\n}\n",
+        );
+        assert!(
+            errs.iter().any(|e| e.contains("unknown servicegroup 'nosuch'")),
+            "{errs:?}"
+        );
+    }
 
     #[test]
     fn dependency_loops_and_required_properties() {

@@ -34,24 +34,8 @@ impl<'r, 'a> Builder<'r, 'a> {
                     }
                     (_, Some(descs)) => {
                         for h in &host_ids {
-                            for d in values::split_list(descs) {
-                                if d == "*" {
-                                    targets.extend(
-                                        hosts[*h as usize]
-                                            .services
-                                            .iter()
-                                            .map(|s| EscalationTarget::Service(*s)),
-                                    );
-                                } else {
-                                    match services.get(&(*h, d)) {
-                                        Some(s) => targets.push(EscalationTarget::Service(ServiceId(*s))),
-                                        None => self.error_at(
-                                            loc.clone(),
-                                            format!("unknown service '{d}' on host '{}'", hosts[*h as usize].name),
-                                        ),
-                                    }
-                                }
-                            }
+                            let found = self.services_on(*h, descs, hosts, services, &loc);
+                            targets.extend(found.into_iter().map(|s| EscalationTarget::Service(ServiceId(s))));
                         }
                     }
                     (_, None) => {
@@ -80,10 +64,13 @@ impl<'r, 'a> Builder<'r, 'a> {
                     .value("first_notification_time")
                     .and_then(|v| values::parse_float(v).ok());
                 if first.is_none() && first_time.is_none() {
-                    self.error_at(
-                        loc.clone(),
-                        format!("{} needs first_notification or first_notification_time", kind.keyword()),
-                    );
+                    let msg = format!("{} needs first_notification or first_notification_time", kind.keyword());
+                    if self.dialect == crate::dialect::Dialect::Nagios && obj.value("last_notification").is_none() {
+                        // Nagios takes it (first and last -2) and never applies it.
+                        self.warn_at(loc.clone(), format!("{msg}: it never applies, as in Nagios"));
+                        continue;
+                    }
+                    self.error_at(loc.clone(), msg);
                 }
                 let contacts: Vec<ContactId> = self
                     .refs(obj, "contacts", &known.contact_names, "contact")
@@ -109,9 +96,15 @@ impl<'r, 'a> Builder<'r, 'a> {
                     } else {
                         (contacts.clone(), groups.clone())
                     };
+                    // Unset: the object's interval in Alignak; 0 in Nagios (one notification
+                    // per escalation level, as `nagios4 -vp` resolves it).
+                    let unset = match self.dialect {
+                        crate::dialect::Dialect::Nagios => 0.0,
+                        crate::dialect::Dialect::Alignak => target_common.notification_interval,
+                    };
                     let interval = match obj.value("notification_interval") {
-                        Some(v) => values::parse_float(v).unwrap_or(target_common.notification_interval),
-                        None => target_common.notification_interval,
+                        Some(v) => values::parse_float(v).unwrap_or(unset),
+                        None => unset,
                     };
                     out.push(Escalation {
                         target,

@@ -151,7 +151,7 @@ impl<'r, 'a> Builder<'r, 'a> {
         let service_defaults = self.monitored_defaults(ObjectKind::Service, &mut known);
         let mut hosts = self.hosts(&mut known, &host_defaults);
         let (services, servicegroups) = self.services(&mut known, &service_defaults, &mut hosts);
-        let (hostdependencies, servicedependencies) = self.dependencies(&known, &hosts, &services);
+        let (hostdependencies, servicedependencies) = self.dependencies(&known, &hosts, &services, &servicegroups);
         let escalations = self.escalations(&known, &hosts, &services);
         let daemons = self.daemons(&known, &realms);
         let others = self.others();

@@ -127,6 +127,43 @@ impl<'r, 'a> Builder<'r, 'a> {
     }
 
     /// Every (host, definition) pair a service definition creates.
+    /// The services a `service_description` list names on host `host`: names, `*` for all,
+    /// `!name` to leave one out (Nagios). A name the host lacks is an error at `loc`.
+    pub(super) fn services_on(
+        &mut self,
+        host: u32,
+        list: &str,
+        hosts: &[Host],
+        index: &ServiceIndex<'_>,
+        loc: &crate::diag::Location,
+    ) -> Vec<u32> {
+        let mut out: Vec<u32> = Vec::new();
+        let mut excluded: Vec<u32> = Vec::new();
+        for d in values::split_list(list) {
+            if d == "*" {
+                out.extend(hosts[host as usize].services.iter().map(|s| s.0));
+                continue;
+            }
+            let (name, exclude) = match d.strip_prefix('!') {
+                Some(n) => (n.trim(), true),
+                None => (d, false),
+            };
+            match index.get(&(host, name)) {
+                Some(&s) if exclude => excluded.push(s),
+                Some(&s) => out.push(s),
+                // Leaving out what is not there leaves the list as it is.
+                None if exclude => {}
+                None => self.error_at(
+                    loc.clone(),
+                    format!("unknown service '{name}' on host '{}'", hosts[host as usize].name),
+                ),
+            }
+        }
+        out.retain(|s| !excluded.contains(s));
+        out.dedup();
+        out
+    }
+
     /// Alignak's `service_overrides` on a host (`SERVICE,PROPERTY VALUE`, one per line): the
     /// property of that service on that host only. A line that does not parse, names a
     /// service the host does not have, or a property that would move the service

@@ -47,6 +47,8 @@ pub struct Directive {
 pub struct SyntaxError {
     pub line: u32,
     pub message: String,
+    /// Only worth a warning (an object type Alignak ignores).
+    pub warning: bool,
 }
 
 /// Everything one file defines.
@@ -303,10 +305,11 @@ pub fn assemble(text: String, cuts: &[Piece], parsed: Vec<PieceParse>) -> Parsed
         errors.append(&mut piece.errors);
         carried = piece.end;
     }
-    if let State::Inside(obj) = carried {
+    if let State::Inside(obj) | State::Opening(obj) = carried {
         errors.push(SyntaxError {
             line: obj.line,
             message: format!("'define {}' is never closed with '}}'", obj.kind.keyword()),
+            warning: false,
         });
     }
     let mut buf = text;
@@ -327,6 +330,9 @@ pub fn assemble(text: String, cuts: &[Piece], parsed: Vec<PieceParse>) -> Parsed
 #[derive(Debug)]
 enum State {
     Outside,
+    /// After `define TYPE` alone on its line: its `{` comes on the next one (Alignak reads
+    /// that; so does Nagios).
+    Opening(RawObject),
     Inside(RawObject),
     /// In a block of an unknown type, already reported: its lines are not directives.
     Skipping,
@@ -411,6 +417,33 @@ fn handle_line(
         }
     };
 
+    if let State::Opening(obj) = state {
+        let obj = std::mem::replace(
+            obj,
+            RawObject {
+                kind: obj.kind,
+                line: obj.line,
+                props: Vec::new(),
+            },
+        );
+        let keyword = obj.kind.keyword();
+        *state = State::Inside(obj);
+        match content.strip_prefix('{') {
+            Some(tail) => {
+                let tail = tail.trim();
+                if !tail.is_empty() {
+                    let start = cstart + (tail.as_ptr() as usize - content.as_ptr() as usize) as u32;
+                    handle_line(start, tail, ctx, state, objects, directives, errors);
+                }
+                return;
+            }
+            None => errors.push(SyntaxError {
+                line,
+                message: format!("expected '{{' after 'define {keyword}'"),
+                warning: false,
+            }),
+        }
+    }
     match state {
         State::Inside(obj) => {
             if content == "}" {
@@ -442,6 +475,8 @@ fn handle_line(
                 close(state, objects);
             }
         }
+        // Turned into `Inside` above.
+        State::Opening(_) => {}
         State::Skipping => {
             if content == "}" || content.ends_with('}') {
                 *state = State::Outside;
@@ -456,10 +491,19 @@ fn handle_line(
                 };
                 *state = match ObjectKind::from_keyword(word) {
                     Some(kind) => {
+                        if after.is_empty() {
+                            *state = State::Opening(RawObject {
+                                kind,
+                                line,
+                                props: Vec::new(),
+                            });
+                            return;
+                        }
                         let Some(tail) = after.strip_prefix('{') else {
                             errors.push(SyntaxError {
                                 line,
                                 message: format!("expected '{{' after 'define {word}'"),
+                                warning: false,
                             });
                             *state = State::Inside(RawObject {
                                 kind,
@@ -481,10 +525,20 @@ fn handle_line(
                         }
                         return;
                     }
+                    // Shinken's discovery objects: Alignak ignores them.
+                    None if matches!(word, "discoveryrule" | "discoveryrun") => {
+                        errors.push(SyntaxError {
+                            line,
+                            message: format!("'define {word}' (Shinken discovery) is ignored, as Alignak does"),
+                            warning: true,
+                        });
+                        State::Skipping
+                    }
                     None => {
                         errors.push(SyntaxError {
                             line,
                             message: format!("unknown object type '{word}'"),
+                            warning: false,
                         });
                         State::Skipping
                     }
@@ -506,11 +560,13 @@ fn handle_line(
                     errors.push(SyntaxError {
                         line,
                         message: "'}' without a matching 'define'".into(),
+                        warning: false,
                     });
                 }
                 None => errors.push(SyntaxError {
                     line,
                     message: format!("unexpected text outside a definition: '{content}'"),
+                    warning: false,
                 }),
             }
         }
@@ -591,6 +647,26 @@ fn split_period_rule(content: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shinken_discovery_objects_are_skipped_with_a_warning() {
+        let f = parse("define discoveryrule {\n discoveryrule_name r\n}\ndefine host {\n host_name h\n}\n".into());
+        assert_eq!(f.objects.len(), 1);
+        assert_eq!(f.errors.len(), 1, "{:?}", f.errors);
+        assert!(f.errors[0].warning && f.errors[0].message.contains("ignored"));
+    }
+
+    #[test]
+    fn the_opening_brace_may_come_on_the_next_line() {
+        let f = parse(
+            "define       host\n   {\nuse generic\n host_name h ; x\n}\ndefine service\n host_name h\n}\n".into(),
+        );
+        assert_eq!(f.objects.len(), 2, "{:?}", f.errors);
+        assert_eq!(props(&f, 0)[1], ("host_name".to_string(), "h".to_string(), 4));
+        assert_eq!(f.errors.len(), 1, "{:?}", f.errors);
+        assert_eq!(f.errors[0].line, 7);
+        assert!(f.errors[0].message.contains("expected '{' after 'define service'"));
+    }
 
     #[test]
     fn a_timeperiod_rule_keeps_its_whole_day_specification_as_key() {

@@ -96,7 +96,12 @@ pub fn read_tree(path: &Path, diags: &mut Diagnostics) -> SourceTree {
             let file_id = tree.files.len() as u32;
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
             for err in &parsed.errors {
-                diags.error(Some(Location::new(&path, err.line)), err.message.clone());
+                let at = Some(Location::new(&path, err.line));
+                if err.warning {
+                    diags.warning(at, err.message.clone());
+                } else {
+                    diags.error(at, err.message.clone());
+                }
             }
             for d in &parsed.directives {
                 let key = parsed.text(d.key);
@@ -206,7 +211,12 @@ fn read_resource_file(path: &Path, location: Location, tree: &mut SourceTree, di
     };
     let parsed = grammar::parse(text);
     for err in &parsed.errors {
-        diags.error(Some(Location::new(path, err.line)), err.message.clone());
+        let at = Some(Location::new(path, err.line));
+        if err.warning {
+            diags.warning(at, err.message.clone());
+        } else {
+            diags.error(at, err.message.clone());
+        }
     }
     for d in &parsed.directives {
         let key = parsed.text(d.key);

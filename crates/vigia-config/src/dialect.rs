@@ -213,6 +213,21 @@ mod tests {
     }
 
     #[test]
+    fn a_plus_on_a_single_value_is_an_error_for_alignak() {
+        let plus = HOST.replace(" max_check_atempts 3\n", " display_name +web\n _ROLE +db\n");
+        let errors = load("alignak.cfg", "", &plus).expect_err("Alignak refuses it");
+        for key in ["'display_name'", "'_ROLE'"] {
+            assert!(
+                errors
+                    .iter()
+                    .any(|(e, m)| *e && m.contains(key) && m.contains("'+' value")),
+                "{key}: {errors:?}"
+            );
+        }
+        assert!(load("nagios.cfg", "", &plus).is_ok(), "Nagios keeps the text");
+    }
+
+    #[test]
     fn a_misspelled_day_is_an_error_in_both() {
         let period = "define timeperiod {\n timeperiod_name t\n alias t\n satourday 00:00-24:00\n}\n";
         for main in ["nagios.cfg", "alignak.cfg"] {

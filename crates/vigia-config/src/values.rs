@@ -31,6 +31,20 @@ pub fn check_written(tree: &SourceTree, objects: &[Vec<RawObject>], dialect: Dia
             for p in &obj.props {
                 let key = file.text(p.key);
                 let value = file.text(p.value);
+                // Alignak: `+` (add to the inherited list) means nothing on a single value.
+                let single = |def: Option<&schema::PropDef>| {
+                    def.is_some_and(|d| !matches!(d.ty, PropType::List | PropType::Dict | PropType::IntList))
+                };
+                if dialect == Dialect::Alignak
+                    && value.starts_with('+')
+                    && (key.starts_with('_') || single(schema::lookup(obj.kind, key)))
+                {
+                    out.error(
+                        Some(tree.location(f as u32, p.line)),
+                        format!("a '+' value for the single value '{key}' is not handled (Alignak refuses it)"),
+                    );
+                    continue;
+                }
                 if key.starts_with('_') || key == "use" || key == "name" {
                     continue;
                 }

@@ -1,6 +1,6 @@
 //! Hosts and host groups: parents checked for loops, groups from both sides, and the realm a
 //! host takes from its hostgroup.
-use super::{Builder, Resolved};
+use super::{At, Builder, Resolved};
 use crate::inherit::FlatObject;
 use crate::kind::ObjectKind;
 use crate::model::*;
@@ -63,6 +63,28 @@ impl<'r, 'a> Builder<'r, 'a> {
         hosts
     }
 
+    /// The hosts an Alignak hostgroup expression selects: `linux&web`, `(linux|web)&!prod`,
+    /// `,` as `|`, `*` for every host. `None` (reported at `at`) when it does not parse or
+    /// names an unknown group.
+    pub(super) fn hostgroup_expression(&mut self, expr: &str, at: At, known: &Resolved<'r, 'a>) -> Option<Vec<u32>> {
+        let tokens: Vec<char> = expr.chars().filter(|c| !c.is_whitespace()).collect();
+        let all = known.host_names.order.len();
+        let mut pos = 0;
+        let result = group_expr(&tokens, &mut pos, all, known);
+        let result = match result {
+            Ok(set) if pos == tokens.len() => Ok(set),
+            Ok(_) => Err(format!("unexpected '{}'", tokens[pos..].iter().collect::<String>())),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(set) => Some((0..all as u32).filter(|h| set[*h as usize]).collect()),
+            Err(e) => {
+                self.error_at(self.loc(at.0, at.1), format!("hostgroup expression '{expr}': {e}"));
+                None
+            }
+        }
+    }
+
     /// Hosts named by `host_name`/`hostgroup_name`-style keys of a dependency or escalation.
     pub(super) fn target_hosts(
         &mut self,
@@ -78,6 +100,70 @@ impl<'r, 'a> Builder<'r, 'a> {
         out.sort_unstable();
         out.dedup();
         out
+    }
+}
+
+/// `a|b`, `a,b`: either.
+fn group_expr(t: &[char], pos: &mut usize, all: usize, known: &Resolved<'_, '_>) -> Result<Vec<bool>, String> {
+    let mut set = group_term(t, pos, all, known)?;
+    while *pos < t.len() && (t[*pos] == '|' || t[*pos] == ',') {
+        *pos += 1;
+        let other = group_term(t, pos, all, known)?;
+        set.iter_mut().zip(other).for_each(|(a, b)| *a |= b);
+    }
+    Ok(set)
+}
+
+/// `a&b`: both.
+fn group_term(t: &[char], pos: &mut usize, all: usize, known: &Resolved<'_, '_>) -> Result<Vec<bool>, String> {
+    let mut set = group_factor(t, pos, all, known)?;
+    while *pos < t.len() && t[*pos] == '&' {
+        *pos += 1;
+        let other = group_factor(t, pos, all, known)?;
+        set.iter_mut().zip(other).for_each(|(a, b)| *a &= b);
+    }
+    Ok(set)
+}
+
+/// `!a`, `(…)`, `*`, or a group name.
+fn group_factor(t: &[char], pos: &mut usize, all: usize, known: &Resolved<'_, '_>) -> Result<Vec<bool>, String> {
+    match t.get(*pos) {
+        Some('!') => {
+            *pos += 1;
+            Ok(group_factor(t, pos, all, known)?.into_iter().map(|b| !b).collect())
+        }
+        Some('(') => {
+            *pos += 1;
+            let set = group_expr(t, pos, all, known)?;
+            if t.get(*pos) != Some(&')') {
+                return Err("missing ')'".into());
+            }
+            *pos += 1;
+            Ok(set)
+        }
+        Some('*') => {
+            *pos += 1;
+            Ok(vec![true; all])
+        }
+        _ => {
+            let start = *pos;
+            while *pos < t.len() && !matches!(t[*pos], '|' | ',' | '&' | '!' | '(' | ')') {
+                *pos += 1;
+            }
+            let name: String = t[start..*pos].iter().collect();
+            if name.is_empty() {
+                return Err("a group name is missing".into());
+            }
+            let g = known
+                .hostgroup_names
+                .get(&name)
+                .ok_or_else(|| format!("unknown hostgroup '{name}'"))?;
+            let mut set = vec![false; all];
+            for h in &known.hostgroups[g as usize].members {
+                set[h.index()] = true;
+            }
+            Ok(set)
+        }
     }
 }
 

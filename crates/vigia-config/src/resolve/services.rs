@@ -298,7 +298,12 @@ impl<'r, 'a> Builder<'r, 'a> {
                         }
                     }
                 }
-                if let Some(list) = group_list {
+                if let Some(expr) = group_list.filter(|l| l.contains(['&', '|', '('])) {
+                    let at = at_of(obj, "hostgroup_name");
+                    for h in self.hostgroup_expression(expr, at, known).unwrap_or_default() {
+                        targets.push((h, HOSTGROUP));
+                    }
+                } else if let Some(list) = group_list {
                     for g in self.name_list(list, hg_names, "hostgroup", at_of(obj, "hostgroup_name")) {
                         targets.extend(hostgroups[g as usize].members.iter().map(|h| (h.0, HOSTGROUP)));
                     }
@@ -484,6 +489,26 @@ mod tests {
             http.common.check_command.as_ref().map(|c| c.args().collect::<Vec<_>>()),
             Some(vec!["direct"])
         );
+    }
+
+    #[test]
+    fn hostgroup_expressions_select_hosts() {
+        let c = ok("define host {\n host_name a\n hostgroups linux,web\n}\ndefine host {\n host_name b\n hostgroups linux,prod\n}\n\
+            define host {\n host_name c\n hostgroups web,prod\n}\ndefine host {\n host_name d\n}\n\
+            define hostgroup {\n hostgroup_name linux\n}\ndefine hostgroup {\n hostgroup_name web\n}\ndefine hostgroup {\n hostgroup_name prod\n}\n\
+            define service {\n hostgroup_name linux&web\n service_description both\n check_command c\n}\n\
+            define service {\n hostgroup_name (linux|web)&!prod\n service_description not_prod\n check_command c\n}\n\
+            define service {\n hostgroup_name *&!(linux|web)\n service_description rest\n check_command c\n}\n");
+        let on = |h: &str| services_of(&c, h);
+        assert_eq!(on("a"), ["both", "not_prod"]);
+        assert_eq!(on("b"), Vec::<String>::new());
+        assert_eq!(on("c"), Vec::<String>::new());
+        assert_eq!(on("d"), ["rest"]);
+        let errs = errors(
+            "define hostgroup {\n hostgroup_name linux\n}\n\
+            define service {\n hostgroup_name linux&(nosuch\n service_description s\n check_command c\n}\n",
+        );
+        assert!(errs.iter().any(|e| e.contains("hostgroup expression")), "{errs:?}");
     }
 
     #[test]

@@ -161,15 +161,21 @@ fn compare(case: &str, nagios: &Objects, vigia: &Objects) -> Vec<String> {
 
 fn run_case(dir: &Path, work: &Path) -> Result<Vec<String>, String> {
     let case = dir.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
+    let diffs = run_main(&case, &format!("cfg_dir={}\n", dir.display()), work, true)?;
+    Ok(diffs)
+}
+
+/// Runs Nagios 4 and Vigia on one main file made of `objects` (its `cfg_*` and other lines)
+/// and paths of Nagios's own in `work`; the differences of their resolved objects.
+fn run_main(case: &str, objects: &str, work: &Path, needs_services: bool) -> Result<Vec<String>, String> {
     let main = work.join("nagios.cfg");
     let precache = work.join("objects.precache");
     std::fs::write(
         &main,
         format!(
-            "cfg_dir={dir}\nprecached_object_file={w}/objects.precache\nobject_cache_file={w}/objects.cache\n\
+            "{objects}precached_object_file={w}/objects.precache\nobject_cache_file={w}/objects.cache\n\
              lock_file={w}/nagios.lock\nlog_file={w}/nagios.log\ntemp_file={w}/nagios.tmp\n\
              status_file={w}/status.dat\ncheck_result_path={w}\nnagios_user=root\nnagios_group=root\n",
-            dir = dir.display(),
             w = work.display()
         ),
     )
@@ -201,12 +207,96 @@ fn run_case(dir: &Path, work: &Path) -> Result<Vec<String>, String> {
     }
     let nagios = parse_cache(&std::fs::read_to_string(&precache).map_err(|e| e.to_string())?);
     let vigia = parse_cache(&std::fs::read_to_string(&vigia_cache).map_err(|e| e.to_string())?);
-    if nagios.keys().filter(|(k, _)| k == "service").count() == 0 {
+    if needs_services && nagios.keys().filter(|(k, _)| k == "service").count() == 0 {
         return Err(format!(
             "{case}: Nagios resolved no service: the case is not testing anything"
         ));
     }
-    Ok(compare(&case, &nagios, &vigia))
+    Ok(compare(case, &nagios, &vigia))
+}
+
+/// The main-file settings that are paths of a running Nagios (replaced by `run_main`'s).
+const RUNTIME_PATHS: &[&str] = &[
+    "precached_object_file",
+    "object_cache_file",
+    "lock_file",
+    "log_file",
+    "temp_file",
+    "temp_path",
+    "status_file",
+    "check_result_path",
+    "nagios_user",
+    "nagios_group",
+    "command_file",
+    "state_retention_file",
+    "debug_file",
+    "query_socket",
+    "log_archive_path",
+    "p1_file",
+    "service_perfdata_file",
+    "host_perfdata_file",
+];
+
+/// The peers' valid Nagios and naemon configurations (`tests/peer`) resolve as Nagios 4
+/// resolves them: their main file's objects and settings, with Nagios's runtime paths in a
+/// temporary folder.
+#[test]
+fn peer_nagios_configurations_resolve_as_nagios_4() {
+    if !Path::new(NAGIOS).is_file() {
+        eprintln!("SKIP: {NAGIOS} is missing: the Nagios 4 oracle did not run");
+        return;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peer");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("cases.json")).expect("manifest")).expect("json");
+    let mut diffs = Vec::new();
+    let mut ran = 0;
+    for case in manifest["cases"].as_array().expect("cases") {
+        let peer = case["peer"].as_str().unwrap_or("");
+        if peer == "alignak" || case["verdict"] != "valid" || case.get("vigia_disagrees").is_some() {
+            continue;
+        }
+        let name = case["name"].as_str().unwrap_or("?");
+        let entry = root.join(case["entry"].as_str().expect("entry"));
+        let dir = entry.parent().expect("folder");
+        let text = std::fs::read_to_string(&entry).expect("main file");
+        let mut objects = String::new();
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
+            match key.trim() {
+                "cfg_file" | "cfg_dir" | "resource_file" => {
+                    objects.push_str(&format!("{}={}\n", key.trim(), dir.join(value.trim()).display()))
+                }
+                k if RUNTIME_PATHS.contains(&k) => {}
+                _ => objects.push_str(&format!("{line}\n")),
+            }
+        }
+        let work = tempfile::tempdir().expect("tempdir");
+        match run_main(name, &objects, work.path(), false) {
+            Ok(d) => diffs.extend(d),
+            // naemon accepts configurations without contacts, hosts or services; Nagios 4
+            // does not: nothing to compare then.
+            Err(e) if peer == "naemon" && e.contains("nagios4 -vp refused") => {
+                eprintln!("{name}: not compared (Nagios 4 refuses what naemon accepts)");
+                continue;
+            }
+            Err(e) => diffs.push(e),
+        }
+        ran += 1;
+    }
+    eprintln!("peer Nagios and naemon configurations compared with Nagios 4: {ran}");
+    assert!(ran >= 10, "only {ran} peer configurations compared");
+    assert!(
+        diffs.is_empty(),
+        "Vigia and Nagios 4 resolve the peers' configurations differently:\n{}",
+        diffs.join("\n")
+    );
 }
 
 #[test]

@@ -372,6 +372,11 @@ fn read_ini(path: &Path, tree: &mut SourceTree, next: &mut Vec<PathBuf>, diags: 
         let name = own_name.unwrap_or(name);
         let name_key = kind.name_key().unwrap_or("name");
         push_synthetic(synthetic, &mut obj, name_key, name, line);
+        // An ini daemon replaces a `.cfg` one of the same name (Alignak): it comes first in
+        // the definition order.
+        if !own.contains("definition_order") {
+            push_synthetic(synthetic, &mut obj, "definition_order", "0", line);
+        }
         for (key, value, line) in &items {
             let known = schema::lookup(kind, key).is_some();
             // DEFAULT carries daemon process settings (workdir, logdir, …) too: only the link
@@ -427,6 +432,31 @@ fn collect_ini(dir: &Path, out: &mut Vec<PathBuf>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An ini daemon replaces one of the same name in a `.cfg` file (Alignak).
+    #[test]
+    fn an_ini_daemon_replaces_a_cfg_one_of_the_same_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::write(
+            dir.path().join("alignak.ini"),
+            "[alignak-configuration]\ncfg=objects.cfg\n\n[daemon.scheduler-master]\ntype=scheduler\nport=17768\n",
+        )
+        .expect("write");
+        fs::write(
+            dir.path().join("objects.cfg"),
+            "define command {\n command_name c\n command_line /bin/true\n}\ndefine host {\n host_name h\n check_command c\n max_check_attempts 1\n}\n\
+             define scheduler {\n scheduler_name scheduler-master\n address 127.0.0.1\n port 7999\n}\n",
+        )
+        .expect("write");
+        let config = crate::load(&dir.path().join("alignak.ini")).expect("valid");
+        let ports: Vec<u16> = config
+            .daemons
+            .iter()
+            .filter(|d| d.name == "scheduler-master")
+            .map(|d| d.port)
+            .collect();
+        assert_eq!(ports, [17768]);
+    }
 
     /// Alignak names an ini daemon by its `name=` when it has one.
     #[test]

@@ -87,14 +87,15 @@ impl<'r, 'a> Builder<'r, 'a> {
     /// Alignak does.
     pub(super) fn daemons(&mut self, known: &Resolved<'r, 'a>, realms: &[Realm]) -> Vec<DaemonLink> {
         let mut daemons = Vec::new();
+        // A daemon that names no realm is in the default one (Alignak), not the first read.
+        let default_realm = realms.iter().position(|r| r.default).unwrap_or(0) as u32;
         for role in Role::ALL {
             let objs = self.real(role.kind());
             let (_, kept) = self.names(role.kind(), &objs);
             for obj in kept {
-                daemons.push(self.daemon(obj, role, &known.realm_names));
+                daemons.push(self.daemon(obj, role, &known.realm_names, default_realm));
             }
         }
-        let default_realm = realms.iter().position(|r| r.default).unwrap_or(0) as u32;
         for role in Role::ALL {
             if !daemons.iter().any(|d: &DaemonLink| d.role == role) {
                 daemons.push(implied_daemon(role, RealmId(default_realm)));
@@ -103,12 +104,10 @@ impl<'r, 'a> Builder<'r, 'a> {
         daemons
     }
 
-    fn daemon(&mut self, obj: &FlatObject<'_>, role: Role, realms: &Names<'_>) -> DaemonLink {
+    fn daemon(&mut self, obj: &FlatObject<'_>, role: Role, realms: &Names<'_>, default_realm: u32) -> DaemonLink {
         let r = Reader::new(obj);
         let name_key = role.kind().name_key().unwrap_or("name");
-        let realm = self
-            .one_ref(obj, "realm", realms, "realm")
-            .unwrap_or_else(|| realms.ids.iter().min_by_key(|(_, v)| **v).map(|(_, v)| *v).unwrap_or(0));
+        let realm = self.one_ref(obj, "realm", realms, "realm").unwrap_or(default_realm);
         let port = r.int("port");
         let loc = self.prop_loc(obj, "port");
         let port = match u16::try_from(port) {
@@ -212,6 +211,20 @@ mod tests {
                 (Role::Broker, 7772, "127.0.0.1"),
                 (Role::Receiver, 7773, "127.0.0.1"),
             ]
+        );
+    }
+
+    #[test]
+    fn a_daemon_without_realm_is_in_the_default_realm() {
+        let c = ok("define realm {\n realm_name Europe\n}\n\
+            define realm {\n realm_name All\n default 1\n realm_members Europe\n}\n\
+            define scheduler {\n scheduler_name s\n address 127.0.0.1\n port 7768\n}\n\
+            define host {\n host_name a\n}\n");
+        let s = c.daemons.iter().find(|d| d.name == "s").expect("scheduler");
+        assert_eq!(
+            c.realms[s.realm.index()].name,
+            "All",
+            "the default realm, not the first read"
         );
     }
 

@@ -47,12 +47,38 @@ impl<'r, 'a> Builder<'r, 'a> {
                 hosts[*m as usize].hostgroups.push(HostgroupId(g as u32));
             }
         }
-        // A host without a realm takes its hostgroup's (Alignak).
+        // A host without a realm takes its hostgroup's (Alignak). A host whose own realm, or
+        // whose other hostgroup's, is another one keeps the first and is reported.
+        let own_realm: Vec<bool> = hosts.iter().map(|h| h.realm.is_some()).collect();
         for (g, obj) in hgs.objs.iter().enumerate() {
             if let Some(realm) = self.one_ref(obj, "realm", &known.realm_names, "realm") {
                 for m in &hg_list[g].members {
                     let host = &mut hosts[*m as usize];
-                    host.realm.get_or_insert(RealmId(realm));
+                    let kept = *host.realm.get_or_insert(RealmId(realm));
+                    if kept.0 != realm {
+                        let why = if own_realm[*m as usize] {
+                            "its own"
+                        } else {
+                            "another hostgroup's"
+                        };
+                        let realm_name = |id: u32| {
+                            known
+                                .realm_names
+                                .ids
+                                .iter()
+                                .find(|(_, v)| **v == id)
+                                .map_or("?", |(k, _)| *k)
+                        };
+                        let (host_name, kept_name, group_realm) =
+                            (host.name.clone(), realm_name(kept.0), realm_name(realm));
+                        let loc = self.prop_loc(obj, "realm");
+                        self.warn_at(
+                            loc,
+                            format!(
+                                "host '{host_name}' is in realm '{kept_name}' ({why}), not in its hostgroup's realm '{group_realm}'"
+                            ),
+                        );
+                    }
                 }
             }
         }
@@ -170,6 +196,25 @@ fn group_factor(t: &[char], pos: &mut usize, all: usize, known: &Resolved<'_, '_
 #[cfg(test)]
 mod tests {
     use super::super::tests::{host, ok};
+
+    #[test]
+    fn a_host_in_another_realm_than_its_hostgroup_is_reported() {
+        let c = ok("define realm {\n realm_name All\n default 1\n realm_members Europe\n}\ndefine realm {\n realm_name Europe\n}\n\
+            define hostgroup {\n hostgroup_name eu\n realm Europe\n}\n\
+            define host {\n host_name a\n hostgroups eu\n realm All\n}\n");
+        assert_eq!(
+            c.realms[host(&c, "a").realm.expect("realm").index()].name,
+            "All",
+            "its own wins"
+        );
+        assert!(
+            c.warnings.iter().any(|w| w
+                .message
+                .contains("host 'a' is in realm 'All' (its own), not in its hostgroup's realm 'Europe'")),
+            "{:?}",
+            c.warnings
+        );
+    }
 
     #[test]
     fn generated_names_from_ranges() {

@@ -154,7 +154,7 @@ impl<'r, 'a> Builder<'r, 'a> {
         let (hostdependencies, servicedependencies) = self.dependencies(&known, &hosts, &services, &servicegroups);
         let escalations = self.escalations(&known, &hosts, &services);
         let daemons = self.daemons(&known, &realms);
-        let others = self.others();
+        let others = self.others(&mut known);
         let Resolved {
             commands, hostgroups, ..
         } = known;

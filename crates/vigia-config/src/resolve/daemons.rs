@@ -85,7 +85,7 @@ impl<'r, 'a> Builder<'r, 'a> {
 
     /// The daemon links defined, then an implied master for each role nobody defined, as
     /// Alignak does.
-    pub(super) fn daemons(&mut self, known: &Resolved<'r, 'a>, realms: &[Realm]) -> Vec<DaemonLink> {
+    pub(super) fn daemons(&mut self, known: &Resolved<'r, 'a>, realms: &[Realm], hosts: &[Host]) -> Vec<DaemonLink> {
         let mut daemons = Vec::new();
         // A daemon that names no realm is in the default one (Alignak), not the first read.
         let default_realm = realms.iter().position(|r| r.default).unwrap_or(0) as u32;
@@ -101,7 +101,81 @@ impl<'r, 'a> Builder<'r, 'a> {
                 daemons.push(implied_daemon(role, RealmId(default_realm)));
             }
         }
+        self.launch_missing_daemons(&mut daemons, realms, hosts, default_realm);
         daemons
+    }
+
+    /// Alignak's `launch_missing_daemons=1`: a realm with hosts and no scheduler or poller of
+    /// its own gets one (`ROLE-REALM` on 127.0.0.1, ports from `daemons_initial_port`, 7800),
+    /// with a warning; without it the split refuses such a realm.
+    fn launch_missing_daemons(
+        &mut self,
+        daemons: &mut Vec<DaemonLink>,
+        realms: &[Realm],
+        hosts: &[Host],
+        default_realm: u32,
+    ) {
+        let global = |key: &str| {
+            self.tree
+                .globals
+                .iter()
+                .rev()
+                .find(|s| s.key == key)
+                .map(|s| s.value.clone())
+        };
+        if !global("launch_missing_daemons").is_some_and(|v| values::parse_bool(&v).unwrap_or(false)) {
+            return;
+        }
+        let mut port = global("daemons_initial_port")
+            .and_then(|v| v.trim().parse::<u16>().ok())
+            .unwrap_or(7800);
+        let with_hosts: std::collections::BTreeSet<u32> =
+            hosts.iter().map(|h| h.realm.map_or(default_realm, |r| r.0)).collect();
+        for r in with_hosts {
+            for role in [Role::Scheduler, Role::Poller] {
+                // A scheduler of its own; a poller of its own or of a realm above it that
+                // manages its sub-realms.
+                let below = |top: u32| {
+                    let mut stack = vec![top];
+                    let mut seen = std::collections::BTreeSet::new();
+                    while let Some(x) = stack.pop() {
+                        if x == r {
+                            return true;
+                        }
+                        if seen.insert(x) {
+                            stack.extend(
+                                realms
+                                    .get(x as usize)
+                                    .into_iter()
+                                    .flat_map(|x| x.members.iter().map(|m| m.0)),
+                            );
+                        }
+                    }
+                    false
+                };
+                let served = daemons.iter().any(|d| {
+                    d.role == role
+                        && !d.spare
+                        && (d.realm.0 == r || (role != Role::Scheduler && d.manage_sub_realms && below(d.realm.0)))
+                });
+                if served {
+                    continue;
+                }
+                let realm_name = realms.get(r as usize).map_or("?", |x| x.name.as_str()).to_string();
+                let mut d = implied_daemon(role, RealmId(r));
+                d.name = format!("{}-{realm_name}", role.name());
+                d.port = port;
+                port = port.saturating_add(1);
+                self.diags.warning(
+                    None,
+                    format!(
+                        "{} added for realm '{realm_name}' on {}:{} (launch_missing_daemons, as Alignak does)",
+                        d.name, d.address, d.port
+                    ),
+                );
+                daemons.push(d);
+            }
+        }
     }
 
     fn daemon(&mut self, obj: &FlatObject<'_>, role: Role, realms: &Names<'_>, default_realm: u32) -> DaemonLink {
@@ -226,6 +300,35 @@ mod tests {
             "All",
             "the default realm, not the first read"
         );
+    }
+
+    #[test]
+    fn launch_missing_daemons_adds_a_scheduler_to_a_realm_without_one() {
+        let text = "define realm {\n realm_name All\n default 1\n realm_members Distant\n}\ndefine realm {\n realm_name Distant\n}\n\
+            define scheduler {\n scheduler_name s\n address 127.0.0.1\n port 7768\n realm All\n}\n\
+            define poller {\n poller_name p\n address 127.0.0.1\n port 7771\n realm All\n manage_sub_realms 1\n}\n\
+            define host {\n host_name far\n realm Distant\n}\n";
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("objects.cfg"), format!("{BASE}{text}")).expect("write");
+        std::fs::write(
+            dir.path().join("alignak.cfg"),
+            "launch_missing_daemons=1\ncfg_file=objects.cfg\n",
+        )
+        .expect("write");
+        let c = load(&dir.path().join("alignak.cfg")).unwrap_or_else(|e| panic!("{:#?}", e.diagnostics.items));
+        let added: Vec<(&str, u16)> = c
+            .daemons
+            .iter()
+            .filter(|d| c.realms[d.realm.index()].name == "Distant")
+            .map(|d| (d.name.as_str(), d.port))
+            .collect();
+        assert_eq!(
+            added,
+            [("scheduler-Distant", 7800)],
+            "the poller of All serves Distant already"
+        );
+        std::fs::write(dir.path().join("alignak.cfg"), "cfg_file=objects.cfg\n").expect("write");
+        assert!(load(&dir.path().join("alignak.cfg")).is_err(), "without it, refused");
     }
 
     #[test]

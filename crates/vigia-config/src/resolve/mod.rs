@@ -153,7 +153,7 @@ impl<'r, 'a> Builder<'r, 'a> {
         let (services, servicegroups) = self.services(&mut known, &service_defaults, &mut hosts);
         let (hostdependencies, servicedependencies) = self.dependencies(&known, &hosts, &services, &servicegroups);
         let escalations = self.escalations(&known, &hosts, &services);
-        let daemons = self.daemons(&known, &realms);
+        let daemons = self.daemons(&known, &realms, &hosts);
         let others = self.others(&mut known);
         let Resolved {
             commands, hostgroups, ..

@@ -56,6 +56,14 @@ pub fn load(path: &Path) -> Result<Config, LoadError> {
 
 /// [`load`], with options.
 pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Config, LoadError> {
+    let (config, diags) = load_all(path, options);
+    finish(config, diags)
+}
+
+/// Every stage run whatever the earlier ones found, so that one run reports every problem:
+/// the configuration as far as it resolved (with the dialect it was read with), and every
+/// diagnostic. Later checks (the engine's business rules) add theirs, then [`finish`].
+pub fn load_all(path: &Path, options: &LoadOptions) -> (Config, Diagnostics) {
     let mut diags = Diagnostics::default();
     let mut tree = source::read_tree(path, &mut diags);
     let (dialect, why) = match options.dialect {
@@ -85,15 +93,20 @@ pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Config, LoadError
     let mut config = resolve::Builder::new(&tree, &flat, &arena, dialect, &mut diags).build(globals, resources);
     drop(flat);
     split::cut(&mut config, &mut diags);
+    config.dialect = dialect;
+    config.dialect_why = why;
+    (config, diags)
+}
+
+/// All or nothing: any error refuses the configuration; else it keeps its warnings.
+pub fn finish(mut config: Config, diags: Diagnostics) -> Result<Config, LoadError> {
     if diags.has_errors() {
         return Err(LoadError {
             diagnostics: diags,
-            dialect: (dialect, why),
+            dialect: config.dialect_and_reason(),
         });
     }
     config.warnings = diags.items;
-    config.dialect = dialect;
-    config.dialect_why = why;
     Ok(config)
 }
 

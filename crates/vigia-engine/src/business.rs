@@ -375,18 +375,10 @@ pub fn check(config: &Config, diags: &mut vigia_config::Diagnostics) {
 /// Loads a configuration ([`vigia_config::load_with`]) and checks what only the engine can:
 /// its business rules. What every daemon and `check-config` load with.
 pub fn load(path: &std::path::Path, options: &vigia_config::LoadOptions) -> Result<Config, vigia_config::LoadError> {
-    let mut config = vigia_config::load_with(path, options)?;
-    let mut diags = vigia_config::Diagnostics::default();
+    // The rules are checked even when the configuration has other errors: one run says all.
+    let (config, mut diags) = vigia_config::load_all(path, options);
     check(&config, &mut diags);
-    if diags.has_errors() {
-        diags.items.extend(std::mem::take(&mut config.warnings));
-        let dialect = config.dialect_and_reason();
-        return Err(vigia_config::LoadError {
-            diagnostics: diags,
-            dialect,
-        });
-    }
-    Ok(config)
+    vigia_config::finish(config, diags)
 }
 
 impl Rules {

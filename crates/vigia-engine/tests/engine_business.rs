@@ -159,6 +159,16 @@ fn a_broken_rule_refuses_the_configuration_with_its_line() {
         errors[1].contains("main.cfg:68") && errors[1].contains("db1;regex"),
         "{errors:?}"
     );
+    // With another error elsewhere, the rules are still checked: one run says everything.
+    let other = "define host {\n host_name lone\n check_command check\n contacts nobody\n}\n";
+    std::fs::write(&path, format!("{CONFIG}{bad_regex}{other}")).expect("write");
+    let err = vigia_engine::business::load(&path, &vigia_config::LoadOptions::default()).expect_err("refused");
+    let errors: Vec<String> = err.diagnostics.errors().map(|d| d.to_string()).collect();
+    assert!(
+        errors.iter().any(|e| e.contains("unknown contact 'nobody'")),
+        "{errors:?}"
+    );
+    assert!(errors.iter().any(|e| e.contains("bp_rule")), "{errors:?}");
     // Without them, the same configuration loads.
     std::fs::write(
         &path,

@@ -1,0 +1,75 @@
+//! The reply formats: csv with its four separators, json (a list of lists), python (the same as
+//! Python literals), wrapped_json (`{"columns", "data", "total_count"}`).
+use serde_json::{json, Value as Json};
+
+use crate::value::Value;
+
+/// csv: rows by the dataset separator, fields by the field one, list items by the list one.
+pub fn csv(headers: &[String], rows: &[Vec<Value>], show_headers: bool, seps: [u8; 4]) -> Vec<u8> {
+    let [dataset, field, list, _] = seps.map(char::from);
+    let mut out = String::new();
+    let mut line = |cells: Vec<String>| {
+        out.push_str(&cells.join(&field.to_string()));
+        out.push(dataset);
+    };
+    if show_headers {
+        line(headers.to_vec());
+    }
+    for row in rows {
+        line(
+            row.iter()
+                .map(|v| match v {
+                    Value::List(items) => items
+                        .iter()
+                        .map(Value::text)
+                        .collect::<Vec<_>>()
+                        .join(&list.to_string()),
+                    other => other.text(),
+                })
+                .collect(),
+        );
+    }
+    out.into_bytes()
+}
+
+fn to_json(v: &Value) -> Json {
+    match v {
+        Value::Int(i) => json!(i),
+        Value::Float(f) => json!(f),
+        Value::Str(s) => json!(s),
+        Value::List(items) => Json::Array(items.iter().map(to_json).collect()),
+        Value::Dict(vars) => Json::Object(vars.iter().map(|(k, v)| (k.clone(), json!(v))).collect()),
+    }
+}
+
+fn table_json(headers: &[String], rows: &[Vec<Value>], show_headers: bool) -> Json {
+    let mut all: Vec<Json> = Vec::with_capacity(rows.len() + 1);
+    if show_headers {
+        all.push(json!(headers));
+    }
+    all.extend(rows.iter().map(|r| Json::Array(r.iter().map(to_json).collect())));
+    Json::Array(all)
+}
+
+pub fn json(headers: &[String], rows: &[Vec<Value>], show_headers: bool) -> Vec<u8> {
+    let mut out = serde_json::to_vec(&table_json(headers, rows, show_headers)).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+/// JSON is valid Python for these values but for `null`, `true` and `false`, which the
+/// tables never produce; strings are written with JSON's escapes, which Python reads.
+pub fn python(headers: &[String], rows: &[Vec<Value>], show_headers: bool) -> Vec<u8> {
+    json(headers, rows, show_headers)
+}
+
+pub fn wrapped_json(headers: &[String], rows: &[Vec<Value>], total: usize) -> Vec<u8> {
+    let data: Vec<Json> = rows
+        .iter()
+        .map(|r| Json::Array(r.iter().map(to_json).collect()))
+        .collect();
+    let mut out =
+        serde_json::to_vec(&json!({ "columns": headers, "data": data, "total_count": total })).unwrap_or_default();
+    out.push(b'\n');
+    out
+}

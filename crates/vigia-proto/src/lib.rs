@@ -378,6 +378,10 @@ pub struct BrokerWork {
     /// once and shows them in its status.
     #[serde(default)]
     pub ha_events: Vec<HaNote>,
+    /// Where to serve Livestatus (`ADDRESS:PORT`, the broker's `livestatus_host` and
+    /// `livestatus_port`); none when the port is not set.
+    #[serde(default)]
+    pub livestatus: Option<String>,
 }
 
 /// A take-over or give-back as one monitoring log line.

@@ -43,6 +43,19 @@ pub(super) struct PlanInput<'a> {
     pub(super) ha_events: &'a [vigia_proto::HaNote],
 }
 
+/// Where a broker serves Livestatus: `livestatus_port` on `livestatus_host` (default: the
+/// broker's own address); none without a port.
+fn livestatus_address(d: &DaemonLink) -> Option<String> {
+    let port: u16 = d.extra.get("livestatus_port")?.trim().parse().ok().filter(|p| *p > 0)?;
+    let host = d
+        .extra
+        .get("livestatus_host")
+        .map(|h| h.trim())
+        .filter(|h| !h.is_empty())
+        .unwrap_or(&d.address);
+    Some(format!("{host}:{port}"))
+}
+
 /// Every daemon's assignment: each home daemon's work goes to its runner. Other daemons see a
 /// part under its home scheduler's name, at the address of whoever runs it, so a take-over
 /// changes only an address and a generation for them.
@@ -136,6 +149,7 @@ pub(super) fn plan(input: &PlanInput) -> Vec<Option<Assignment>> {
             Role::Broker => Work::Broker(BrokerWork {
                 schedulers: schedulers_for(d),
                 ha_events: input.ha_events.to_vec(),
+                livestatus: livestatus_address(d),
             }),
             Role::Receiver => {
                 let schedulers = schedulers_for(d);

@@ -35,6 +35,8 @@ use crate::link::Link;
 use log::{local_today, MonitoringLog};
 pub use status::StatusStore;
 
+mod livestatus;
+
 /// How long a scheduler may hold a brok request open when it has nothing new.
 pub const WAIT_MS: u64 = 1000;
 /// Broks asked for per request (the initial status may come in several batches).
@@ -67,6 +69,7 @@ pub async fn run_until(
         log: Mutex::new(Some(log)),
         pullers: Mutex::new(BTreeMap::new()),
         ha: Mutex::new(HaLog::open(&options.data)),
+        livestatus: Mutex::new(None),
     });
     let result = daemon::serve(state, router(broker.clone()), shutdown).await;
     broker.stop().await;
@@ -80,6 +83,8 @@ pub struct Broker {
     log: Mutex<Option<LogWriter>>,
     pullers: Mutex<BTreeMap<String, Puller>>,
     ha: Mutex<HaLog>,
+    /// The Livestatus server: its address and task (moved or stopped by a new assignment).
+    livestatus: Mutex<Option<(String, tokio::task::JoinHandle<()>)>>,
 }
 
 /// Take-overs and give-backs: each written once into the monitoring log (the time of the last
@@ -162,8 +167,24 @@ impl Broker {
         if !lines.is_empty() {
             self.log_lines(lines);
         }
+        self.serve_livestatus(work.livestatus.clone());
         self.apply_work(&mut pullers, work);
         Ok(count)
+    }
+
+    /// Starts, moves or stops the Livestatus server to match `addr`.
+    fn serve_livestatus(self: &Arc<Self>, addr: Option<String>) {
+        let mut current = lock(&self.livestatus);
+        if current.as_ref().map(|(a, _)| a) == addr.as_ref() {
+            return;
+        }
+        if let Some((_, task)) = current.take() {
+            task.abort();
+        }
+        if let Some(addr) = addr {
+            let task = tokio::spawn(livestatus::serve(self.clone(), addr.clone()));
+            *current = Some((addr, task));
+        }
     }
 
     /// Starts, restarts or stops the pullers to match the assigned schedulers.
@@ -234,6 +255,9 @@ impl Broker {
 
     async fn stop(&self) {
         Broker::stop_pulling(&mut lock(&self.pullers));
+        if let Some((_, task)) = lock(&self.livestatus).take() {
+            task.abort();
+        }
         let writer = lock(&self.log).take();
         if let Some(writer) = writer {
             drop(writer.tx);

@@ -1,0 +1,403 @@
+//! The broker's Livestatus server (TCP): each request is answered from a snapshot of the
+//! broker's status, taken under the read lock and released before the query runs, so that
+//! clients never hold up the intake of broks. The language itself is `vigia-livestatus`.
+//!
+//! Served now: the hosts, services, status, comments, downtimes and columns tables. `COMMAND`
+//! is refused with 452 (commands go to the receiver, which delivers them exactly once).
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use vigia_livestatus::request::MAX_REQUEST_BYTES;
+use vigia_livestatus::{answer, parse, Answer, ColumnDef, ColumnType, LqlError, Method, Table, Value};
+use vigia_proto::{CommentView, DowntimeView, ItemView};
+
+use super::{read, Broker};
+
+/// A client silent this long between requests is let go: it cannot pin a task for ever.
+const IDLE: Duration = Duration::from_secs(300);
+
+/// Listens on `addr` until the task is aborted (a new assignment moves or stops it).
+pub async fn serve(broker: Arc<Broker>, addr: String) {
+    let listener = match TcpListener::bind(&addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("broker {}: cannot serve Livestatus on {addr}: {e}", broker.state.name());
+            return;
+        }
+    };
+    tracing::info!("broker {}: Livestatus on {addr}", broker.state.name());
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let broker = broker.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = connection(broker, stream).await {
+                        tracing::debug!("livestatus connection: {e}");
+                    }
+                });
+            }
+            Err(e) => {
+                tracing::warn!("livestatus accept: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// Requests one after another (`KeepAlive: on`), each ending at an empty line or EOF.
+async fn connection(broker: Arc<Broker>, stream: TcpStream) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
+    let (reader, mut writer) = stream.into_split();
+    let mut reader = BufReader::new(reader);
+    loop {
+        let mut text = String::new();
+        let mut eof = false;
+        loop {
+            let mut line = String::new();
+            let n = match tokio::time::timeout(IDLE, reader.read_line(&mut line)).await {
+                Ok(r) => r?,
+                Err(_) => return Ok(()),
+            };
+            if n == 0 {
+                eof = true;
+                break;
+            }
+            if line.trim_end_matches(['\r', '\n']).is_empty() {
+                if text.is_empty() {
+                    continue;
+                }
+                break;
+            }
+            text.push_str(&line);
+            if text.len() > MAX_REQUEST_BYTES {
+                let e = LqlError::new(413, format!("Request is larger than {MAX_REQUEST_BYTES} bytes"));
+                writer.write_all(&Answer::error(&e).bytes(true)).await?;
+                return Ok(());
+            }
+        }
+        if text.is_empty() {
+            return Ok(());
+        }
+        let (bytes, keep) = match parse(&text) {
+            Ok(req) => {
+                let reply = match &req.method {
+                    Method::Get(table) => {
+                        let broker = broker.clone();
+                        let table = table.clone();
+                        let req = req.clone();
+                        // Building and scanning a table of 100,000 rows is CPU work.
+                        tokio::task::spawn_blocking(move || get(&broker, &table, &req))
+                            .await
+                            .unwrap_or_else(|e| Answer::error(&LqlError::new(500, format!("query failed: {e}"))))
+                    }
+                    Method::Command(_) => Answer::error(&LqlError::new(
+                        452,
+                        "This broker does not take commands: send them to a receiver (POST /api/v1/commands or its command file)",
+                    )),
+                    Method::LogRotate => Answer {
+                        code: 200,
+                        body: Vec::new(),
+                    },
+                };
+                (reply.bytes(req.fixed16), req.keepalive)
+            }
+            Err(e) => (Answer::error(&e).bytes(true), false),
+        };
+        writer.write_all(&bytes).await?;
+        writer.flush().await?;
+        if !keep || eof {
+            writer.shutdown().await?;
+            return Ok(());
+        }
+    }
+}
+
+/// Answers a `GET` from a snapshot of the status.
+fn get(broker: &Broker, table: &str, req: &vigia_livestatus::Request) -> Answer {
+    let (hosts, services, comments, downtimes, started) = {
+        let status = read(&broker.status);
+        let started = status
+            .summaries()
+            .iter()
+            .filter_map(|s| s.program.as_ref().map(|p| p.started))
+            .min()
+            .unwrap_or(0);
+        (
+            status.hosts(),
+            status.services(),
+            status.comments(),
+            status.downtimes(),
+            started,
+        )
+    };
+    let tables = [
+        hosts_table(&hosts),
+        services_table(&services),
+        status_table(hosts.len(), services.len(), started),
+        comments_table(&comments),
+        downtimes_table(&downtimes),
+    ];
+    if table == "columns" {
+        return answer(req, &Table::columns_of(&tables.iter().collect::<Vec<_>>()));
+    }
+    match tables.iter().find(|t| t.name == table) {
+        Some(t) => answer(req, t),
+        None => Answer::error(&LqlError::new(404, format!("Table '{table}' does not exist."))),
+    }
+}
+
+const fn col(name: &'static str, ty: ColumnType, description: &'static str) -> ColumnDef {
+    ColumnDef { name, ty, description }
+}
+
+/// The status columns hosts and services share, in this order.
+const STATE_COLUMNS: &[ColumnDef] = &[
+    col(
+        "state",
+        ColumnType::Int,
+        "The current state (host 0 UP, 1 DOWN, 2 UNREACHABLE; service 0 OK … 3 UNKNOWN)",
+    ),
+    col("state_type", ColumnType::Int, "0 soft, 1 hard"),
+    col("has_been_checked", ColumnType::Int, "Whether it has been checked (0/1)"),
+    col(
+        "plugin_output",
+        ColumnType::String,
+        "The first line of the last check's output",
+    ),
+    col(
+        "long_plugin_output",
+        ColumnType::String,
+        "The other lines of the last check's output",
+    ),
+    col("perf_data", ColumnType::String, "The last check's performance data"),
+    col("last_check", ColumnType::Time, "When it was last checked"),
+    col("next_check", ColumnType::Time, "When it is next checked"),
+    col("last_state_change", ColumnType::Time, "When its state last changed"),
+    col(
+        "last_hard_state_change",
+        ColumnType::Time,
+        "When its hard state last changed",
+    ),
+    col(
+        "current_attempt",
+        ColumnType::Int,
+        "The check attempt of the current state",
+    ),
+    col(
+        "acknowledged",
+        ColumnType::Int,
+        "Whether its problem is acknowledged (0/1)",
+    ),
+    col(
+        "scheduled_downtime_depth",
+        ColumnType::Int,
+        "How many downtimes it is in",
+    ),
+    col("is_flapping", ColumnType::Int, "Whether it is flapping (0/1)"),
+    col(
+        "percent_state_change",
+        ColumnType::Float,
+        "The flap detection's state change",
+    ),
+    col(
+        "current_notification_number",
+        ColumnType::Int,
+        "The number of the last notification",
+    ),
+    col("last_notification", ColumnType::Time, "When it last notified"),
+    col("notifications_enabled", ColumnType::Int, "Whether it notifies (0/1)"),
+    col(
+        "active_checks_enabled",
+        ColumnType::Int,
+        "Whether it is actively checked (0/1)",
+    ),
+    col(
+        "accept_passive_checks",
+        ColumnType::Int,
+        "Whether it takes passive results (0/1)",
+    ),
+    col("latency", ColumnType::Float, "The last check's latency (s)"),
+    col("execution_time", ColumnType::Float, "The last check's duration (s)"),
+];
+
+fn state_cells(i: &ItemView) -> Vec<Value> {
+    let flag = |b: bool| Value::Int(b as i64);
+    vec![
+        Value::Int(i.state_id as i64),
+        Value::Int((i.state_type == "HARD") as i64),
+        flag(i.has_been_checked),
+        Value::Str(i.output.clone()),
+        Value::Str(i.long_output.clone()),
+        Value::Str(i.perf_data.clone()),
+        Value::Int(i.last_check),
+        Value::Int(i.next_check),
+        Value::Int(i.last_state_change),
+        Value::Int(i.last_hard_state_change),
+        Value::Int(i.attempt as i64),
+        flag(i.acknowledged),
+        Value::Int(i.downtime_depth as i64),
+        flag(i.is_flapping),
+        Value::Float(i.percent_state_change),
+        Value::Int(i.notification_number as i64),
+        Value::Int(i.last_notification),
+        flag(i.notifications_enabled),
+        flag(i.active_checks_enabled),
+        flag(i.passive_checks_enabled),
+        Value::Float(i.latency),
+        Value::Float(i.execution_time),
+    ]
+}
+
+fn hosts_table(hosts: &[ItemView]) -> Table {
+    let mut columns = vec![col("name", ColumnType::String, "The host's name")];
+    columns.extend_from_slice(STATE_COLUMNS);
+    Table {
+        name: "hosts".into(),
+        columns,
+        rows: hosts
+            .iter()
+            .map(|h| {
+                std::iter::once(Value::Str(h.host_name.clone()))
+                    .chain(state_cells(h))
+                    .collect()
+            })
+            .collect(),
+    }
+}
+
+fn services_table(services: &[ItemView]) -> Table {
+    let mut columns = vec![
+        col("host_name", ColumnType::String, "The service's host"),
+        col("description", ColumnType::String, "The service's description"),
+    ];
+    columns.extend_from_slice(STATE_COLUMNS);
+    Table {
+        name: "services".into(),
+        columns,
+        rows: services
+            .iter()
+            .map(|s| {
+                [
+                    Value::Str(s.host_name.clone()),
+                    Value::Str(s.service_description.clone().unwrap_or_default()),
+                ]
+                .into_iter()
+                .chain(state_cells(s))
+                .collect()
+            })
+            .collect(),
+    }
+}
+
+fn status_table(hosts: usize, services: usize, started: i64) -> Table {
+    Table {
+        name: "status".into(),
+        columns: vec![
+            col("program_start", ColumnType::Time, "When the monitoring started"),
+            col(
+                "program_version",
+                ColumnType::String,
+                "The version of the monitoring core",
+            ),
+            col(
+                "livestatus_version",
+                ColumnType::String,
+                "The version of the Livestatus server",
+            ),
+            col("num_hosts", ColumnType::Int, "How many hosts"),
+            col("num_services", ColumnType::Int, "How many services"),
+        ],
+        rows: vec![vec![
+            Value::Int(started),
+            Value::Str(format!("vigia {}", env!("CARGO_PKG_VERSION"))),
+            Value::Str(format!("vigia {}", env!("CARGO_PKG_VERSION"))),
+            Value::Int(hosts as i64),
+            Value::Int(services as i64),
+        ]],
+    }
+}
+
+fn annotation_columns() -> Vec<ColumnDef> {
+    vec![
+        col("id", ColumnType::Int, "The id"),
+        col("author", ColumnType::String, "Who wrote it"),
+        col("comment", ColumnType::String, "The text"),
+        col("entry_time", ColumnType::Time, "When it was entered"),
+        col("is_service", ColumnType::Int, "Whether it is about a service (0/1)"),
+        col("host_name", ColumnType::String, "The host"),
+        col(
+            "service_description",
+            ColumnType::String,
+            "The service (empty for a host)",
+        ),
+    ]
+}
+
+fn annotation_cells(id: u64, author: &str, text: &str, entry: i64, host: &str, service: &Option<String>) -> Vec<Value> {
+    vec![
+        Value::Int(id as i64),
+        Value::Str(author.to_string()),
+        Value::Str(text.to_string()),
+        Value::Int(entry),
+        Value::Int(service.is_some() as i64),
+        Value::Str(host.to_string()),
+        Value::Str(service.clone().unwrap_or_default()),
+    ]
+}
+
+fn comments_table(comments: &[CommentView]) -> Table {
+    Table {
+        name: "comments".into(),
+        columns: annotation_columns(),
+        rows: comments
+            .iter()
+            .map(|c| {
+                annotation_cells(
+                    c.comment.id,
+                    &c.comment.author,
+                    &c.comment.text,
+                    c.comment.entry_time,
+                    &c.host_name,
+                    &c.service_description,
+                )
+            })
+            .collect(),
+    }
+}
+
+fn downtimes_table(downtimes: &[DowntimeView]) -> Table {
+    let mut columns = annotation_columns();
+    columns.extend([
+        col("start_time", ColumnType::Time, "When it starts"),
+        col("end_time", ColumnType::Time, "When it ends"),
+        col("fixed", ColumnType::Int, "Fixed (1) or flexible (0)"),
+        col("duration", ColumnType::Int, "A flexible downtime's length (s)"),
+    ]);
+    Table {
+        name: "downtimes".into(),
+        columns,
+        rows: downtimes
+            .iter()
+            .map(|d| {
+                let t = &d.downtime;
+                let mut row = annotation_cells(
+                    t.id,
+                    &t.author,
+                    &t.comment,
+                    t.entry_time,
+                    &d.host_name,
+                    &d.service_description,
+                );
+                row.extend([
+                    Value::Int(t.start),
+                    Value::Int(t.end),
+                    Value::Int(t.fixed as i64),
+                    Value::Int(t.duration),
+                ]);
+                row
+            })
+            .collect(),
+    }
+}

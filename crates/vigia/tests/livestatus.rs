@@ -111,6 +111,14 @@ fn a_broker_serves_livestatus_to_real_clients() {
         }
         Err(e) => eprintln!("SKIP the Python client: {e}"),
     }
+    // The same on the Unix socket in the broker's data folder.
+    let socket = c.daemon("broker-master").data.join("livestatus.sock");
+    let mut unix = std::os::unix::net::UnixStream::connect(&socket).expect("the Unix socket");
+    unix.write_all(b"GET hosts\nColumns: name\nFilter: name = db1\n\n")
+        .expect("send");
+    let mut out = String::new();
+    unix.read_to_string(&mut out).expect("reply");
+    assert_eq!(out, "db1\n");
     // A malformed request gets its code and the broker goes on serving.
     let bad = query("GET services\nFilter: state").expect("an answer");
     assert!(bad.starts_with("400"), "{bad}");

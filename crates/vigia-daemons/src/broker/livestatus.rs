@@ -1,4 +1,5 @@
-//! The broker's Livestatus server (TCP): each request is answered from a snapshot of the
+//! The broker's Livestatus server, on TCP and on a Unix socket (`DATA/livestatus.sock`): each
+//! request is answered from a snapshot of the
 //! broker's status, taken under the read lock and released before the query runs, so that
 //! clients never hold up the intake of broks. The language itself is `vigia-livestatus`.
 //!
@@ -7,8 +8,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, UnixListener};
 use vigia_livestatus::request::MAX_REQUEST_BYTES;
 use vigia_livestatus::{answer, parse, Answer, ColumnDef, ColumnType, LqlError, Method, Table, Value};
 use vigia_proto::{CommentView, DowntimeView, ItemView};
@@ -18,38 +19,58 @@ use super::{read, Broker};
 /// A client silent this long between requests is let go: it cannot pin a task for ever.
 const IDLE: Duration = Duration::from_secs(300);
 
-/// Listens on `addr` until the task is aborted (a new assignment moves or stops it).
+/// Listens on `addr` and on `DATA/livestatus.sock` until the task is aborted (a new
+/// assignment moves or stops it).
 pub async fn serve(broker: Arc<Broker>, addr: String) {
-    let listener = match TcpListener::bind(&addr).await {
-        Ok(l) => l,
+    let name = broker.state.name();
+    let tcp = match TcpListener::bind(&addr).await {
+        Ok(l) => Some(l),
         Err(e) => {
-            tracing::error!("broker {}: cannot serve Livestatus on {addr}: {e}", broker.state.name());
-            return;
+            tracing::error!("broker {name}: cannot serve Livestatus on {addr}: {e}");
+            None
         }
     };
-    tracing::info!("broker {}: Livestatus on {addr}", broker.state.name());
+    let path = broker.data.join("livestatus.sock");
+    // A socket file left by a previous process would refuse the bind.
+    let _ = std::fs::remove_file(&path);
+    let unix = match UnixListener::bind(&path) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::error!("broker {name}: cannot serve Livestatus on {}: {e}", path.display());
+            None
+        }
+    };
+    tracing::info!("broker {name}: Livestatus on {addr} and {}", path.display());
     loop {
-        match listener.accept().await {
-            Ok((stream, _)) => {
-                let broker = broker.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = connection(broker, stream).await {
-                        tracing::debug!("livestatus connection: {e}");
-                    }
-                });
-            }
-            Err(e) => {
-                tracing::warn!("livestatus accept: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+        tokio::select! {
+            accepted = async { tcp.as_ref()?.accept().await.ok() }, if tcp.is_some() => match accepted {
+                Some((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(connection(broker.clone(), stream));
+                }
+                // Out of descriptors or the like: do not spin.
+                None => tokio::time::sleep(Duration::from_millis(100)).await,
+            },
+            accepted = async { unix.as_ref()?.accept().await.ok() }, if unix.is_some() => match accepted {
+                Some((stream, _)) => {
+                    tokio::spawn(connection(broker.clone(), stream));
+                }
+                None => tokio::time::sleep(Duration::from_millis(100)).await,
+            },
+            else => return,
         }
     }
 }
 
 /// Requests one after another (`KeepAlive: on`), each ending at an empty line or EOF.
-async fn connection(broker: Arc<Broker>, stream: TcpStream) -> std::io::Result<()> {
-    stream.set_nodelay(true)?;
-    let (reader, mut writer) = stream.into_split();
+async fn connection<S: AsyncRead + AsyncWrite + Send + 'static>(broker: Arc<Broker>, stream: S) {
+    if let Err(e) = requests(broker, stream).await {
+        tracing::debug!("livestatus connection: {e}");
+    }
+}
+
+async fn requests<S: AsyncRead + AsyncWrite + Send + 'static>(broker: Arc<Broker>, stream: S) -> std::io::Result<()> {
+    let (reader, mut writer) = tokio::io::split(stream);
     let mut reader = BufReader::new(reader);
     loop {
         let mut text = String::new();

@@ -70,6 +70,7 @@ pub async fn run_until(
         pullers: Mutex::new(BTreeMap::new()),
         ha: Mutex::new(HaLog::open(&options.data)),
         livestatus: Mutex::new(None),
+        data: options.data.clone(),
     });
     let result = daemon::serve(state, router(broker.clone()), shutdown).await;
     broker.stop().await;
@@ -85,6 +86,8 @@ pub struct Broker {
     ha: Mutex<HaLog>,
     /// The Livestatus server: its address and task (moved or stopped by a new assignment).
     livestatus: Mutex<Option<(String, tokio::task::JoinHandle<()>)>>,
+    /// The data folder (the monitoring log, Livestatus's Unix socket).
+    data: std::path::PathBuf,
 }
 
 /// Take-overs and give-backs: each written once into the monitoring log (the time of the last

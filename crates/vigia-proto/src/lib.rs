@@ -382,6 +382,10 @@ pub struct BrokerWork {
     /// `livestatus_port`); none when the port is not set.
     #[serde(default)]
     pub livestatus: Option<String>,
+    /// The receivers (`http://ADDRESS:PORT` of whoever runs each): where Livestatus `COMMAND`s
+    /// go, so that they take the receivers' exactly-once path to the owning scheduler.
+    #[serde(default)]
+    pub receivers: Vec<String>,
 }
 
 /// A take-over or give-back as one monitoring log line.

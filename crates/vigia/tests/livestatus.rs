@@ -119,6 +119,21 @@ fn a_broker_serves_livestatus_to_real_clients() {
     let mut out = String::new();
     unix.read_to_string(&mut out).expect("reply");
     assert_eq!(out, "db1\n");
+    // A COMMAND goes through a receiver to the scheduler; its effect is then visible.
+    let mut s = TcpStream::connect((IP, PORT)).expect("connect");
+    s.write_all(
+        format!(
+            "COMMAND [{}] ACKNOWLEDGE_SVC_PROBLEM;web1;http;2;1;1;admin;on it\n\n",
+            cluster::now()
+        )
+        .as_bytes(),
+    )
+    .expect("send");
+    drop(s);
+    wait_for("the acknowledgement over Livestatus", DEADLINE, || {
+        let out = query("GET services\nColumns: acknowledged\nFilter: description = http")?;
+        (out.trim() == "1").then_some(())
+    });
     // A malformed request gets its code and the broker goes on serving.
     let bad = query("GET services\nFilter: state").expect("an answer");
     assert!(bad.starts_with("400"), "{bad}");

@@ -150,6 +150,15 @@ pub(super) fn plan(input: &PlanInput) -> Vec<Option<Assignment>> {
                 schedulers: schedulers_for(d),
                 ha_events: input.ha_events.to_vec(),
                 livestatus: livestatus_address(d),
+                receivers: config
+                    .daemons
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, r)| {
+                        r.role == Role::Receiver && is_home(r) && serves(config, &config.daemons[*i], d.realm)
+                    })
+                    .map(|(i, _)| url(&config.daemons[input.runner.get(i).copied().unwrap_or(i)]))
+                    .collect(),
             }),
             Role::Receiver => {
                 let schedulers = schedulers_for(d);

@@ -3,8 +3,9 @@
 //! broker's status, taken under the read lock and released before the query runs, so that
 //! clients never hold up the intake of broks. The language itself is `vigia-livestatus`.
 //!
-//! Served now: the hosts, services, status, comments, downtimes and columns tables. `COMMAND`
-//! is refused with 452 (commands go to the receiver, which delivers them exactly once).
+//! Served now: the hosts, services, status, comments, downtimes and columns tables. A
+//! `COMMAND` is handed to a receiver, which delivers it exactly once to the scheduler owning
+//! its object, through fail-overs too.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use vigia_livestatus::request::MAX_REQUEST_BYTES;
 use vigia_livestatus::{answer, parse, Answer, ColumnDef, ColumnType, LqlError, Method, Table, Value};
 use vigia_proto::{CommentView, DowntimeView, ItemView};
 
-use super::{read, Broker};
+use super::{lock, read, Broker};
 
 /// A client silent this long between requests is let go: it cannot pin a task for ever.
 const IDLE: Duration = Duration::from_secs(300);
@@ -113,10 +114,7 @@ async fn requests<S: AsyncRead + AsyncWrite + Send + 'static>(broker: Arc<Broker
                             .await
                             .unwrap_or_else(|e| Answer::error(&LqlError::new(500, format!("query failed: {e}"))))
                     }
-                    Method::Command(_) => Answer::error(&LqlError::new(
-                        452,
-                        "This broker does not take commands: send them to a receiver (POST /api/v1/commands or its command file)",
-                    )),
+                    Method::Command(line) => command(&broker, line).await,
                     Method::LogRotate => Answer {
                         code: 200,
                         body: Vec::new(),
@@ -133,6 +131,32 @@ async fn requests<S: AsyncRead + AsyncWrite + Send + 'static>(broker: Arc<Broker
             return Ok(());
         }
     }
+}
+
+/// Hands a command to the first receiver that takes it. No body on success, as naemon.
+async fn command(broker: &Broker, line: &str) -> Answer {
+    let receivers = lock(&broker.receivers).clone();
+    let secret = broker.state.outgoing_secret();
+    let body = vigia_proto::CommandsRequest {
+        commands: vec![line.to_string()],
+    };
+    let mut last = String::from("no receiver is assigned to this broker's realm");
+    for url in receivers {
+        let link = crate::link::Link::new(url.clone(), secret.clone());
+        match link
+            .post::<_, vigia_proto::CommandsAccepted>(vigia_proto::paths::API_COMMANDS, &body, Duration::from_secs(10))
+            .await
+        {
+            Ok(_) => {
+                return Answer {
+                    code: 200,
+                    body: Vec::new(),
+                }
+            }
+            Err(e) => last = format!("{url}: {e}"),
+        }
+    }
+    Answer::error(&LqlError::new(452, format!("The command was not taken: {last}")))
 }
 
 /// Answers a `GET` from a snapshot of the status.

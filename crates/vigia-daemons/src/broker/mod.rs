@@ -71,6 +71,7 @@ pub async fn run_until(
         ha: Mutex::new(HaLog::open(&options.data)),
         livestatus: Mutex::new(None),
         data: options.data.clone(),
+        receivers: Mutex::new(Vec::new()),
     });
     let result = daemon::serve(state, router(broker.clone()), shutdown).await;
     broker.stop().await;
@@ -88,6 +89,8 @@ pub struct Broker {
     livestatus: Mutex<Option<(String, tokio::task::JoinHandle<()>)>>,
     /// The data folder (the monitoring log, Livestatus's Unix socket).
     data: std::path::PathBuf,
+    /// Where Livestatus commands go (the assigned receivers).
+    receivers: Mutex<Vec<String>>,
 }
 
 /// Take-overs and give-backs: each written once into the monitoring log (the time of the last
@@ -170,6 +173,7 @@ impl Broker {
         if !lines.is_empty() {
             self.log_lines(lines);
         }
+        *lock(&self.receivers) = work.receivers.clone();
         self.serve_livestatus(work.livestatus.clone());
         self.apply_work(&mut pullers, work);
         Ok(count)

@@ -159,38 +159,53 @@ async fn command(broker: &Broker, line: &str) -> Answer {
     Answer::error(&LqlError::new(452, format!("The command was not taken: {last}")))
 }
 
-/// Answers a `GET` from a snapshot of the status.
+/// Answers a `GET` from a snapshot of the status: only the table asked for is built (a
+/// `GET status` must not copy 100,000 services).
 fn get(broker: &Broker, table: &str, req: &vigia_livestatus::Request) -> Answer {
-    let (hosts, services, comments, downtimes, started) = {
-        let status = read(&broker.status);
-        let started = status
-            .summaries()
-            .iter()
-            .filter_map(|s| s.program.as_ref().map(|p| p.started))
-            .min()
-            .unwrap_or(0);
-        (
-            status.hosts(),
-            status.services(),
-            status.comments(),
-            status.downtimes(),
-            started,
-        )
+    let built = match table {
+        "hosts" => hosts_table(&read(&broker.status).hosts()),
+        "services" => services_table(&read(&broker.status).services_of(one_host(req))),
+        "comments" => comments_table(&read(&broker.status).comments()),
+        "downtimes" => downtimes_table(&read(&broker.status).downtimes()),
+        "status" => {
+            let status = read(&broker.status);
+            let summaries = status.summaries();
+            let started = summaries
+                .iter()
+                .filter_map(|s| s.program.as_ref().map(|p| p.started))
+                .min()
+                .unwrap_or(0);
+            let hosts = summaries.iter().map(|s| s.hosts).sum();
+            let services = summaries.iter().map(|s| s.services).sum();
+            drop(status);
+            status_table(hosts, services, started)
+        }
+        "columns" => {
+            let empty = [
+                hosts_table(&[]),
+                services_table(&[]),
+                status_table(0, 0, 0),
+                comments_table(&[]),
+                downtimes_table(&[]),
+            ];
+            Table::columns_of(&empty.iter().collect::<Vec<_>>())
+        }
+        _ => return Answer::error(&LqlError::new(404, format!("Table '{table}' does not exist."))),
     };
-    let tables = [
-        hosts_table(&hosts),
-        services_table(&services),
-        status_table(hosts.len(), services.len(), started),
-        comments_table(&comments),
-        downtimes_table(&downtimes),
-    ];
-    if table == "columns" {
-        return answer(req, &Table::columns_of(&tables.iter().collect::<Vec<_>>()));
-    }
-    match tables.iter().find(|t| t.name == table) {
-        Some(t) => answer(req, t),
-        None => Answer::error(&LqlError::new(404, format!("Table '{table}' does not exist."))),
-    }
+    answer(req, &built)
+}
+
+/// The host a request's top-level `Filter: host_name = NAME` keeps (all its filters are ANDed,
+/// so the others only narrow that host's services further).
+fn one_host(req: &vigia_livestatus::Request) -> Option<&str> {
+    req.filters.iter().find_map(|f| match f {
+        vigia_livestatus::filter::FilterSpec::Compare { column, op, value }
+            if column == "host_name" && !op.negate && op.kind == vigia_livestatus::filter::OpKind::Equal =>
+        {
+            Some(value.as_str())
+        }
+        _ => None,
+    })
 }
 
 const fn col(name: &'static str, ty: ColumnType, description: &'static str) -> ColumnDef {

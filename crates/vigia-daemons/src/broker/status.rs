@@ -273,10 +273,18 @@ impl StatusStore {
 
     /// Every service, sorted by host then description.
     pub fn services(&self) -> Vec<ItemView> {
+        self.services_of(None)
+    }
+
+    /// The services of `host` only (all with `None`), sorted: a query about one host copies
+    /// its services, not every one.
+    pub fn services_of(&self, host: Option<&str>) -> Vec<ItemView> {
         let mut out = Vec::new();
         for (name, view) in &self.schedulers {
             for s in view.objects.services.values() {
-                out.push(item_view(&s.host, Some(&s.description), &s.status, name));
+                if host.is_none_or(|h| h == s.host) {
+                    out.push(item_view(&s.host, Some(&s.description), &s.status, name));
+                }
             }
         }
         out.sort_by(|a, b| (&a.host_name, &a.service_description).cmp(&(&b.host_name, &b.service_description)));

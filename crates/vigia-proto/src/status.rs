@@ -29,6 +29,9 @@ pub struct DaemonStatus {
     pub standing_in_for: Option<String>,
     #[serde(default)]
     pub reason: Option<String>,
+    /// Where a broker serves Livestatus (`ADDRESS:PORT`), when it runs a broker's work.
+    #[serde(default)]
+    pub livestatus: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

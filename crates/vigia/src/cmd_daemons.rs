@@ -287,6 +287,11 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
             }
         );
     }
+    for d in status.daemons.iter().filter(|d| d.assigned) {
+        if let Some(addr) = &d.livestatus {
+            println!("Livestatus: {addr} (broker {})", d.name);
+        }
+    }
     if !status.events.is_empty() {
         println!("\ntake-overs and give-backs (newest last):");
         for e in status.events.iter().rev().take(10).rev() {

@@ -96,6 +96,17 @@ fn a_broker_serves_livestatus_to_real_clients() {
 
     let status = query("GET status\nColumns: num_hosts num_services").expect("status");
     assert_eq!(status.trim(), "2;3");
+    // `vigia status` says where Livestatus is served.
+    let arbiter = c
+        .get_json(&format!("{}/v1/status", c.url("arbiter-master")))
+        .expect("arbiter status");
+    let served: Vec<&str> = arbiter["daemons"]
+        .as_array()
+        .expect("daemons")
+        .iter()
+        .filter_map(|d| d["livestatus"].as_str())
+        .collect();
+    assert_eq!(served, [format!("{IP}:{PORT}")]);
 
     // A client in another language: Python's socket, csv, shutdown(SHUT_WR) then read to EOF,
     // as python-mk-livestatus does.

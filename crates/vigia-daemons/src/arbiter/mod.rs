@@ -165,6 +165,7 @@ fn new_status(config: &Config) -> Vec<DaemonStatus> {
             attempts: 0,
             standing_in_for: None,
             reason: None,
+            livestatus: None,
         })
         .collect()
 }
@@ -302,6 +303,12 @@ impl Arbiter {
             let home = (0..d.runner.len()).find(|h| d.runner[*h] == i && *h != i && is_home(&d.daemons[*h]));
             st.standing_in_for = home.map(|h| d.daemons[h].name.clone());
             st.reason = home.and_then(|h| d.reasons.get(&h).cloned());
+            st.livestatus = match &assignments[i] {
+                Some(Assignment {
+                    work: Work::Broker(w), ..
+                }) => w.livestatus.clone(),
+                _ => None,
+            };
         }
         d.assignments = assignments;
     }

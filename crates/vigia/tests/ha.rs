@@ -4,6 +4,8 @@
 //! 127.0.6.x address; the tests run one at a time (they measure times).
 mod cluster;
 
+use std::io::{Read, Write};
+
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -360,7 +362,14 @@ fn poller_reactionner_broker_and_receiver_fail_over_to_their_spares_and_back() {
     let notify = tempfile::NamedTempFile::new().expect("tmp");
     let flip = tempfile::NamedTempFile::new().expect("tmp");
     std::fs::write(flip.path(), "0").expect("flip");
-    let mut c = Cluster::with_daemons(ip, &satellite_spares(ip), &objects(notify.path(), flip.path(), 10));
+    // The master broker serves Livestatus; its spare, which sets nothing, serves the same port
+    // on its own address once it runs the broker's work (here the same address).
+    let daemons = satellite_spares(ip).replacen(
+        " broker_name broker-master\n",
+        " broker_name broker-master\n livestatus_port 16559\n",
+        1,
+    );
+    let mut c = Cluster::with_daemons(ip, &daemons, &objects(notify.path(), flip.path(), 10));
     c.start_all();
     wait_for("every service checked at the broker", DEADLINE * 2, || {
         let all = services_at(&c, "broker-master");
@@ -388,6 +397,13 @@ fn poller_reactionner_broker_and_receiver_fail_over_to_their_spares_and_back() {
         "kill -9 broker → spare broker with the full status: {:.2} s",
         t.elapsed().as_secs_f64()
     );
+    wait_for("Livestatus from the spare broker", DEADLINE, || {
+        let mut s = std::net::TcpStream::connect((ip, 16559)).ok()?;
+        s.write_all(b"GET status\nColumns: num_services\n\n").ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        (out.trim() == "53").then_some(())
+    });
     let ha = c
         .get_json(&format!("{}/api/v1/ha", c.url("broker-spare")))
         .unwrap_or_default()
@@ -456,6 +472,14 @@ fn poller_reactionner_broker_and_receiver_fail_over_to_their_spares_and_back() {
         all.iter()
             .any(|s| field(s, "service_description") == "flip" && field(s, "acknowledged") == true)
             .then_some(())
+    });
+    wait_for("Livestatus from the returned broker", DEADLINE, || {
+        let mut s = std::net::TcpStream::connect((ip, 16559)).ok()?;
+        s.write_all(b"GET services\nColumns: acknowledged\nFilter: description = flip\n\n")
+            .ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        (out.trim() == "1").then_some(())
     });
     let sent = notifications(notify.path(), "flip");
     let problems = sent.iter().filter(|l| l.starts_with("PROBLEM;")).count();

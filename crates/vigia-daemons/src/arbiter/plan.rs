@@ -43,16 +43,26 @@ pub(super) struct PlanInput<'a> {
     pub(super) ha_events: &'a [vigia_proto::HaNote],
 }
 
-/// Where a broker serves Livestatus: `livestatus_port` on `livestatus_host` (default: the
-/// broker's own address); none without a port.
-fn livestatus_address(d: &DaemonLink) -> Option<String> {
-    let port: u16 = d.extra.get("livestatus_port")?.trim().parse().ok().filter(|p| *p > 0)?;
-    let host = d
-        .extra
-        .get("livestatus_host")
-        .map(|h| h.trim())
-        .filter(|h| !h.is_empty())
-        .unwrap_or(&d.address);
+/// Where the broker running `home`'s work serves Livestatus: the runner's own
+/// `livestatus_host`/`livestatus_port` when it has them, else the home broker's port on the
+/// runner's address (a spare that takes over serves at once, at its own address); none
+/// without a port.
+fn livestatus_address(home: &DaemonLink, runner: &DaemonLink) -> Option<String> {
+    fn setting<'d>(d: &'d DaemonLink, key: &str) -> Option<&'d str> {
+        d.extra.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+    let port: u16 = setting(runner, "livestatus_port")
+        .or_else(|| setting(home, "livestatus_port"))?
+        .parse()
+        .ok()
+        .filter(|p| *p > 0)?;
+    let host = setting(runner, "livestatus_host")
+        .or_else(|| {
+            (runner.name == home.name)
+                .then(|| setting(home, "livestatus_host"))
+                .flatten()
+        })
+        .unwrap_or(&runner.address);
     Some(format!("{host}:{port}"))
 }
 
@@ -149,7 +159,7 @@ pub(super) fn plan(input: &PlanInput) -> Vec<Option<Assignment>> {
             Role::Broker => Work::Broker(BrokerWork {
                 schedulers: schedulers_for(d),
                 ha_events: input.ha_events.to_vec(),
-                livestatus: livestatus_address(d),
+                livestatus: livestatus_address(d, &config.daemons[runner]),
                 receivers: config
                     .daemons
                     .iter()

@@ -24,13 +24,24 @@ const IDLE: Duration = Duration::from_secs(300);
 /// assignment moves or stops it).
 pub async fn serve(broker: Arc<Broker>, addr: String) {
     let name = broker.state.name();
-    let tcp = match TcpListener::bind(&addr).await {
-        Ok(l) => Some(l),
-        Err(e) => {
-            tracing::error!("broker {name}: cannot serve Livestatus on {addr}: {e}");
-            None
+    // The address may still be held by the broker that ran this work before (a spare giving it
+    // back is released about when this one is assigned): try again until it is free.
+    let mut warned = false;
+    let tcp = loop {
+        match TcpListener::bind(&addr).await {
+            Ok(l) => break l,
+            Err(e) => {
+                if !warned {
+                    tracing::warn!(
+                        "broker {name}: cannot serve Livestatus on {addr} yet: {e} (trying again every second)"
+                    );
+                    warned = true;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
         }
     };
+    let tcp = Some(tcp);
     let path = broker.data.join("livestatus.sock");
     // A socket file left by a previous process would refuse the bind.
     let _ = std::fs::remove_file(&path);

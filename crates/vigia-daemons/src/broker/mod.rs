@@ -430,6 +430,8 @@ async fn release(
     let mut pullers = lock(&broker.pullers);
     broker.state.release(&r)?;
     Broker::stop_pulling(&mut pullers);
+    // A waiting broker serves no Livestatus: the address goes back to the one that runs.
+    broker.serve_livestatus(None);
     tracing::info!("broker {}: released ({}): waiting", broker.state.name(), r.reason);
     Ok(Json(vigia_proto::Released::default()))
 }

@@ -4,6 +4,7 @@
 //! in the client's format ([`output`]). No I/O here: the broker owns the sockets and builds the
 //! tables from its status.
 pub mod filter;
+pub mod log;
 pub mod output;
 pub mod query;
 pub mod request;

@@ -145,6 +145,32 @@ fn a_broker_serves_livestatus_to_real_clients() {
         let out = query("GET services\nColumns: acknowledged\nFilter: description = http")?;
         (out.trim() == "1").then_some(())
     });
+    // The log table: this run's alerts, and an archived day read only when asked for.
+    let alerts = wait_for("the HARD alert in the log table", DEADLINE, || {
+        let out = query(&format!(
+            "GET log\nColumns: type host_name service_description state state_type\nFilter: time >= {}\nFilter: class = 1",
+            cluster::now() - 600
+        ))?;
+        out.contains("SERVICE ALERT;web1;http;2;HARD").then_some(out)
+    });
+    assert!(!alerts.contains("db1"), "{alerts}");
+    let archives = c.daemon("broker-master").data.join("archives");
+    std::fs::create_dir_all(&archives).expect("archives");
+    // 2020-01-01 12:00 UTC is on the archive's day in any time zone.
+    std::fs::write(
+        archives.join("vigia-2020-01-01.log"),
+        "[1577880000] SERVICE ALERT: old;svc;CRITICAL;HARD;1;long ago\n",
+    )
+    .expect("write");
+    let old = query("GET log\nColumns: host_name plugin_output\nFilter: time >= 1577836800\nFilter: time < 1577923200")
+        .expect("log");
+    assert_eq!(old, "old;long ago\n");
+    let recent = query(&format!(
+        "GET log\nColumns: host_name\nFilter: time >= {}",
+        cluster::now() - 600
+    ))
+    .expect("log");
+    assert!(!recent.contains("old"), "{recent}");
     // A malformed request gets its code and the broker goes on serving.
     let bad = query("GET services\nFilter: state").expect("an answer");
     assert!(bad.starts_with("400"), "{bad}");

@@ -191,6 +191,7 @@ fn get(broker: &Broker, table: &str, req: &vigia_livestatus::Request) -> Answer 
             drop(status);
             status_table(hosts, services, started)
         }
+        "log" => log_table(&broker.data, req),
         "columns" => {
             let empty = [
                 hosts_table(&[]),
@@ -198,12 +199,50 @@ fn get(broker: &Broker, table: &str, req: &vigia_livestatus::Request) -> Answer 
                 status_table(0, 0, 0),
                 comments_table(&[]),
                 downtimes_table(&[]),
+                vigia_livestatus::log::table(Vec::new()),
             ];
             Table::columns_of(&empty.iter().collect::<Vec<_>>())
         }
         _ => return Answer::error(&LqlError::new(404, format!("Table '{table}' does not exist."))),
     };
     answer(req, &built)
+}
+
+/// The monitoring log: `DATA/vigia.log` and the archives (`archives/vigia-YYYY-MM-DD.log`, one
+/// local day each) whose day meets the request's `Filter: time` range, so that a query about
+/// yesterday reads yesterday's file, not a year of them.
+fn log_table(data: &std::path::Path, req: &vigia_livestatus::Request) -> Table {
+    let (from, to) = vigia_livestatus::log::time_range(&req.filters);
+    let tz = jiff::tz::TimeZone::system();
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(data.join("archives"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let day = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix("vigia-")?.strip_suffix(".log"))
+                .and_then(|d| d.parse::<jiff::civil::Date>().ok());
+            let Some(day) = day else { return false };
+            let start = tz
+                .to_timestamp(day.to_datetime(jiff::civil::Time::midnight()))
+                .map_or(i64::MIN, |t| t.as_second());
+            // A day lasts at most 25 hours (a change of time).
+            start <= to && start.saturating_add(25 * 3600) >= from
+        })
+        .collect();
+    files.sort();
+    files.push(data.join("vigia.log"));
+    let mut lines = Vec::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        lines.extend(text.lines().enumerate().map(|(n, l)| (n + 1, l.to_string())));
+    }
+    vigia_livestatus::log::table(lines)
 }
 
 /// The host a request's top-level `Filter: host_name = NAME` keeps (all its filters are ANDed,

@@ -3,12 +3,8 @@
 //! 2 program, 3 notification, 4 passive check, 5 external command, 6 initial or current state,
 //! 7 text).
 use crate::filter::{FilterSpec, OpKind};
-use crate::table::{ColumnDef, Table};
+use crate::table::{col, ColumnDef, Table};
 use crate::value::{ColumnType, Value};
-
-const fn col(name: &'static str, ty: ColumnType, description: &'static str) -> ColumnDef {
-    ColumnDef { name, ty, description }
-}
 
 pub const LOG_COLUMNS: &[ColumnDef] = &[
     col("time", ColumnType::Time, "When it was logged"),

@@ -9,6 +9,11 @@ pub struct ColumnDef {
     pub description: &'static str,
 }
 
+/// A column's definition, in a `const` table.
+pub const fn col(name: &'static str, ty: ColumnType, description: &'static str) -> ColumnDef {
+    ColumnDef { name, ty, description }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Table {
     pub name: String,
@@ -24,7 +29,6 @@ impl Table {
     /// The `columns` table describing `tables`: one row per column (table, name, type,
     /// description), what clients read to discover columns.
     pub fn columns_of(tables: &[&Table]) -> Table {
-        let col = |name, ty, description| ColumnDef { name, ty, description };
         Table {
             name: "columns".into(),
             columns: vec![

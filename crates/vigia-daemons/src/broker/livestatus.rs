@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, UnixListener};
 use vigia_livestatus::request::MAX_REQUEST_BYTES;
+use vigia_livestatus::table::col;
 use vigia_livestatus::{answer, parse, Answer, ColumnDef, ColumnType, LqlError, Method, Table, Value};
 use vigia_proto::{CommentView, DowntimeView, ItemView};
 
@@ -256,10 +257,6 @@ fn one_host(req: &vigia_livestatus::Request) -> Option<&str> {
         }
         _ => None,
     })
-}
-
-const fn col(name: &'static str, ty: ColumnType, description: &'static str) -> ColumnDef {
-    ColumnDef { name, ty, description }
 }
 
 /// The status columns hosts and services share, in this order.

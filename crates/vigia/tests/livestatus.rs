@@ -122,6 +122,28 @@ fn a_broker_serves_livestatus_to_real_clients() {
         }
         Err(e) => eprintln!("SKIP the Python client: {e}"),
     }
+    // Thruk's own client library, Debian's libmonitoring-livestatus-perl (json, fixed16,
+    // keepalive, as Thruk sends them).
+    let perl = format!(
+        "use Monitoring::Livestatus;\n\
+         my $ml = Monitoring::Livestatus->new(server => '{IP}:{PORT}', keepalive => 1);\n\
+         my $rows = $ml->selectall_arrayref(\"GET services\\nColumns: host_name description state\\nFilter: state = 2\");\n\
+         print join(';', @$_), \"\\n\" for @$rows;\n\
+         my $stats = $ml->selectrow_arrayref(\"GET services\\nStats: state = 0\\nStats: state = 2\");\n\
+         print join(';', @$stats), \"\\n\";\n\
+         my $hosts = $ml->selectcol_arrayref(\"GET hosts\\nColumns: name\");\n\
+         print join(',', sort @$hosts), \"\\n\";\n"
+    );
+    match std::process::Command::new("perl").args(["-e", &perl]).output() {
+        Ok(out) if String::from_utf8_lossy(&out.stderr).contains("Can't locate Monitoring/Livestatus.pm") => {
+            eprintln!("SKIP Monitoring::Livestatus: apt-get install libmonitoring-livestatus-perl (tools/test.sh does)")
+        }
+        Ok(out) => {
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "web1;http;2\n2;1\ndb1,web1\n");
+        }
+        Err(e) => eprintln!("SKIP the Perl client: {e}"),
+    }
     // The same on the Unix socket in the broker's data folder.
     let socket = c.daemon("broker-master").data.join("livestatus.sock");
     let mut unix = std::os::unix::net::UnixStream::connect(&socket).expect("the Unix socket");

@@ -115,6 +115,26 @@ impl Dialect {
     }
 }
 
+/// What Alignak does with a second definition of a name, from the `definition_order` of the
+/// one kept so far and of the new one: the lower order wins; when equal, the last one, and the
+/// user is warned (Alignak's `manage_conflict`). Nagios refuses the second definition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Duplicate {
+    KeepFirst,
+    UseLast,
+    UseLastWarned,
+}
+
+impl Duplicate {
+    pub fn alignak(kept_order: i64, new_order: i64) -> Duplicate {
+        match new_order.cmp(&kept_order) {
+            std::cmp::Ordering::Greater => Duplicate::KeepFirst,
+            std::cmp::Ordering::Less => Duplicate::UseLast,
+            std::cmp::Ordering::Equal => Duplicate::UseLastWarned,
+        }
+    }
+}
+
 impl fmt::Display for Dialect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

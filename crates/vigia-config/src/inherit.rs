@@ -11,7 +11,7 @@ use std::rc::Rc;
 use typed_arena::Arena;
 
 use crate::diag::Diagnostics;
-use crate::dialect::Dialect;
+use crate::dialect::{Dialect, Duplicate};
 use crate::grammar::RawObject;
 use crate::kind::ObjectKind;
 use crate::source::SourceTree;
@@ -153,16 +153,16 @@ pub fn flatten<'a>(
                                 .and_then(|p| parsed.text(p.value).trim().parse::<i64>().ok())
                                 .unwrap_or(100)
                         };
-                        let (old, new) = (order(prev_obj, prev.file), order(obj, f as u32));
-                        match dialect {
-                            Dialect::Nagios => diags.error(at, msg),
-                            Dialect::Alignak if new <= old => {
-                                if new == old {
-                                    diags.warning(at, format!("{msg}: the last one is used, as Alignak does"));
-                                }
-                                templates.insert((obj.kind, name), here);
-                            }
-                            Dialect::Alignak => {}
+                        if dialect == Dialect::Nagios {
+                            diags.error(at, msg);
+                            continue;
+                        }
+                        let outcome = Duplicate::alignak(order(prev_obj, prev.file), order(obj, f as u32));
+                        if outcome == Duplicate::UseLastWarned {
+                            diags.warning(at, format!("{msg}: the last one is used, as Alignak does"));
+                        }
+                        if outcome != Duplicate::KeepFirst {
+                            templates.insert((obj.kind, name), here);
                         }
                     } else {
                         templates.insert((obj.kind, name), here);

@@ -68,6 +68,11 @@ pub enum Held {
 }
 
 impl Held {
+    /// A live engine of the part image `image`.
+    fn is_live_on(&self, image: &str) -> bool {
+        matches!(self, Held::Live { image: i, .. } if i == image)
+    }
+
     /// Changes kept to replay at take-over (none for a live copy).
     fn pending(&self) -> usize {
         match self {
@@ -237,10 +242,7 @@ impl StandbyStore {
     /// engine ([`Engine::resume`]), with where its state comes from.
     pub fn take_live(&self, home: &str, image: &str) -> Option<(Engine, String)> {
         let mut copies = self.lock();
-        let live = copies
-            .get(home)
-            .is_some_and(|c| matches!(&c.held, Held::Live { image: i, .. } if i == image));
-        if !live {
+        if !copies.get(home).is_some_and(|c| c.held.is_live_on(image)) {
             return None;
         }
         let copy = copies.remove(home)?;
@@ -256,9 +258,7 @@ impl StandbyStore {
 
     /// Whether the copy of `home` is live on `image` (take-over at the cost of a snapshot).
     pub fn is_live(&self, home: &str, image: &str) -> bool {
-        self.lock()
-            .get(home)
-            .is_some_and(|c| matches!(&c.held, Held::Live { image: i, .. } if i == image))
+        self.lock().get(home).is_some_and(|c| c.held.is_live_on(image))
     }
 
     /// Home schedulers of which a live copy is held (what the identity reports).

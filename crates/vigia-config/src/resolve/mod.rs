@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap;
 use typed_arena::Arena;
 
 use crate::diag::{Diagnostics, Location};
-use crate::dialect::Dialect;
+use crate::dialect::{Dialect, Duplicate};
 use crate::inherit::FlatObject;
 use crate::kind::ObjectKind;
 use crate::model::*;
@@ -242,11 +242,11 @@ impl<'r, 'a> Builder<'r, 'a> {
                     continue;
                 }
                 let order = |o: &FlatObject<'_>| values::Reader::new(o).int("definition_order");
-                let (old, new) = (order(kept[at as usize]), order(obj));
-                if new <= old {
-                    if new == old {
-                        self.warn_at(loc.clone(), format!("{msg}: the last one is used, as Alignak does"));
-                    }
+                let outcome = Duplicate::alignak(order(kept[at as usize]), order(obj));
+                if outcome == Duplicate::UseLastWarned {
+                    self.warn_at(loc.clone(), format!("{msg}: the last one is used, as Alignak does"));
+                }
+                if outcome != Duplicate::KeepFirst {
                     self.check_required(obj, key, name);
                     kept[at as usize] = *obj;
                     first.insert(name, (loc, at));

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use rustc_hash::FxHashMap;
 
 use super::{at_of, Builder, Names, Resolved, ServiceIndex};
-use crate::dialect::Dialect;
+use crate::dialect::{Dialect, Duplicate};
 use crate::inherit::{FlatObject, FlatProp};
 use crate::kind::ObjectKind;
 use crate::model::*;
@@ -367,11 +367,11 @@ impl<'r, 'a> Builder<'r, 'a> {
                                     self.warn_at(loc, format!("{msg}: the first is kept, as Nagios does"))
                                 }
                                 Dialect::Alignak => {
-                                    let (old, new) = (order(out[at].obj), order(obj));
-                                    if new == old {
+                                    let outcome = Duplicate::alignak(order(out[at].obj), order(obj));
+                                    if outcome == Duplicate::UseLastWarned {
                                         self.warn_at(loc, format!("{msg}: the last one is used, as Alignak does"));
                                     }
-                                    if new <= old {
+                                    if outcome != Duplicate::KeepFirst {
                                         out[at] = inst;
                                     }
                                 }

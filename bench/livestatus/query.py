@@ -46,6 +46,15 @@ best("all services, 4 columns, json",
      "GET services\nColumns: host_name description state plugin_output\nOutputFormat: json")
 best("Stats: 4 counts by state",
      "GET services\nStats: state = 0\nStats: state = 1\nStats: state = 2\nStats: state = 3\nOutputFormat: json")
+best("a Thruk service page: 20 columns with host_ ones, problems first, 100 rows",
+     "GET services\nColumns: host_name host_alias host_address host_state host_groups description display_name state "
+     "state_type has_been_checked plugin_output last_check next_check last_state_change current_attempt "
+     "max_check_attempts acknowledged scheduled_downtime_depth comments groups\nSort: state desc\nLimit: 100\n"
+     "OutputFormat: json")
+best("hostgroup overview: every group's host and service counts",
+     "GET hostgroups\nColumns: name alias num_hosts num_hosts_up num_hosts_down num_services_ok num_services_warn "
+     "num_services_crit num_services_unknown num_services_pending\nOutputFormat: json")
+assert b"[]" not in once("GET hosts\nColumns: groups\nLimit: 1\nOutputFormat: json"), "no configuration at the broker"
 best("one host's services by Filter: host_name =",
      "GET services\nColumns: description state\nFilter: host_name = host5000\nOutputFormat: json")
 

@@ -73,3 +73,47 @@ t = time.perf_counter()
 for i in range(n):
     once("GET status\nColumns: num_services")
 print(f"{n} connections of one small query: {n / (time.perf_counter() - t):.0f} queries/s")
+
+
+def shows_result(tag):
+    """Seconds from a passive result sent as a Livestatus COMMAND to the broker showing it
+    (broker → receiver → scheduler → broks → broker)."""
+    t = time.perf_counter()
+    once(f"COMMAND [{int(time.time())}] PROCESS_SERVICE_CHECK_RESULT;host5000;svc0;1;{tag}")
+    while tag.encode() not in once("GET services\nColumns: plugin_output\nFilter: host_name = host5000\n"
+                                   "Filter: description = svc0"):
+        time.sleep(0.005)
+    return time.perf_counter() - t
+
+
+def intake(what, n=10):
+    times = sorted(shows_result(f"{what.split()[0]}-{i}-{time.time()}") for i in range(n))
+    print(f"a passive result shown, {what}: median {times[n // 2] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms")
+
+
+# A web UI with 50 users, each polling a service page and a hostgroup overview every 5 s:
+# queries read a snapshot, so the broker's intake of broks must not slow down.
+intake("idle")
+import threading
+stop = threading.Event()
+done = [0]
+
+
+def user(k):
+    time.sleep(k * 0.1)
+    while not stop.is_set():
+        once("GET services\nColumns: host_name description state plugin_output last_check host_state\n"
+             "Filter: state != 0\nSort: last_check desc\nLimit: 100\nOutputFormat: json")
+        once("GET hostgroups\nColumns: name num_services_ok num_services_crit\nOutputFormat: json")
+        done[0] += 2
+        stop.wait(5)
+
+
+users = [threading.Thread(target=user, args=(k,), daemon=True) for k in range(50)]
+for u in users:
+    u.start()
+time.sleep(6)
+t0, q0 = time.perf_counter(), done[0]
+intake("50 users polling")
+print(f"  (the 50 users were answered {(done[0] - q0) / (time.perf_counter() - t0):.1f} queries/s meanwhile)")
+stop.set()

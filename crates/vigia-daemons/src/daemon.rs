@@ -23,13 +23,30 @@ pub struct DaemonOptions {
     pub name: String,
     pub listen: SocketAddr,
     pub data: PathBuf,
-    /// Shared secret required on every request (`None`: the API is open, with a warning).
+    /// The shared secret(s) every request must carry, one per line (see [`crate::secret`]);
+    /// `None`: none (allowed on a loopback address only, or with mutual TLS, or `insecure`).
     pub secret: Option<String>,
+    pub security: Security,
+}
+
+/// How a daemon protects its API besides the shared secret.
+#[derive(Clone, Debug, Default)]
+pub struct Security {
+    /// The file the secret came from: read again every few seconds, so that it can be rotated
+    /// without a restart.
+    pub secret_file: Option<PathBuf>,
+    /// TLS on the daemon's HTTP API (and, as a client, towards the daemons it calls).
+    pub tls: Option<crate::tls::TlsFiles>,
+    /// Listening beyond loopback with nothing to authenticate clients, because asked to (said
+    /// at every start).
+    pub insecure: bool,
 }
 
 /// The daemon's identity and current assignment, shared by its tasks.
 pub struct DaemonState {
     pub options: DaemonOptions,
+    /// The secrets accepted and sent, followed from the secret file when there is one.
+    secrets: crate::secret::Secrets,
     pub running_id: String,
     pub started: i64,
     inner: Mutex<Assigned>,
@@ -42,7 +59,6 @@ struct Assigned {
     current: Option<AssignmentSummary>,
     /// Generation of the last release: assignments older than it are stale too.
     released: u64,
-    secret: Option<String>,
     /// A scheduler's part images.
     parts: Vec<String>,
     /// A scheduler's live standby copies, by home scheduler.
@@ -72,6 +88,7 @@ impl DaemonState {
         let nanos = jiff::Timestamp::now().subsec_nanosecond();
         let running_id = format!("{started}.{:08x}{:05}", nanos, std::process::id());
         Arc::new(DaemonState {
+            secrets: options.secret.clone().into(),
             options,
             running_id,
             started,
@@ -119,9 +136,10 @@ impl DaemonState {
         self.lock().current.as_ref().map_or(0, |c| c.generation)
     }
 
-    /// The secret to send to other daemons: the one assigned, else the one we were started with.
-    pub fn outgoing_secret(&self) -> Option<String> {
-        self.lock().secret.clone().or_else(|| self.options.secret.clone())
+    /// The secrets this daemon accepts and sends (each daemon has its own copy of the shared
+    /// secret: it never travels in an assignment). Links made with it follow its rotation.
+    pub fn secrets(&self) -> crate::secret::Secrets {
+        self.secrets.clone()
     }
 
     /// Checks an assignment against generations and role, and records it when accepted.
@@ -158,7 +176,6 @@ impl DaemonState {
         }
         a.arbiter_generation = assignment.arbiter_generation;
         a.name = Some(assignment.name.clone());
-        a.secret = assignment.secret.clone().or_else(|| a.secret.take());
         a.current = Some(AssignmentSummary {
             generation: assignment.generation,
             config_hash: assignment.config_hash.clone(),
@@ -206,13 +223,44 @@ impl From<AssignError> for ApiError {
 
 /// Middleware: with a secret configured, a request without it gets 401 and goes no further.
 pub async fn require_secret(State(state): State<Arc<DaemonState>>, request: Request, next: Next) -> Response {
-    if let Some(secret) = state.options.secret.as_deref() {
-        let given = request.headers().get(SECRET_HEADER).and_then(|v| v.to_str().ok());
-        if given != Some(secret) {
+    if !state.secrets.is_empty() {
+        let given = request.headers().get(SECRET_HEADER).map(|v| v.as_bytes());
+        if !state.secrets.accepts(given) {
             return ApiError(StatusCode::UNAUTHORIZED, "missing or wrong shared secret".into()).into_response();
         }
     }
     next.run(request).await
+}
+
+/// Refuses to expose an API nobody authenticates: beyond loopback, a daemon needs a secret or
+/// mutual TLS, unless told `insecure` (said at every start).
+pub fn check_exposure(options: &DaemonOptions) -> anyhow::Result<()> {
+    let who = format!("{} {}", options.role.name(), options.name);
+    let authenticated = options.secret.is_some() || options.security.tls.as_ref().is_some_and(|t| t.client_auth);
+    if authenticated || options.listen.ip().is_loopback() {
+        if !authenticated {
+            tracing::info!(
+                "{who}: no shared secret: the API on {} answers this machine only",
+                options.listen
+            );
+        }
+        return Ok(());
+    }
+    if options.security.insecure {
+        tracing::warn!(
+            "{who}: INSECURE: the API on {} is open to anyone who can reach it (--insecure): \
+             anyone can assign this daemon work whose commands it runs",
+            options.listen
+        );
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{who}: refusing to listen on {} with no shared secret and no mutual TLS: anyone who can \
+         reach it could make it run commands. Give it the cluster's secret (--secret-file FILE, \
+         the file `vigia run` made: DATA/secret), or mutual TLS (--ca-cert, --server-cert, \
+         --server-key, --client-auth), or listen on 127.0.0.1; --insecure if you really mean it",
+        options.listen
+    )
 }
 
 /// Serves `router` (with the secret check and `GET /v1/identity` added) until `shutdown`.
@@ -221,14 +269,20 @@ pub async fn serve(
     router: axum::Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    if state.options.secret.is_none() {
-        tracing::warn!(
-            "{} {}: no shared secret configured: the inter-daemon API on {} is open to anyone who can reach it",
-            state.options.role.name(),
-            state.name(),
-            state.options.listen
-        );
-    }
+    check_exposure(&state.options)?;
+    let follow = state
+        .options
+        .security
+        .secret_file
+        .clone()
+        .map(|f| state.secrets.follow(f));
+    let tls = match &state.options.security.tls {
+        Some(files) => {
+            crate::link::use_tls(crate::tls::client_config(files)?);
+            Some(crate::tls::server_config(files)?)
+        }
+        None => None,
+    };
     let identity_state = state.clone();
     let router = router
         .route(
@@ -242,8 +296,11 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(state.options.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.options.listen))?;
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
-    Ok(())
+    let served = crate::server::serve(listener, router, tls, shutdown).await;
+    if let Some(f) = follow {
+        f.abort();
+    }
+    served
 }
 
 /// Resolves on SIGTERM or SIGINT (Ctrl-C): daemons save what they must, then exit.

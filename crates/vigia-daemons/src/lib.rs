@@ -4,6 +4,8 @@
 //! - [`daemon`]: what every daemon shares (identity, running id, assignment generation, the
 //!   HTTP server with the shared-secret check).
 //! - [`link`]: calling another daemon (typed requests, secret, timeouts).
+//! - [`secret`], [`tls`], [`server`]: who may call a daemon (the shared secret, TLS and mutual
+//!   TLS) and the bounded HTTP server every daemon runs.
 //! - [`arbiter`], [`scheduler`], [`satellite`] (poller and reactionner), [`broker`],
 //!   [`receiver`]: the roles.
 //! - [`retention`]: the scheduler's state on disk (redb).
@@ -16,4 +18,7 @@ pub mod receiver;
 pub mod retention;
 pub mod satellite;
 pub mod scheduler;
+pub mod secret;
+pub mod server;
 pub mod standby;
+pub mod tls;

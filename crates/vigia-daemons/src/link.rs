@@ -40,20 +40,38 @@ impl LinkError {
 #[derive(Clone, Debug)]
 pub struct Link {
     pub base: String,
-    secret: Option<String>,
+    secret: crate::secret::Secrets,
     http: reqwest::Client,
 }
 
+/// The process's TLS client settings (its CA, its certificate with mutual TLS), set once when
+/// the daemon starts: every link made after uses them for `https://` daemons.
+static CLIENT_TLS: std::sync::OnceLock<rustls::ClientConfig> = std::sync::OnceLock::new();
+
+/// Sets the TLS client settings every [`Link`] uses (the first call wins: one daemon per
+/// process).
+pub fn use_tls(config: rustls::ClientConfig) {
+    let _ = CLIENT_TLS.set(config);
+}
+
 impl Link {
-    pub fn new(base: impl Into<String>, secret: Option<String>) -> Link {
-        let http = reqwest::Client::builder()
+    /// A link to `base` sending `secret` (a daemon's [`crate::secret::Secrets`], followed as
+    /// they rotate, or a fixed one).
+    pub fn new(base: impl Into<String>, secret: impl Into<crate::secret::Secrets>) -> Link {
+        crate::tls::install_provider();
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build()
-            .unwrap_or_default();
+            .pool_idle_timeout(Duration::from_secs(30));
+        if let Some(tls) = CLIENT_TLS.get() {
+            builder = builder.use_preconfigured_tls(tls.clone());
+        }
+        let http = builder.build().unwrap_or_else(|e| {
+            tracing::error!("cannot set up an HTTP client: {e}");
+            reqwest::Client::new()
+        });
         Link {
             base: base.into().trim_end_matches('/').to_string(),
-            secret,
+            secret: secret.into(),
             http,
         }
     }
@@ -121,7 +139,7 @@ impl Link {
         timeout: Duration,
     ) -> Result<R, LinkError> {
         let url = self.url(path);
-        if let Some(secret) = &self.secret {
+        if let Some(secret) = self.secret.sent() {
             request = request.header(SECRET_HEADER, secret);
         }
         let response = request

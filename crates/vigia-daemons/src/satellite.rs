@@ -232,7 +232,7 @@ impl Satellite {
         };
         inner.pool = Some(pool.clone());
         pool.links.store(work.schedulers.len().max(1), Ordering::Release);
-        let secret = self.state.outgoing_secret();
+        let secret = self.state.secrets();
         let mut keep: HashMap<String, LinkTasks> = HashMap::new();
         for link in work.schedulers {
             let config = LinkConfig {

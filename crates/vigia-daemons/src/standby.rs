@@ -389,7 +389,7 @@ pub struct Step {
 
 impl Standbys {
     /// Follows exactly `links` (kept spares keep their place in the stream).
-    pub fn set(&mut self, links: &[StandbyLink], secret: Option<String>) {
+    pub fn set(&mut self, links: &[StandbyLink], secret: crate::secret::Secrets) {
         let mut old: HashMap<String, Follower> = self.followers.drain(..).map(|f| (f.link.base.clone(), f)).collect();
         for l in links {
             let f = old.remove(&l.url).unwrap_or_else(|| Follower {

@@ -247,6 +247,7 @@ fn options(role: Role, data: &Path) -> DaemonOptions {
         listen,
         data: data.to_path_buf(),
         secret: None,
+        security: Default::default(),
     }
 }
 
@@ -330,7 +331,6 @@ async fn assign(http: &reqwest::Client, base: &str, name: &str, work: Work) {
         generation: 1,
         name: name.into(),
         config_hash: "hash".into(),
-        secret: None,
         work,
     };
     let r = http.post(format!("{base}/v1/assign")).json(&a).send().await.unwrap();

@@ -125,6 +125,7 @@ fn options(role: Role, name: &str, listen: SocketAddr, data: &Path) -> DaemonOpt
         listen,
         data: data.to_path_buf(),
         secret: None,
+        security: Default::default(),
     }
 }
 
@@ -190,7 +191,6 @@ fn assignment(name: &str, generation: u64, config_hash: &str, work: Work) -> Ass
         generation,
         name: name.into(),
         config_hash: config_hash.into(),
-        secret: None,
         work,
     }
 }

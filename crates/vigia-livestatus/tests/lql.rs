@@ -267,7 +267,10 @@ fn wait_localtime_and_timelimit_headers_are_read() {
     .expect("valid");
     assert_eq!(req.wait.object.as_deref(), Some("web1;http"));
     assert_eq!(req.wait.conditions.len(), 1, "the two conditions ORed, then negated");
-    assert!(matches!(req.wait.conditions[0], vigia_livestatus::filter::FilterSpec::Not(_)));
+    assert!(matches!(
+        req.wait.conditions[0],
+        vigia_livestatus::filter::FilterSpec::Not(_)
+    ));
     assert_eq!(req.wait.trigger.as_deref(), Some("check"));
     assert_eq!(req.wait.timeout_ms, 5000);
     assert_eq!(req.localtime, Some(1_700_000_000));

@@ -181,8 +181,6 @@ pub struct Assignment {
     pub name: String,
     /// Hash of the whole configuration (the arbiter's), for `vigia status`.
     pub config_hash: String,
-    /// Shared secret for the daemon's own calls to others.
-    pub secret: Option<String>,
     pub work: Work,
 }
 

@@ -7,21 +7,115 @@ use std::time::Duration;
 use anyhow::Context;
 use vigia_config::model::Role;
 use vigia_daemons::arbiter::ArbiterOptions;
-use vigia_daemons::daemon::DaemonOptions;
+use vigia_daemons::daemon::{DaemonOptions, Security};
+use vigia_daemons::tls::TlsFiles;
 use vigia_proto::{endpoint, ArbiterStatus};
+
+/// Who may call a daemon: the shared secret, TLS, mutual TLS (see README, *Security*).
+#[derive(clap::Args, Clone, Default)]
+pub struct SecurityArgs {
+    /// File holding the shared secret every request must carry, one per line (the first is
+    /// sent; all are accepted; read again every 5 s), or set VIGIA_SECRET.
+    #[arg(long)]
+    pub secret_file: Option<PathBuf>,
+    /// Serve HTTPS with this certificate (PEM; `vigia certs issue`) …
+    #[arg(long, requires_all = ["server_key", "ca_cert"])]
+    pub server_cert: Option<PathBuf>,
+    /// … and this key …
+    #[arg(long, requires = "server_cert")]
+    pub server_key: Option<PathBuf>,
+    /// … trusting, as a client, only this CA (`vigia certs init`).
+    #[arg(long)]
+    pub ca_cert: Option<PathBuf>,
+    /// Mutual TLS: answer only clients with a certificate from the CA, and present this
+    /// daemon's certificate to the daemons it calls.
+    #[arg(long, requires = "server_cert")]
+    pub client_auth: bool,
+    /// Do not check that a called daemon's certificate names its address (Alignak's
+    /// `hard_ssl_name_check 0`); the CA is still checked.
+    #[arg(long)]
+    pub no_name_check: bool,
+    /// Listen beyond loopback with neither a secret nor mutual TLS: anyone who can reach the
+    /// daemon can make it run commands. Said at every start.
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+impl SecurityArgs {
+    /// The secret's text and the daemon's security settings.
+    fn resolve(&self) -> anyhow::Result<(Option<String>, Security)> {
+        let secret = match &self.secret_file {
+            Some(path) => Some(secret_text(&vigia_daemons::secret::read_file(path)?)),
+            None => std::env::var("VIGIA_SECRET").ok().filter(|s| !s.trim().is_empty()),
+        };
+        let tls = match (&self.server_cert, &self.server_key, &self.ca_cert) {
+            (Some(cert), Some(key), Some(ca)) => Some(TlsFiles {
+                ca: ca.clone(),
+                cert: cert.clone(),
+                key: key.clone(),
+                client_auth: self.client_auth,
+                name_check: !self.no_name_check,
+            }),
+            (None, None, _) => None,
+            _ => anyhow::bail!("TLS needs --server-cert, --server-key and --ca-cert together"),
+        };
+        if tls.is_none() {
+            if let Some(ca) = &self.ca_cert {
+                // A client of TLS daemons only (e.g. a daemon without its own certificate).
+                vigia_daemons::link::use_tls(vigia_daemons::tls::client_trusting(ca)?);
+            }
+        }
+        Ok((
+            secret,
+            Security {
+                secret_file: self.secret_file.clone(),
+                tls,
+                insecure: self.insecure,
+            },
+        ))
+    }
+
+    /// The same flags for a child daemon's command line.
+    fn to_args(&self) -> Vec<std::ffi::OsString> {
+        let mut out: Vec<std::ffi::OsString> = Vec::new();
+        let mut path = |flag: &str, p: &Option<PathBuf>| {
+            if let Some(p) = p {
+                out.push(flag.into());
+                out.push(p.into());
+            }
+        };
+        path("--secret-file", &self.secret_file);
+        path("--server-cert", &self.server_cert);
+        path("--server-key", &self.server_key);
+        path("--ca-cert", &self.ca_cert);
+        for (on, flag) in [
+            (self.client_auth, "--client-auth"),
+            (self.no_name_check, "--no-name-check"),
+            (self.insecure, "--insecure"),
+        ] {
+            if on {
+                out.push(flag.into());
+            }
+        }
+        out
+    }
+}
+
+fn secret_text(set: &vigia_daemons::secret::SecretSet) -> String {
+    set.to_text()
+}
 
 /// Options every satellite takes: where to listen, where to keep its files.
 #[derive(clap::Args)]
 pub struct SatelliteArgs {
-    /// Address and port to listen on (default: 0.0.0.0 and the role's standard port).
+    /// Address and port to listen on (default: 127.0.0.1 and the role's standard port).
     #[arg(long)]
     pub listen: Option<String>,
     /// Folder for the daemon's files (retention, logs, queues).
     #[arg(long, default_value = "vigia-data")]
     pub data: PathBuf,
-    /// File holding the shared secret every request must carry (or set VIGIA_SECRET).
-    #[arg(long)]
-    pub secret_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub security: SecurityArgs,
     /// Receiver only: the Nagios command FIFO (default: DATA/vigia.cmd).
     #[arg(long)]
     pub command_file: Option<PathBuf>,
@@ -36,8 +130,8 @@ pub struct ArbiterArgs {
     pub listen: Option<String>,
     #[arg(long, default_value = "vigia-data/arbiter")]
     pub data: PathBuf,
-    #[arg(long)]
-    pub secret_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub security: SecurityArgs,
     /// Which arbiter of the configuration this is (default: the one whose address and port
     /// match --listen, else the master).
     #[arg(long)]
@@ -48,39 +142,56 @@ pub struct ArbiterArgs {
 pub struct RunArgs {
     /// The configuration (default: the embedded `etc/vigia`).
     pub config: Option<PathBuf>,
-    /// Folder under which each daemon gets its own folder.
+    /// Folder under which each daemon gets its own folder, and the cluster its secret
+    /// (`DATA/secret`, made at the first start).
     #[arg(long, default_value = "vigia-data")]
     pub data: PathBuf,
+    /// The shared secret (default: `DATA/secret`, or VIGIA_SECRET).
     #[arg(long)]
     pub secret_file: Option<PathBuf>,
+    /// Passed on to every daemon (see `vigia scheduler --help`).
+    #[arg(long)]
+    pub insecure: bool,
 }
 
 #[derive(clap::Args)]
 pub struct StatusArgs {
-    /// The arbiter to ask.
+    /// The arbiter to ask (`https://…` when it serves TLS).
     #[arg(long, default_value = "127.0.0.1:7770")]
     pub arbiter: String,
+    /// The shared secret (default: VIGIA_SECRET, else `vigia-data/secret` when it exists, the
+    /// one `vigia run` made).
     #[arg(long)]
     pub secret_file: Option<PathBuf>,
+    /// The CA to trust for an `https://` arbiter.
+    #[arg(long)]
+    pub ca_cert: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
 }
 
-fn secret(file: &Option<PathBuf>) -> anyhow::Result<Option<String>> {
+/// The secret a client command sends: `--secret-file`, VIGIA_SECRET, or `vigia run`'s
+/// `vigia-data/secret` when it exists.
+fn client_secret(file: &Option<PathBuf>) -> anyhow::Result<Option<String>> {
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading secret file {}", path.display()))?;
-        let text = text.trim().to_string();
-        anyhow::ensure!(!text.is_empty(), "secret file {} is empty", path.display());
-        return Ok(Some(text));
+        return Ok(Some(secret_text(&vigia_daemons::secret::read_file(path)?)));
     }
-    Ok(std::env::var("VIGIA_SECRET").ok().filter(|s| !s.is_empty()))
+    if let Some(s) = std::env::var("VIGIA_SECRET").ok().filter(|s| !s.trim().is_empty()) {
+        return Ok(Some(s));
+    }
+    let made = PathBuf::from("vigia-data").join(vigia_daemons::secret::GENERATED_FILE);
+    if made.exists() {
+        return Ok(Some(secret_text(&vigia_daemons::secret::read_file(&made)?)));
+    }
+    Ok(None)
 }
 
+/// Where a daemon started by hand listens: this machine only unless told otherwise.
 fn listen_addr(listen: &Option<String>, role: Role) -> anyhow::Result<SocketAddr> {
     let text = listen
         .clone()
-        .unwrap_or_else(|| format!("0.0.0.0:{}", role.default_port()));
+        .unwrap_or_else(|| format!("127.0.0.1:{}", role.default_port()));
     let text = if text.contains(':') {
         text
     } else {
@@ -111,12 +222,14 @@ pub fn run_satellite(role: Role, args: SatelliteArgs) -> anyhow::Result<u8> {
     init_tracing();
     let listen = listen_addr(&args.listen, role)?;
     std::fs::create_dir_all(&args.data).with_context(|| format!("creating {}", args.data.display()))?;
+    let (secret, security) = args.security.resolve()?;
     let options = DaemonOptions {
         role,
         name: format!("{}-{listen}", role.name()),
         listen,
         data: args.data,
-        secret: secret(&args.secret_file)?,
+        secret,
+        security,
     };
     runtime()?.block_on(async move {
         match role {
@@ -132,11 +245,13 @@ pub fn run_satellite(role: Role, args: SatelliteArgs) -> anyhow::Result<u8> {
 
 pub fn run_arbiter(args: ArbiterArgs) -> anyhow::Result<u8> {
     init_tracing();
+    let (secret, security) = args.security.resolve()?;
     let options = ArbiterOptions {
         config: args.config.unwrap_or_else(crate::default_config_dir),
         listen: listen_addr(&args.listen, Role::Arbiter)?,
         data: args.data,
-        secret: secret(&args.secret_file)?,
+        secret,
+        security,
         name: args.name,
     };
     runtime()?.block_on(vigia_daemons::arbiter::run(options))?;
@@ -157,7 +272,52 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
     let path = args.config.unwrap_or_else(crate::default_config_dir);
     let config = vigia_daemons::arbiter::load(&path)
         .map_err(|errors| anyhow::anyhow!("invalid configuration {}:\n{}", path.display(), errors.join("\n")))?;
-    let secret_value = secret(&args.secret_file)?;
+    // Nothing open by default: the cluster's secret, made at the first start.
+    let secret_file = match &args.secret_file {
+        Some(f) => Some(f.clone()),
+        None if std::env::var("VIGIA_SECRET").is_ok_and(|s| !s.trim().is_empty()) => None,
+        None => {
+            let f = args.data.join(vigia_daemons::secret::GENERATED_FILE);
+            vigia_daemons::secret::read_or_create(&f)?;
+            Some(f)
+        }
+    };
+    let config_dir = if path.is_dir() {
+        path.clone()
+    } else {
+        path.parent().map(PathBuf::from).unwrap_or_default()
+    };
+    let security_of = |d: &vigia_config::model::DaemonLink| -> anyhow::Result<SecurityArgs> {
+        let mut s = SecurityArgs {
+            secret_file: secret_file.clone(),
+            insecure: args.insecure,
+            ..Default::default()
+        };
+        let on = |k: &str| d.extra.get(k).is_some_and(|v| v.trim() == "1" || v.trim() == "true");
+        if on("use_ssl") {
+            let file = |k: &str| -> anyhow::Result<PathBuf> {
+                let v = d
+                    .extra
+                    .get(k)
+                    .with_context(|| format!("{} {}: use_ssl 1 needs {k}", d.role.name(), d.name))?;
+                let p = PathBuf::from(v.trim());
+                Ok(if p.is_absolute() { p } else { config_dir.join(p) })
+            };
+            s.ca_cert = Some(file("ca_cert")?);
+            s.server_cert = Some(file("server_cert")?);
+            s.server_key = Some(file("server_key")?);
+            s.client_auth = on("client_auth");
+            s.no_name_check = d.extra.get("hard_ssl_name_check").is_some_and(|v| v.trim() == "0");
+            if d.extra.contains_key("server_dh") {
+                tracing::info!(
+                    "{} {}: server_dh has no effect (rustls chooses the key exchange)",
+                    d.role.name(),
+                    d.name
+                );
+            }
+        }
+        Ok(s)
+    };
     let exe = std::env::current_exe().context("finding the vigia binary")?;
     let mut children = Vec::new();
     let mut arbiter_listen = None;
@@ -167,7 +327,7 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
             continue;
         }
         if d.role == Role::Arbiter && !d.spare && arbiter_listen.is_none() {
-            arbiter_listen = Some((format!("{}:{}", d.address, d.port), d.name.clone()));
+            arbiter_listen = Some((format!("{}:{}", d.address, d.port), d.name.clone(), security_of(d)?));
             continue;
         }
         let mut cmd = std::process::Command::new(&exe);
@@ -180,9 +340,7 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
             // A spare arbiter on this machine: same configuration, waits for the master.
             cmd.arg("--config").arg(&path).arg("--name").arg(&d.name);
         }
-        if let Some(s) = &secret_value {
-            cmd.env("VIGIA_SECRET", s);
-        }
+        cmd.args(security_of(d)?.to_args());
         let child = cmd
             .spawn()
             .with_context(|| format!("starting {} {}", d.role.name(), d.name))?;
@@ -222,12 +380,25 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
     }
     println!("daemons: vigia status    stop: Ctrl-C");
     drop(config);
-    let (listen, name) = arbiter_listen.unzip();
+    let (listen, name, security) = match arbiter_listen {
+        Some((l, n, s)) => (Some(l), Some(n), s),
+        None => (
+            None,
+            None,
+            SecurityArgs {
+                secret_file: secret_file.clone(),
+                insecure: args.insecure,
+                ..Default::default()
+            },
+        ),
+    };
+    let (secret, security) = security.resolve()?;
     let options = ArbiterOptions {
         config: path,
         listen: listen_addr(&listen.or(Some("127.0.0.1:7770".into())), Role::Arbiter)?,
         data: args.data.join("arbiter"),
-        secret: secret_value,
+        secret,
+        security,
         name,
     };
     let result = runtime()?.block_on(vigia_daemons::arbiter::run(options));
@@ -244,7 +415,10 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
     } else {
         format!("http://{}", args.arbiter)
     };
-    let link = vigia_daemons::link::Link::new(base, secret(&args.secret_file)?);
+    if let Some(ca) = &args.ca_cert {
+        vigia_daemons::link::use_tls(vigia_daemons::tls::client_trusting(ca)?);
+    }
+    let link = vigia_daemons::link::Link::new(base, client_secret(&args.secret_file)?);
     let status: ArbiterStatus = runtime()?
         .block_on(link.call::<endpoint::Status>(&(), Duration::from_secs(5)))
         .context("asking the arbiter")?;

@@ -3,6 +3,7 @@ use clap::{Parser, Subcommand};
 use vigia_config::model::Role;
 
 mod children;
+mod cmd_certs;
 mod cmd_check_config;
 mod cmd_daemons;
 mod cmd_demo;
@@ -35,6 +36,9 @@ enum Command {
     Status(cmd_daemons::StatusArgs),
     /// Demonstrations on this machine: `vigia demo ha` kills a master and times its spare.
     Demo(cmd_demo::DemoArgs),
+    /// A certificate authority for the daemons' TLS: `vigia certs init DIR`, `vigia certs
+    /// issue NAME --dir DIR --host ADDRESS`.
+    Certs(cmd_certs::CertsArgs),
     /// The arbiter: loads the configuration, dispatches it, watches the other daemons.
     Arbiter(cmd_daemons::ArbiterArgs),
     /// A scheduler: runs the monitoring engine on the part the arbiter assigns.
@@ -70,6 +74,7 @@ fn main() -> std::process::ExitCode {
         Command::Run(args) => cmd_daemons::run_all(args),
         Command::Status(args) => cmd_daemons::status(args),
         Command::Demo(args) => cmd_demo::run(args),
+        Command::Certs(args) => cmd_certs::run(args),
         Command::Arbiter(args) => cmd_daemons::run_arbiter(args),
         Command::Scheduler(args) => cmd_daemons::run_satellite(Role::Scheduler, args),
         Command::Poller(args) => cmd_daemons::run_satellite(Role::Poller, args),

@@ -40,6 +40,7 @@ pub struct ArbiterOptions {
     pub listen: SocketAddr,
     pub data: PathBuf,
     pub secret: Option<String>,
+    pub security: crate::daemon::Security,
     /// Which arbiter of the configuration this is (default: the one whose port and address
     /// match `listen`, else the master).
     pub name: Option<String>,
@@ -265,16 +266,8 @@ impl Arbiter {
         Ok(self.counters.assignment_generation)
     }
 
-    fn secret(&self) -> Option<String> {
-        self.options
-            .secret
-            .clone()
-            .or_else(|| self.dispatch.config.globals.get("vigia_secret").cloned())
-    }
-
     /// Plans every assignment again with generation `generation`.
     fn replan(&mut self, generation: u64) {
-        let secret = self.secret();
         let d = &self.dispatch;
         let notes: Vec<vigia_proto::HaNote> = d
             .events
@@ -302,7 +295,6 @@ impl Arbiter {
             arbiter: &self.name,
             arbiter_generation: self.counters.arbiter_generation,
             generation,
-            secret: &secret,
         });
         let d = &mut self.dispatch;
         d.standby_of = standby_of;
@@ -511,7 +503,7 @@ async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Durati
 
 /// Applies fail-over and fail-back decisions. A scheduler giving its part back is released
 /// first and hands its final state over, so the master resumes exactly where it stopped.
-async fn failover(shared: &Shared, secret: &Option<String>) {
+async fn failover(shared: &Shared, secret: &crate::secret::Secrets) {
     let (moves, spares_changed) = {
         let a = shared.lock().await;
         let d = &a.dispatch;
@@ -639,7 +631,7 @@ async fn failover(shared: &Shared, secret: &Option<String>) {
 
 /// The health loop: each daemon checked every `check_interval` seconds with its `timeout`;
 /// after every round, fail-over and fail-back.
-async fn watch(shared: Shared, secret: Option<String>) {
+async fn watch(shared: Shared, secret: crate::secret::Secrets) {
     let mut links: BTreeMap<String, Link> = BTreeMap::new();
     // Checks still running, by daemon: a slow one (a large assignment) does not hold up the
     // others' checks, nor fail-over, and is not started twice.
@@ -832,6 +824,7 @@ pub async fn run(options: ArbiterOptions) -> anyhow::Result<()> {
     });
     let mut counters = load_counters(&options.data);
     counters.arbiter_generation += 1;
+    // The secret: --secret-file (or VIGIA_SECRET), else the configuration's `vigia_secret`.
     let secret = options
         .secret
         .clone()
@@ -854,8 +847,10 @@ pub async fn run(options: ArbiterOptions) -> anyhow::Result<()> {
         name: name.clone(),
         listen: options.listen,
         data: options.data.clone(),
-        secret: secret.clone(),
+        secret,
+        security: options.security.clone(),
     });
+    let secret = state.secrets();
 
     if spare {
         tracing::info!("arbiter {name}: spare, waiting for the master's heartbeat");
@@ -955,7 +950,6 @@ pub(super) mod tests {
             arbiter: "arbiter",
             arbiter_generation: 1,
             generation,
-            secret: &None,
             ha_events: &[],
         })
     }

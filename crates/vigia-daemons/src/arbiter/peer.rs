@@ -112,7 +112,7 @@ pub(super) async fn on_heartbeat(shared: &Shared, from: ArbiterHeartbeat) -> Arb
 
 /// The master: a heartbeat to every other arbiter each second; a spare found leading gives
 /// the lead back to a higher generation.
-pub(super) async fn master_loop(shared: Shared, secret: Option<String>) {
+pub(super) async fn master_loop(shared: Shared, secret: crate::secret::Secrets) {
     loop {
         beat_once(&shared, &secret).await;
         tokio::time::sleep(BEAT).await;
@@ -121,7 +121,7 @@ pub(super) async fn master_loop(shared: Shared, secret: Option<String>) {
 
 /// One round of heartbeats (also run once before the master's first dispatch, so a returning
 /// master does not undo what the spare did meanwhile).
-pub(super) async fn beat_once(shared: &Shared, secret: &Option<String>) {
+pub(super) async fn beat_once(shared: &Shared, secret: &crate::secret::Secrets) {
     let (word, peers) = {
         let a = shared.lock().await;
         (a.heartbeat(), a.peers.clone())

@@ -11,8 +11,10 @@ use vigia_proto::{
 
 use super::decide::GaveBack;
 
+/// How other daemons reach `d`: `https://` when it serves TLS (`use_ssl 1`).
 pub(super) fn url(d: &DaemonLink) -> String {
-    format!("http://{}:{}", d.address, d.port)
+    let tls = d.extra.get("use_ssl").is_some_and(|v| matches!(v.trim(), "1" | "true"));
+    format!("{}://{}:{}", if tls { "https" } else { "http" }, d.address, d.port)
 }
 
 /// Whether a satellite in `realm` (with `manage_sub_realms`) serves `target`.
@@ -39,7 +41,6 @@ pub(super) struct PlanInput<'a> {
     pub(super) arbiter: &'a str,
     pub(super) arbiter_generation: u64,
     pub(super) generation: u64,
-    pub(super) secret: &'a Option<String>,
     pub(super) ha_events: &'a [vigia_proto::HaNote],
 }
 
@@ -78,7 +79,6 @@ pub(super) fn plan(input: &PlanInput) -> Vec<Option<Assignment>> {
         generation: input.generation,
         name: config.daemons[runner].name.clone(),
         config_hash: input.config_hash.to_string(),
-        secret: input.secret.clone(),
         work,
     };
     // Schedulers: one part each.

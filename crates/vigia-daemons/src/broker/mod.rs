@@ -155,7 +155,6 @@ struct Puller {
 #[derive(Clone, PartialEq, Eq)]
 struct PullerKey {
     url: String,
-    secret: Option<String>,
     part_hash: String,
 }
 
@@ -229,7 +228,7 @@ impl Broker {
 
     /// Starts, restarts or stops the pullers to match the assigned schedulers.
     fn apply_work(self: &Arc<Self>, pullers: &mut BTreeMap<String, Puller>, work: BrokerWork) {
-        let secret = self.state.outgoing_secret();
+        let secret = self.state.secrets();
         let wanted: BTreeMap<String, SchedulerLink> =
             work.schedulers.into_iter().map(|l| (l.name.clone(), l)).collect();
         pullers.retain(|name, p| {
@@ -244,7 +243,6 @@ impl Broker {
         for (name, link) in wanted {
             let key = PullerKey {
                 url: link.url.clone(),
-                secret: secret.clone(),
                 part_hash: link.part_hash.clone(),
             };
             if pullers.get(&name).is_some_and(|p| p.key == key) {

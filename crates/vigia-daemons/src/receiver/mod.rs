@@ -129,7 +129,8 @@ pub struct Receiver {
 
 /// The task delivering one scheduler's queue.
 struct Deliverer {
-    key: (String, Option<String>),
+    /// The scheduler's URL: a new one restarts the deliverer.
+    key: String,
     notify: Arc<Notify>,
     stop: watch::Sender<bool>,
     handle: tokio::task::JoinHandle<()>,
@@ -298,11 +299,11 @@ impl Receiver {
             return Err(ApiError(StatusCode::BAD_REQUEST, "not a receiver's work".into()));
         };
         *self.work.write().unwrap_or_else(|e| e.into_inner()) = Some(work.clone());
-        let secret = self.state.outgoing_secret();
-        let wanted: BTreeMap<String, (String, Option<String>)> = work
+        let secret = self.state.secrets();
+        let wanted: BTreeMap<String, String> = work
             .schedulers
             .iter()
-            .map(|l| (l.name.clone(), (l.url.clone(), secret.clone())))
+            .map(|l| (l.name.clone(), l.url.clone()))
             .collect();
         let stale: Vec<Deliverer> = {
             let mut deliverers = lock(&self.deliverers);
@@ -347,11 +348,11 @@ impl Receiver {
             }
             let notify = Arc::new(Notify::new());
             let (stop, stop_rx) = watch::channel(false);
-            let link = Link::new(&key.0, key.1.clone());
+            let link = Link::new(&key, secret.clone());
             tracing::info!(
                 "receiver {}: delivering commands to scheduler {name} at {}",
                 a.name,
-                key.0
+                key
             );
             let handle = tokio::spawn(self.clone().deliver_loop(name.clone(), link, notify.clone(), stop_rx));
             deliverers.insert(

@@ -525,7 +525,7 @@ impl Scheduler {
 
     async fn set_standbys(&self, links: &[StandbyLink]) {
         let mut standbys = self.standbys.lock().await;
-        standbys.set(links, self.state.outgoing_secret());
+        standbys.set(links, self.state.secrets());
         self.streaming.store(!standbys.is_empty(), Ordering::Release);
     }
 
@@ -702,7 +702,7 @@ async fn revalidate(sched: Arc<Scheduler>) {
         };
         (run.arbiters.clone(), request)
     };
-    let secret = sched.state.outgoing_secret();
+    let secret = sched.state.secrets();
     let mut verdict = None;
     for url in &arbiters {
         let link = crate::link::Link::new(url.clone(), secret.clone());
@@ -1012,7 +1012,7 @@ async fn release(State(sched): State<Arc<Scheduler>>, Json(r): Json<Release>) ->
         }
     }
     // Its copy for the spares is over too: the next active scheduler streams again.
-    standbys.set(&[], None);
+    standbys.set(&[], Default::default());
     sched.streaming.store(false, Ordering::Release);
     drop(standbys);
     let Some(run) = run else {

@@ -195,7 +195,7 @@ async fn write<W: AsyncWrite + Unpin>(writer: &mut W, bytes: &[u8]) -> std::io::
 /// Hands a command to the first receiver that takes it. No body on success, as naemon.
 async fn command(broker: &Broker, line: &str) -> Answer {
     let receivers = lock(&broker.receivers).clone();
-    let secret = broker.state.outgoing_secret();
+    let secret = broker.state.secrets();
     let body = vigia_proto::CommandsRequest {
         commands: vec![line.to_string()],
     };

@@ -372,7 +372,12 @@ impl HostRow<'_> {
         let (Some(h), Some(c)) = (self.conf, self.part.config) else {
             return Vec::new();
         };
-        sorted(h.hostgroups.iter().map(|g| c.hostgroups[g.index()].name.clone()).collect())
+        sorted(
+            h.hostgroups
+                .iter()
+                .map(|g| c.hostgroups[g.index()].name.clone())
+                .collect(),
+        )
     }
 
     /// Under `AuthUser`: a contact of the host.

@@ -63,13 +63,20 @@ pub fn python(headers: &[String], rows: &[Vec<Value>], show_headers: bool) -> Ve
     json(headers, rows, show_headers)
 }
 
-pub fn wrapped_json(headers: &[String], rows: &[Vec<Value>], total: usize) -> Vec<u8> {
+/// `columns` only when column headers are on (naemon: with `ColumnHeaders: on` or no
+/// `Columns:`); `total_count` counts the rows before Offset and Limit.
+pub fn wrapped_json(headers: Option<&[String]>, rows: &[Vec<Value>], total: usize) -> Vec<u8> {
     let data: Vec<Json> = rows
         .iter()
         .map(|r| Json::Array(r.iter().map(to_json).collect()))
         .collect();
-    let mut out =
-        serde_json::to_vec(&json!({ "columns": headers, "data": data, "total_count": total })).unwrap_or_default();
+    let mut reply = serde_json::Map::new();
+    if let Some(headers) = headers {
+        reply.insert("columns".into(), json!(headers));
+    }
+    reply.insert("data".into(), Json::Array(data));
+    reply.insert("total_count".into(), json!(total));
+    let mut out = serde_json::to_vec(&Json::Object(reply)).unwrap_or_default();
     out.push(b'\n');
     out
 }

@@ -44,6 +44,19 @@ impl PartStore {
         held
     }
 
+    /// Checks and decodes an image sent to `POST /v1/parts` (off the async threads) and keeps
+    /// it. A bad image is refused with 400 and changes nothing.
+    pub async fn receive(&self, body: axum::body::Bytes) -> Result<PartHeld, crate::daemon::ApiError> {
+        use axum::http::StatusCode;
+        let decoded = tokio::task::spawn_blocking(move || vigia_proto::PartImage::decode(&body))
+            .await
+            .map_err(|e| {
+                crate::daemon::ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("decoding a part image: {e}"))
+            })?
+            .map_err(|e| crate::daemon::ApiError(StatusCode::BAD_REQUEST, e))?;
+        Ok(self.put(decoded))
+    }
+
     pub fn get(&self, id: &str) -> Option<Arc<Config>> {
         self.lock().iter().find(|p| p.id == id).map(|p| p.config.clone())
     }

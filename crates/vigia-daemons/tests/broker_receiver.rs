@@ -319,6 +319,7 @@ fn link(url: &str) -> SchedulerLink {
         url: url.into(),
         generation: 1,
         part_hash: "part-1".into(),
+        image: String::new(),
     }
 }
 

@@ -369,6 +369,7 @@ async fn check_goes_soft_then_hard_and_the_reactionner_notifies() {
         url: sched.url.clone(),
         generation: 1,
         part_hash: part_hash.clone(),
+        image: String::new(),
     };
     let sat = |max| SatelliteWork {
         schedulers: vec![link.clone()],

@@ -8,10 +8,12 @@ pub mod log;
 pub mod output;
 pub mod query;
 pub mod request;
+pub mod schema;
 pub mod table;
 pub mod value;
 
 pub use query::{answer, Answer};
 pub use request::{parse, LqlError, Method, Request};
+pub use schema::{select, Schema, Select};
 pub use table::{ColumnDef, Table};
 pub use value::{ColumnType, Value};

@@ -77,6 +77,32 @@ pub struct Request {
     pub keepalive: bool,
     pub auth_user: Option<String>,
     pub timelimit: Option<u64>,
+    /// `Localtime:` as sent: the client's clock (epoch seconds).
+    pub localtime: Option<i64>,
+    pub wait: Wait,
+}
+
+/// The Wait headers: hold the answer until `object` (a host, or `host service` /
+/// `host;service`) meets every `conditions` filter, re-checked on each `trigger` event, at
+/// most `timeout_ms` (0: no limit). Thruk sends them after a re-check to show its result.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Wait {
+    pub object: Option<String>,
+    pub conditions: Vec<FilterSpec>,
+    pub trigger: Option<String>,
+    pub timeout_ms: u64,
+}
+
+/// What `WaitTrigger:` may name (naemon's triggers).
+pub const WAIT_TRIGGERS: &[&str] = &[
+    "all", "check", "state", "log", "downtime", "comment", "command", "program",
+];
+
+impl Wait {
+    /// The request waits at all (a condition, or a trigger to wait for once).
+    pub fn is_set(&self) -> bool {
+        !self.conditions.is_empty() || self.trigger.is_some()
+    }
 }
 
 /// Parses one request (its lines, without the blank line that ends it).
@@ -117,6 +143,8 @@ pub fn parse(text: &str) -> Result<Request, LqlError> {
         keepalive: false,
         auth_user: None,
         timelimit: None,
+        localtime: None,
+        wait: Wait::default(),
     };
     for line in lines.filter(|l| !l.is_empty()) {
         let bad = || LqlError::new(400, format!("Undefined request header '{line}'"));
@@ -181,16 +209,35 @@ pub fn parse(text: &str) -> Result<Request, LqlError> {
             "KeepAlive" => req.keepalive = on_off(arg, line)?,
             "AuthUser" => req.auth_user = Some(arg.trim().to_string()),
             "Timelimit" => req.timelimit = Some(number(arg, line)? as u64),
-            // Accepted and not acted on yet: a re-check's result is shown at the next poll.
-            "Localtime"
-            | "WaitObject"
-            | "WaitCondition"
-            | "WaitConditionAnd"
-            | "WaitConditionOr"
-            | "WaitConditionNegate"
-            | "WaitTrigger"
-            | "WaitTimeout"
-            | "StatsGroupBy" => {}
+            "Localtime" => {
+                req.localtime = Some(
+                    arg.trim()
+                        .parse()
+                        .map_err(|_| LqlError::new(400, format!("Expected an epoch in '{line}'")))?,
+                )
+            }
+            "WaitObject" => req.wait.object = Some(arg.trim().to_string()),
+            "WaitCondition" => req.wait.conditions.push(filter_line(arg, line)?),
+            "WaitConditionAnd" | "WaitConditionOr" => combine(
+                &mut req.wait.conditions,
+                count(arg, line)?,
+                header == "WaitConditionAnd",
+                line,
+            )?,
+            "WaitConditionNegate" => negate(&mut req.wait.conditions, line)?,
+            "WaitTrigger" => {
+                let t = arg.trim();
+                if !WAIT_TRIGGERS.contains(&t) {
+                    return Err(LqlError::new(
+                        400,
+                        format!("Invalid trigger '{t}': one of {}", WAIT_TRIGGERS.join(", ")),
+                    ));
+                }
+                req.wait.trigger = Some(t.to_string());
+            }
+            "WaitTimeout" => req.wait.timeout_ms = number(arg, line)? as u64,
+            // Deprecated; its columns come as `Columns:` with naemon as well.
+            "StatsGroupBy" => req.columns.extend(arg.split_whitespace().map(str::to_string)),
             _ => return Err(bad()),
         }
     }

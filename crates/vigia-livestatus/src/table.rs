@@ -1,17 +1,24 @@
 //! A table: named, typed columns and rows of cells in column order. The broker builds one per
 //! request from a consistent snapshot of its status, so a query never holds up the writer.
+use std::borrow::Cow;
+
 use crate::value::{ColumnType, Value};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ColumnDef {
-    pub name: &'static str,
+    /// Owned for the columns a join names (`host_state` of `services`).
+    pub name: Cow<'static, str>,
     pub ty: ColumnType,
-    pub description: &'static str,
+    pub description: Cow<'static, str>,
 }
 
 /// A column's definition, in a `const` table.
 pub const fn col(name: &'static str, ty: ColumnType, description: &'static str) -> ColumnDef {
-    ColumnDef { name, ty, description }
+    ColumnDef {
+        name: Cow::Borrowed(name),
+        ty,
+        description: Cow::Borrowed(description),
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -26,9 +33,9 @@ impl Table {
         self.columns.iter().position(|c| c.name == name)
     }
 
-    /// The `columns` table describing `tables`: one row per column (table, name, type,
-    /// description), what clients read to discover columns.
-    pub fn columns_of(tables: &[&Table]) -> Table {
+    /// The `columns` table describing `tables` (name, columns): one row per column (table,
+    /// name, type, description), what clients read to discover columns.
+    pub fn columns_of(tables: &[(&str, &[ColumnDef])]) -> Table {
         Table {
             name: "columns".into(),
             columns: vec![
@@ -43,10 +50,10 @@ impl Table {
             ],
             rows: tables
                 .iter()
-                .flat_map(|t| {
-                    t.columns.iter().map(|c| {
+                .flat_map(|(table, columns)| {
+                    columns.iter().map(|c| {
                         vec![
-                            Value::Str(t.name.clone()),
+                            Value::Str(table.to_string()),
                             Value::Str(c.name.to_string()),
                             Value::Str(c.ty.name().to_string()),
                             Value::Str(c.description.to_string()),

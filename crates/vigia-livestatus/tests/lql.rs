@@ -2,14 +2,11 @@
 //! its list meaning), the filter stack, stats with and without grouping, output formats, status
 //! codes; and a property test that no request, however garbled, makes the server panic.
 use proptest::prelude::*;
-use vigia_livestatus::{answer, parse, Answer, ColumnDef, ColumnType, Method, Table, Value};
+use vigia_livestatus::table::col as def;
+use vigia_livestatus::{answer, parse, Answer, ColumnType, Method, Table, Value};
 
 fn services() -> Table {
-    let col = |name, ty| ColumnDef {
-        name,
-        ty,
-        description: "test",
-    };
+    let col = |name, ty| def(name, ty, "test");
     let row = |host: &str, desc: &str, state: i64, latency: f64, groups: &[&str], output: &str| {
         vec![
             Value::Str(host.into()),
@@ -214,7 +211,7 @@ fn status_codes_and_fixed16() {
 #[test]
 fn the_columns_table_describes_columns() {
     let t = services();
-    let cols = Table::columns_of(&[&t]);
+    let cols = Table::columns_of(&[("services", &t.columns)]);
     let req = parse("GET columns\nColumns: name type\nFilter: table = services\nFilter: type = list").expect("valid");
     let a = answer(&req, &cols);
     assert_eq!(String::from_utf8(a.body).expect("utf-8"), "groups;list\n");

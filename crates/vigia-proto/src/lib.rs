@@ -361,6 +361,10 @@ pub struct SchedulerLink {
     pub url: String,
     pub generation: u64,
     pub part_hash: String,
+    /// The id of the part's image ([`PartImage`]): a broker holds it too, for the objects'
+    /// configuration that Livestatus serves (groups, contacts, commands, …).
+    #[serde(default)]
+    pub image: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -244,6 +244,15 @@ impl Dispatch {
                 wanted.extend(self.images.get(p));
             }
         }
+        // A broker serves the configuration of the parts it follows (Livestatus).
+        if let Some(Some(Assignment {
+            work: Work::Broker(w), ..
+        })) = self.assignments.get(i)
+        {
+            for link in &w.schedulers {
+                wanted.extend(self.images.iter().find(|im| im.id == link.image));
+            }
+        }
         wanted
     }
 }

@@ -124,6 +124,7 @@ pub(super) fn plan(input: &PlanInput) -> Vec<Option<Assignment>> {
                 url: url(&config.daemons[runner]),
                 generation: input.generation,
                 part_hash: part.hash.clone(),
+                image: input.images.get(p).map(|i| i.id.clone()).unwrap_or_default(),
             },
         ));
     }

@@ -72,6 +72,10 @@ pub async fn run_until(
         livestatus: Mutex::new(None),
         data: options.data.clone(),
         receivers: Mutex::new(Vec::new()),
+        parts: crate::part_store::PartStore::default(),
+        images: Mutex::new(BTreeMap::new()),
+        changed: tokio::sync::watch::channel(0).0,
+        counters: livestatus::Counters::default(),
     });
     let result = daemon::serve(state, router(broker.clone()), shutdown).await;
     broker.stop().await;
@@ -91,6 +95,15 @@ pub struct Broker {
     data: std::path::PathBuf,
     /// Where Livestatus commands go (the assigned receivers).
     receivers: Mutex<Vec<String>>,
+    /// The part images of the schedulers followed (sent by the arbiter as to a scheduler):
+    /// the objects' configuration Livestatus serves beside their status.
+    parts: crate::part_store::PartStore,
+    /// Scheduler (home) name → the id of the image of its part, from the assignment.
+    images: Mutex<BTreeMap<String, String>>,
+    /// Counts the batches of broks applied: what Livestatus's Wait headers wait on.
+    changed: tokio::sync::watch::Sender<u64>,
+    /// Livestatus requests and connections served (the `status` table's counters).
+    counters: livestatus::Counters,
 }
 
 /// Take-overs and give-backs: each written once into the monitoring log (the time of the last
@@ -174,9 +187,29 @@ impl Broker {
             self.log_lines(lines);
         }
         *lock(&self.receivers) = work.receivers.clone();
+        *lock(&self.images) = work
+            .schedulers
+            .iter()
+            .map(|l| (l.name.clone(), l.image.clone()))
+            .collect();
+        self.prune_parts();
         self.serve_livestatus(work.livestatus.clone());
         self.apply_work(&mut pullers, work);
         Ok(count)
+    }
+
+    /// Keeps the part images of the schedulers followed (and those just sent); tells the
+    /// arbiter what is held, so that it sends only what is missing.
+    fn prune_parts(&self) {
+        let used: Vec<String> = lock(&self.images).values().cloned().collect();
+        self.parts.prune(&used, Instant::now());
+        self.state.set_parts(self.parts.ids());
+    }
+
+    /// The configuration of `scheduler`'s part, once its image came.
+    pub(crate) fn part_config(&self, scheduler: &str) -> Option<Arc<vigia_config::Config>> {
+        let id = lock(&self.images).get(scheduler).cloned()?;
+        self.parts.get(&id)
     }
 
     /// Starts, moves or stops the Livestatus server to match `addr`.
@@ -325,6 +358,10 @@ async fn pull_loop(broker: Arc<Broker>, name: String, link: Link) {
                     failing = false;
                 }
                 backoff = Duration::from_millis(250);
+                if applied.applied > 0 {
+                    // Livestatus requests with Wait headers look again.
+                    broker.changed.send_modify(|n| *n += 1);
+                }
                 if !applied.log_lines.is_empty() {
                     broker.log_lines(applied.log_lines);
                 }
@@ -403,6 +440,7 @@ fn router(broker: Arc<Broker>) -> Router {
     Router::new()
         .route(paths::ASSIGN, post(assign))
         .route(paths::RELEASE, post(release))
+        .route(paths::PARTS, post(put_part))
         .route(paths::API_HOSTS, get(hosts))
         .route(paths::API_SERVICES, get(services))
         .route(paths::API_PROBLEMS, get(problems))
@@ -420,6 +458,23 @@ async fn assign(State(broker): State<Arc<Broker>>, Json(a): Json<Assignment>) ->
         accepted: true,
         message: format!("broker {name} pulls from {count} scheduler(s), generation {generation}"),
     }))
+}
+
+/// The arbiter sends the image of a part this broker follows.
+async fn put_part(
+    State(broker): State<Arc<Broker>>,
+    body: axum::body::Bytes,
+) -> Result<Json<vigia_proto::PartHeld>, ApiError> {
+    let held = broker.parts.receive(body).await?;
+    broker.prune_parts();
+    tracing::info!(
+        "broker {}: part image {} received ({} hosts, {} services)",
+        broker.state.name(),
+        held.id,
+        held.hosts,
+        held.services
+    );
+    Ok(Json(held))
 }
 
 /// The arbiter takes the work away (a spare giving it back): it stops pulling broks.

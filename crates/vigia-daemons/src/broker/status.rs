@@ -11,6 +11,7 @@
 //! broker that restarts, or that sees a scheduler restart, always starts again from an initial
 //! status (Alignak's broker could wait forever for initial broks, see the architecture notes §7.9).
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use vigia_engine::brok::{BrokBody, BROK_VERSION};
 use vigia_engine::comments::Comment;
@@ -29,17 +30,40 @@ struct Objects {
     program: Option<Program>,
 }
 
+/// Names and status are shared (`Arc`) so that a [`Snapshot`] copies no text: a check result
+/// replaces the status, a change to one field copies it only while a snapshot holds it.
 #[derive(Clone, Debug)]
 struct HostEntry {
-    name: String,
-    status: Status,
+    name: Arc<str>,
+    status: Arc<Status>,
 }
 
 #[derive(Clone, Debug)]
 struct ServiceEntry {
-    host: String,
-    description: String,
-    status: Status,
+    host: Arc<str>,
+    description: Arc<str>,
+    status: Arc<Status>,
+}
+
+/// Every object's status at one instant, for Livestatus: taken under the read lock in the
+/// time of copying pointers, read after the lock is released.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub schedulers: Vec<SchedulerSnapshot>,
+}
+
+/// A service: its id, host name, description and status.
+pub type ServiceSnapshot = (u32, Arc<str>, Arc<str>, Arc<Status>);
+
+/// One scheduler's objects, by the ids of its part (its image's hosts and services).
+#[derive(Debug, Default)]
+pub struct SchedulerSnapshot {
+    pub name: String,
+    pub hosts: Vec<(u32, Arc<str>, Arc<Status>)>,
+    pub services: Vec<ServiceSnapshot>,
+    pub comments: Vec<Comment>,
+    pub downtimes: Vec<Downtime>,
+    pub program: Option<Program>,
 }
 
 /// What the broker knows of one scheduler.
@@ -146,15 +170,12 @@ impl Objects {
     /// `(host, service)` names of an item, when known.
     fn names(&self, item: Item) -> Option<(&str, Option<&str>)> {
         match item {
-            Item::Host(h) => self.hosts.get(&h.0).map(|e| (e.name.as_str(), None)),
-            Item::Service(s) => self
-                .services
-                .get(&s.0)
-                .map(|e| (e.host.as_str(), Some(e.description.as_str()))),
+            Item::Host(h) => self.hosts.get(&h.0).map(|e| (&*e.name, None)),
+            Item::Service(s) => self.services.get(&s.0).map(|e| (&*e.host, Some(&*e.description))),
         }
     }
 
-    fn status_mut(&mut self, item: Item) -> Option<&mut Status> {
+    fn status_mut(&mut self, item: Item) -> Option<&mut Arc<Status>> {
         match item {
             Item::Host(h) => self.hosts.get_mut(&h.0).map(|e| &mut e.status),
             Item::Service(s) => self.services.get_mut(&s.0).map(|e| &mut e.status),
@@ -259,6 +280,35 @@ impl StatusStore {
         out
     }
 
+    /// Every ready scheduler's objects, shared: see [`Snapshot`].
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            schedulers: self
+                .schedulers
+                .iter()
+                .filter(|(_, v)| v.ready)
+                .map(|(name, v)| SchedulerSnapshot {
+                    name: name.clone(),
+                    hosts: v
+                        .objects
+                        .hosts
+                        .iter()
+                        .map(|(id, e)| (*id, e.name.clone(), e.status.clone()))
+                        .collect(),
+                    services: v
+                        .objects
+                        .services
+                        .iter()
+                        .map(|(id, e)| (*id, e.host.clone(), e.description.clone(), e.status.clone()))
+                        .collect(),
+                    comments: v.objects.comments.values().cloned().collect(),
+                    downtimes: v.objects.downtimes.values().cloned().collect(),
+                    program: v.objects.program.clone(),
+                })
+                .collect(),
+        }
+    }
+
     /// Every host, sorted by name.
     pub fn hosts(&self) -> Vec<ItemView> {
         let mut out = Vec::new();
@@ -282,7 +332,7 @@ impl StatusStore {
         let mut out = Vec::new();
         for (name, view) in &self.schedulers {
             for s in view.objects.services.values() {
-                if host.is_none_or(|h| h == s.host) {
+                if host.is_none_or(|h| h == &*s.host) {
                     out.push(item_view(&s.host, Some(&s.description), &s.status, name));
                 }
             }
@@ -394,7 +444,13 @@ fn apply_body(view: &mut SchedulerView, body: BrokBody, log: &mut Vec<String>) {
         }
         BrokBody::ProgramStatus { started, globals } => view.target().program = Some(Program { started, globals }),
         BrokBody::InitialHostStatus { id, name, status } => {
-            view.target().hosts.insert(id.0, HostEntry { name, status });
+            view.target().hosts.insert(
+                id.0,
+                HostEntry {
+                    name: name.into(),
+                    status: Arc::new(status),
+                },
+            );
         }
         BrokBody::InitialServiceStatus {
             id,
@@ -405,26 +461,26 @@ fn apply_body(view: &mut SchedulerView, body: BrokBody, log: &mut Vec<String>) {
             view.target().services.insert(
                 id.0,
                 ServiceEntry {
-                    host,
-                    description,
-                    status,
+                    host: host.into(),
+                    description: description.into(),
+                    status: Arc::new(status),
                 },
             );
         }
         BrokBody::CheckResult { item, status } | BrokBody::Status { item, status } => {
             match view.target().status_mut(item) {
-                Some(s) => *s = status,
+                Some(s) => *s = Arc::new(status),
                 None => tracing::debug!("status of unknown {item:?}: ignored"),
             }
         }
         BrokBody::AcknowledgeRaised { item, acknowledgement } => {
             if let Some(s) = view.target().status_mut(item) {
-                s.acknowledgement = Some(acknowledgement);
+                Arc::make_mut(s).acknowledgement = Some(acknowledgement);
             }
         }
         BrokBody::AcknowledgeExpired { item } => {
             if let Some(s) = view.target().status_mut(item) {
-                s.acknowledgement = None;
+                Arc::make_mut(s).acknowledgement = None;
             }
         }
         BrokBody::DowntimeAdded { downtime } => {

@@ -779,6 +779,7 @@ mod tests {
             url: format!("http://{n}"),
             generation: 1,
             part_hash: String::new(),
+            image: String::new(),
         };
         ReceiverWork {
             schedulers: vec![link("s1"), link("s2")],

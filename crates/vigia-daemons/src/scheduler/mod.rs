@@ -40,8 +40,8 @@ use vigia_engine::brok::Brok;
 use vigia_engine::{ActionKind, CheckResult, Engine};
 use vigia_proto::{
     paths, ActionClass, AssignAck, Assignment, BrokBatch, BrokRequest, CommandBatch, CommandOutcome, CommandsApplied,
-    FetchRequest, FetchResponse, PartHeld, PartImage, Release, Released, ResultAck, ResultBatch, Stale, StandbyAck,
-    StandbyLink, StandbySync, Work, CONFIRM_WAIT,
+    FetchRequest, FetchResponse, PartHeld, Release, Released, ResultAck, ResultBatch, Stale, StandbyAck, StandbyLink,
+    StandbySync, Work, CONFIRM_WAIT,
 };
 
 use crate::daemon::{self, ApiError, DaemonOptions, DaemonState};
@@ -911,11 +911,7 @@ async fn put_handover(
 /// The arbiter sends a part image: checked and decoded here, kept for the assignment (or the
 /// take-over) that names it. A bad image is refused with 400 and changes nothing.
 async fn put_part(State(sched): State<Arc<Scheduler>>, body: axum::body::Bytes) -> Result<Json<PartHeld>, ApiError> {
-    let decoded = tokio::task::spawn_blocking(move || PartImage::decode(&body))
-        .await
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("decoding a part image: {e}")))?
-        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?;
-    let held = sched.parts.put(decoded);
+    let held = sched.parts.receive(body).await?;
     sched.prune_parts().await;
     tracing::info!(
         "scheduler {}: part image {} received ({} hosts, {} services)",

@@ -57,7 +57,8 @@ fn select_all_has_headers_selected_columns_do_not() {
         all[0],
         "host_name;description;state;latency;groups;plugin_output;custom_variables"
     );
-    assert_eq!(all[1], "web1;http;0;0.5;front,web;OK - fine;ROLE http-role");
+    // A custom variable as naemon writes it in csv: name|value.
+    assert_eq!(all[1], "web1;http;0;0.5;front,web;OK - fine;ROLE|http-role");
     assert_eq!(all.len(), 5);
     assert_eq!(
         rows("GET services\nColumns: host_name state"),

@@ -43,6 +43,10 @@ define contactgroup {
     contactgroup_name ops
     alias Operations
 }
+define contactgroup {
+    contactgroup_name watchers
+    alias Watchers
+}
 define contact {
     contact_name admin
     alias Administrator
@@ -69,6 +73,7 @@ define contact {
     contact_name viewer
     alias Viewer
     email viewer@example.com
+    contactgroups watchers
     host_notification_period never
     service_notification_period never
     host_notifications_enabled 0
@@ -164,6 +169,7 @@ define service {
     service_description ping
     servicegroups pings
     contacts viewer
+    contact_groups watchers
 }
 define service {
     use passive-svc
@@ -221,6 +227,7 @@ object TimePeriod "never" {{
 object CheckCommand "check_ok" {{ command = [ "/usr/lib/nagios/plugins/check_dummy", "0", "ok" ] }}
 object NotificationCommand "notify_none" {{ command = [ "/bin/true" ] }}
 object UserGroup "ops" {{ display_name = "Operations" }}
+object UserGroup "watchers" {{ display_name = "Watchers" }}
 object User "admin" {{
   display_name = "Administrator"; email = "admin@example.com"; pager = "555-0100"
   period = "24x7"; groups = [ "ops" ]; vars.TEAM = "core"
@@ -228,6 +235,7 @@ object User "admin" {{
 object User "oncall" {{ display_name = "On call"; email = "oncall@example.com"; period = "24x7"; groups = [ "ops" ] }}
 object User "viewer" {{
   display_name = "Viewer"; email = "viewer@example.com"; period = "never"; enable_notifications = false
+  groups = [ "watchers" ]
 }}
 object HostGroup "webs" {{ display_name = "Web servers" }}
 object HostGroup "dbs" {{ display_name = "Databases" }}
@@ -279,10 +287,11 @@ object Notification "web1-http" {{
 object Notification "web2-http" {{
   host_name = "web2"; service_name = "http"; command = "notify_none"; users = [ "oncall" ]
 }}
-// Every service has its contacts written out: naemon would give a service without any its
-// host's (Nagios's implied inheritance), Icinga none.
+// Every service has its contacts written out, contacts and contact groups both: a service
+// without them gets its host's in naemon (Nagios's implied inheritance, when the service has
+// neither) and in Vigia (Alignak's, property by property), none in Icinga.
 apply Notification "ping" to Service {{
-  command = "notify_none"; users = [ "viewer" ]; assign where service.name == "ping"
+  command = "notify_none"; users = [ "viewer" ]; user_groups = [ "watchers" ]; assign where service.name == "ping"
 }}
 object Notification "db1-mysql" {{
   host_name = "db1"; service_name = "mysql"; command = "notify_none"; user_groups = [ "ops" ]

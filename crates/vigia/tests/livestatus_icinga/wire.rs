@@ -129,10 +129,59 @@ pub fn normalize(body: &str, ordered: bool) -> Json {
     }
 }
 
-/// Whether two answers agree: same code, and for 200 the same normalized body; for errors the
-/// code alone (each server words its messages its own way).
-pub fn agree(a: &Reply, b: &Reply, ordered: bool) -> bool {
-    a.code == b.code && (a.code != 200 || normalize(&a.body, ordered) == normalize(&b.body, ordered))
+/// A csv body as compared: rows by the request's dataset separator, fields by its field one, and
+/// a field holding the list separator as a set of items (unless `ordered`).
+pub fn normalize_csv(body: &str, lql: &str, ordered: bool) -> Json {
+    let seps: Vec<char> = lql
+        .lines()
+        .find_map(|l| l.strip_prefix("Separators: "))
+        .map(|s| {
+            s.split_whitespace()
+                .filter_map(|n| n.parse::<u8>().ok())
+                .map(char::from)
+                .collect()
+        })
+        .unwrap_or_else(|| vec!['\n', ';', ',', '|']);
+    let [dataset, field, list, ..] = seps[..] else {
+        return Json::Null;
+    };
+    let mut rows: Vec<Json> = body
+        .split(dataset)
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            Json::Array(
+                r.split(field)
+                    .map(|f| {
+                        let mut items: Vec<&str> = f.split(list).collect();
+                        if !ordered {
+                            items.sort();
+                        }
+                        Json::Array(items.into_iter().map(|i| Json::String(i.to_string())).collect())
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    if !ordered {
+        rows.sort_by_key(|r| r.to_string());
+    }
+    Json::Array(rows)
+}
+
+/// Whether two answers to `lql` agree: same code, and for 200 the same normalized body (csv
+/// unless the request asks for another format); for errors the code alone (each server words
+/// its messages its own way).
+pub fn agree(a: &Reply, b: &Reply, lql: &str, ordered: bool) -> bool {
+    let csv = !lql
+        .lines()
+        .any(|l| l.starts_with("OutputFormat:") && !l.ends_with("csv"));
+    a.code == b.code
+        && (a.code != 200
+            || if csv {
+                normalize_csv(&a.body, lql, ordered) == normalize_csv(&b.body, lql, ordered)
+            } else {
+                normalize(&a.body, ordered) == normalize(&b.body, ordered)
+            })
 }
 
 /// Whether `reply` is `expected`, written `"CODE BODY"` (`"0"`: no answer at all). For errors

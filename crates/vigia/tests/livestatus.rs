@@ -38,8 +38,13 @@ fn fixed16(r: &mut BufReader<TcpStream>) -> (u16, String) {
 fn a_broker_serves_livestatus_to_real_clients() {
     let notify = tempfile::NamedTempFile::new().expect("tmp");
     let objects = format!(
-        "{}define host {{\n use host-tpl\n host_name web1\n address 127.0.0.1\n}}\n\
-         define host {{\n use host-tpl\n host_name db1\n address 127.0.0.1\n}}\n\
+        "{}define host {{\n use host-tpl\n host_name web1\n address 127.0.0.1\n parents db1\n}}\n\
+         define host {{\n use host-tpl\n host_name db1\n address 127.0.0.2\n contact_groups oncall\n}}\n\
+         define contact {{\n contact_name ops\n alias Operations\n email ops@example.com\n host_notification_period 24x7\n service_notification_period 24x7\n host_notification_options d\n service_notification_options c\n host_notification_commands notify-log\n service_notification_commands notify-log\n _TEAM night\n}}\n\
+         define contactgroup {{\n contactgroup_name oncall\n alias On call\n members ops\n}}\n\
+         define hostgroup {{\n hostgroup_name databases\n alias Databases\n members db1\n}}\n\
+         define hostgroup {{\n hostgroup_name all-hosts\n alias Everything\n members web1,db1\n}}\n\
+         define servicegroup {{\n servicegroup_name pings\n alias Pings\n members web1,ping,db1,ping\n}}\n\
          define service {{\n use svc-tpl\n host_name web1\n service_description http\n check_command dummy!2!down\n}}\n\
          define service {{\n use svc-tpl\n host_name web1,db1\n service_description ping\n check_command dummy!0!fine\n}}\n",
         base_objects(notify.path())
@@ -60,6 +65,142 @@ fn a_broker_serves_livestatus_to_real_clients() {
         (rows.len() == 3).then_some(rows)
     });
     assert_eq!(rows, ["db1;ping;0", "web1;http;2", "web1;ping;0"]);
+
+    // The configuration's tables, from the part image the arbiter sent the broker, joined with
+    // the status. The image may come a moment after the first status.
+    let json = |lql: &str| -> serde_json::Value {
+        let out = query(&format!("{lql}\nOutputFormat: json")).expect("an answer");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{lql}: {e}: {out}"))
+    };
+    wait_for("the configuration over Livestatus", DEADLINE, || {
+        let out = query("GET hostgroups\nColumns: name")?;
+        (out == "all-hosts\ndatabases\n").then_some(())
+    });
+    assert_eq!(
+        json("GET hostgroups\nColumns: name alias members num_hosts num_hosts_up num_services num_services_crit worst_service_state"),
+        serde_json::json!([
+            ["all-hosts", "Everything", ["db1", "web1"], 2, 2, 3, 1, 2],
+            ["databases", "Databases", ["db1"], 1, 1, 1, 0, 0]
+        ])
+    );
+    assert_eq!(
+        json("GET servicegroups\nColumns: name alias members num_services num_services_ok worst_service_state"),
+        serde_json::json!([["pings", "Pings", [["db1", "ping"], ["web1", "ping"]], 2, 2, 0]])
+    );
+    assert_eq!(
+        json("GET contacts\nColumns: name alias email groups custom_variables can_submit_commands\nFilter: name = ops"),
+        // can_submit_commands: 0 is Alignak's default (this configuration reads as Alignak's).
+        serde_json::json!([["ops", "Operations", "ops@example.com", ["oncall"], {"TEAM": "night"}, 0]])
+    );
+    assert_eq!(
+        json("GET contactgroups\nColumns: name alias members"),
+        serde_json::json!([["oncall", "On call", ["ops"]]])
+    );
+    assert_eq!(
+        json("GET commands\nColumns: name line\nFilter: name = dummy"),
+        serde_json::json!([["dummy", "/usr/lib/nagios/plugins/check_dummy $ARG1$ \"$ARG2$\""]])
+    );
+    assert_eq!(
+        json("GET timeperiods\nColumns: name in"),
+        serde_json::json!([["24x7", 1]])
+    );
+    assert_eq!(
+        json("GET hosts\nColumns: name address parents childs groups contacts contact_groups num_services worst_service_state"),
+        serde_json::json!([
+            ["db1", "127.0.0.2", [], ["web1"], ["all-hosts", "databases"], ["admin", "ops"], ["oncall"], 1, 0],
+            ["web1", "127.0.0.1", ["db1"], [], ["all-hosts"], ["admin"], [], 2, 2]
+        ])
+    );
+    assert_eq!(
+        json("GET services\nColumns: host_name description groups host_address host_groups check_command max_check_attempts\nFilter: description = ping"),
+        serde_json::json!([
+            ["db1", "ping", ["pings"], "127.0.0.2", ["all-hosts", "databases"], "dummy!0!fine", 2],
+            ["web1", "ping", ["pings"], "127.0.0.1", ["all-hosts"], "dummy!0!fine", 2]
+        ])
+    );
+    assert_eq!(
+        json("GET hostsbygroup\nColumns: hostgroup_name hostgroup_alias name state"),
+        serde_json::json!([
+            ["all-hosts", "Everything", "db1", 0],
+            ["all-hosts", "Everything", "web1", 0],
+            ["databases", "Databases", "db1", 0]
+        ])
+    );
+    assert_eq!(
+        json("GET servicesbyhostgroup\nColumns: hostgroup_name host_name description\nFilter: hostgroup_name = databases"),
+        serde_json::json!([["databases", "db1", "ping"]])
+    );
+    assert_eq!(
+        json("GET servicesbygroup\nColumns: servicegroup_name host_name description state\nStats: state = 0"),
+        serde_json::json!([["pings", "db1", "ping", 0, 1], ["pings", "web1", "ping", 0, 1]])
+    );
+    // AuthUser: ops is db1's contact through its group, so it sees db1 and its services
+    // (naemon's loose service authorization), not web1; a group shows when all its members do.
+    assert_eq!(
+        json("GET hosts\nColumns: name\nAuthUser: ops"),
+        serde_json::json!([["db1"]])
+    );
+    assert_eq!(
+        json("GET services\nColumns: host_name description\nAuthUser: ops"),
+        serde_json::json!([["db1", "ping"]])
+    );
+    assert_eq!(
+        json("GET hostgroups\nColumns: name\nAuthUser: ops"),
+        serde_json::json!([["databases"]])
+    );
+    assert_eq!(
+        json("GET services\nStats: state >= 0\nAuthUser: admin"),
+        serde_json::json!([[3]])
+    );
+    assert_eq!(
+        json("GET services\nStats: state >= 0\nAuthUser: nobody"),
+        serde_json::json!([[0]])
+    );
+    // Every table answers Thruk's client library, each row with every column.
+    let tables = [
+        "status",
+        "hosts",
+        "services",
+        "hostgroups",
+        "servicegroups",
+        "contacts",
+        "contactgroups",
+        "commands",
+        "timeperiods",
+        "comments",
+        "downtimes",
+        "log",
+        "columns",
+        "hostsbygroup",
+        "servicesbygroup",
+        "servicesbyhostgroup",
+    ];
+    let perl = format!(
+        "use Monitoring::Livestatus;\n\
+         my $ml = Monitoring::Livestatus->new(server => '{IP}:{PORT}', keepalive => 1);\n\
+         for my $t (qw({})) {{\n\
+           my $rows = $ml->selectall_arrayref(\"GET $t\", {{ Slice => {{}} }});\n\
+           print \"$t \", scalar(@$rows), \" \", scalar(keys %{{$rows->[0] || {{}}}}), \"\\n\";\n\
+         }}\n",
+        tables.join(" ")
+    );
+    let out = std::process::Command::new("perl")
+        .args(["-e", &perl])
+        .output()
+        .expect("perl");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let counts = String::from_utf8_lossy(&out.stdout).to_string();
+    for t in tables {
+        let line = counts
+            .lines()
+            .find(|l| l.starts_with(&format!("{t} ")))
+            .unwrap_or_else(|| panic!("{t}: {counts}"));
+        let n: Vec<usize> = line.split(' ').skip(1).map(|x| x.parse().expect("a count")).collect();
+        // Tables that must have rows here have every column in them.
+        if !["comments", "downtimes"].contains(&t) {
+            assert!(n[0] > 0 && n[1] > 0, "{t}: {line}");
+        }
+    }
 
     // Thruk's way: json, fixed16, several requests on one connection.
     let stream = TcpStream::connect((IP, PORT)).expect("connect");
@@ -167,6 +308,74 @@ fn a_broker_serves_livestatus_to_real_clients() {
         let out = query("GET services\nColumns: acknowledged\nFilter: description = http")?;
         (out.trim() == "1").then_some(())
     });
+    // Nagstamon's way: a COMMAND, then a query on the same connection (naemon keeps it open).
+    let stream = TcpStream::connect((IP, PORT)).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    let mut w = stream.try_clone().expect("clone");
+    w.write_all(
+        format!(
+            "COMMAND [{}] ADD_SVC_COMMENT;db1;ping;1;ops;looked at\n\nGET hosts\nColumns: name\nFilter: name = db1\n\n",
+            cluster::now()
+        )
+        .as_bytes(),
+    )
+    .expect("send");
+    let mut out = String::new();
+    BufReader::new(stream).read_to_string(&mut out).expect("reply");
+    assert_eq!(out, "db1\n");
+    // Wait headers, as Thruk sends them after a command: the reply waits for the comment.
+    let started = std::time::Instant::now();
+    let waited = query(
+        "GET services\nColumns: comments\nWaitObject: db1;ping\nWaitCondition: comments !=\nWaitTimeout: 30000\nFilter: host_name = db1\nOutputFormat: json",
+    )
+    .expect("a reply");
+    let ids: serde_json::Value = serde_json::from_str(&waited).expect("json");
+    assert_eq!(ids[0][0].as_array().map(Vec::len), Some(1), "{waited}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the condition came true before the timeout"
+    );
+    // A condition that never holds: the reply comes at the timeout, with the current state.
+    let started = std::time::Instant::now();
+    let out = query("GET hosts\nColumns: name state\nWaitObject: db1\nWaitCondition: state = 2\nWaitTimeout: 1500\nFilter: name = db1")
+        .expect("a reply");
+    assert_eq!(out, "db1;0\n");
+    assert!(
+        started.elapsed() >= Duration::from_millis(1400),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        json("GET comments\nColumns: author comment host_name service_description is_service entry_type\nFilter: author = ops"),
+        serde_json::json!([["ops", "looked at", "db1", "ping", 1, 1]])
+    );
+    // Localtime: the client's clock two hours ahead shifts every time by 7200 s; a day off is
+    // refused.
+    let start: i64 = query("GET status\nColumns: program_start")
+        .expect("status")
+        .trim()
+        .parse()
+        .expect("time");
+    let shifted: i64 = query(&format!(
+        "GET status\nColumns: program_start\nLocaltime: {}",
+        cluster::now() + 7200
+    ))
+    .expect("status")
+    .trim()
+    .parse()
+    .expect("time");
+    assert_eq!(shifted, start + 7200);
+    let far = query(&format!(
+        "GET status\nColumns: program_start\nLocaltime: {}",
+        cluster::now() + 90_000
+    ))
+    .expect("an answer");
+    assert!(far.starts_with("Invalid Localtime"), "{far}");
+    // A client that sent half a request and reads nothing holds up no one else.
+    let mut stalled = TcpStream::connect((IP, PORT)).expect("connect");
+    stalled.write_all(b"GET hosts\nColumns: name\n").expect("send");
+    assert!(query("GET hosts\nColumns: name").is_some_and(|o| o.lines().count() == 2));
+    drop(stalled);
     // The log table: this run's alerts, and an archived day read only when asked for.
     let alerts = wait_for("the HARD alert in the log table", DEADLINE, || {
         let out = query(&format!(

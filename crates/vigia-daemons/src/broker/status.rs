@@ -52,6 +52,9 @@ pub struct Snapshot {
     pub schedulers: Vec<SchedulerSnapshot>,
 }
 
+/// A host: its id, name and status.
+pub type HostSnapshot = (u32, Arc<str>, Arc<Status>);
+
 /// A service: its id, host name, description and status.
 pub type ServiceSnapshot = (u32, Arc<str>, Arc<str>, Arc<Status>);
 
@@ -59,7 +62,7 @@ pub type ServiceSnapshot = (u32, Arc<str>, Arc<str>, Arc<Status>);
 #[derive(Debug, Default)]
 pub struct SchedulerSnapshot {
     pub name: String,
-    pub hosts: Vec<(u32, Arc<str>, Arc<Status>)>,
+    pub hosts: Vec<HostSnapshot>,
     pub services: Vec<ServiceSnapshot>,
     pub comments: Vec<Comment>,
     pub downtimes: Vec<Downtime>,
@@ -280,8 +283,10 @@ impl StatusStore {
         out
     }
 
-    /// Every ready scheduler's objects, shared: see [`Snapshot`].
-    pub fn snapshot(&self) -> Snapshot {
+    /// Every ready scheduler's objects (only the host named `host` and its services, when
+    /// given), sorted by id, shared: see [`Snapshot`].
+    pub fn snapshot(&self, host: Option<&str>) -> Snapshot {
+        let keep = |name: &str| host.is_none_or(|h| h == name);
         Snapshot {
             schedulers: self
                 .schedulers
@@ -293,12 +298,14 @@ impl StatusStore {
                         .objects
                         .hosts
                         .iter()
+                        .filter(|(_, e)| keep(&e.name))
                         .map(|(id, e)| (*id, e.name.clone(), e.status.clone()))
                         .collect(),
                     services: v
                         .objects
                         .services
                         .iter()
+                        .filter(|(_, e)| keep(&e.host))
                         .map(|(id, e)| (*id, e.host.clone(), e.description.clone(), e.status.clone()))
                         .collect(),
                     comments: v.objects.comments.values().cloned().collect(),

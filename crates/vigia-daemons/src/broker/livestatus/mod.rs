@@ -329,9 +329,36 @@ fn build(broker: &Broker, table: &str, req: &Request) -> Result<Table, LqlError>
     match table {
         "log" => return log_table(broker, req, opts),
         "columns" => return Ok(columns_table()),
+        "status" => {
+            let summaries = read(&broker.status).summaries();
+            let row = tables::StatusRow {
+                started: summaries
+                    .iter()
+                    .filter_map(|s| s.program.as_ref().map(|p| p.started))
+                    .min()
+                    .unwrap_or(0),
+                hosts: summaries.iter().map(|s| s.hosts).sum(),
+                services: summaries.iter().map(|s| s.services).sum(),
+                globals: summaries.iter().find_map(|s| s.program.as_ref().map(|p| p.globals)),
+                interval_length: summaries
+                    .iter()
+                    .find_map(|s| broker.part_config(&s.name))
+                    .map_or(60, |c| c.interval_length),
+                requests: broker.counters.requests.load(Ordering::Relaxed),
+                connections: broker.counters.connections.load(Ordering::Relaxed),
+            };
+            let schema = tables::status();
+            return select(&schema, &[row], req, opts);
+        }
         _ => {}
     }
-    let snapshot = read(&broker.status).snapshot();
+    // A query about one host (Thruk's host page, a Wait on one object) copies that host only.
+    let scope = match table {
+        "hosts" => filtered_on(req, "name"),
+        "services" => filtered_on(req, "host_name"),
+        _ => None,
+    };
+    let snapshot = read(&broker.status).snapshot(scope);
     let configs: Vec<_> = snapshot
         .schedulers
         .iter()
@@ -356,7 +383,7 @@ fn build(broker: &Broker, table: &str, req: &Request) -> Result<Table, LqlError>
         }
         "services" => {
             let hosts = parts.hosts();
-            let mut services = rows::services(&parts, &hosts, one_host(req));
+            let mut services = rows::services(&parts, &hosts, scope);
             services.retain(|s| sees_service(s));
             {
                 let schema = tables::services();
@@ -522,17 +549,6 @@ fn build(broker: &Broker, table: &str, req: &Request) -> Result<Table, LqlError>
                 select(&schema, &rows, req, opts)
             }
         }
-        "status" => {
-            let row = tables::StatusRow {
-                parts: &parts,
-                requests: broker.counters.requests.load(Ordering::Relaxed),
-                connections: broker.counters.connections.load(Ordering::Relaxed),
-            };
-            {
-                let schema = tables::status();
-                select(&schema, &[row], req, opts)
-            }
-        }
         _ => Err(LqlError::new(404, format!("Table '{table}' does not exist."))),
     }
 }
@@ -640,7 +656,7 @@ fn visible_names(
     std::collections::HashSet<String>,
     std::collections::HashSet<(String, String)>,
 ) {
-    let snapshot = read(&broker.status).snapshot();
+    let snapshot = read(&broker.status).snapshot(None);
     let configs: Vec<_> = snapshot
         .schedulers
         .iter()
@@ -667,13 +683,11 @@ fn visible_names(
     )
 }
 
-/// The host a request's top-level `Filter: host_name = NAME` keeps (all its filters are ANDed,
-/// so the others only narrow that host's services further).
-fn one_host(req: &Request) -> Option<&str> {
+/// The value a request's top-level `Filter: COLUMN = VALUE` keeps (all its filters are ANDed,
+/// so the others only narrow what that one keeps).
+fn filtered_on<'r>(req: &'r Request, column: &str) -> Option<&'r str> {
     req.filters.iter().find_map(|f| match f {
-        FilterSpec::Compare { column, op, value }
-            if column == "host_name" && !op.negate && op.kind == OpKind::Equal =>
-        {
+        FilterSpec::Compare { column: c, op, value } if c == column && !op.negate && op.kind == OpKind::Equal => {
             Some(value.as_str())
         }
         _ => None,

@@ -6,6 +6,7 @@
 //! Built per request from a [`Snapshot`]: [`Parts`] (per scheduler, status by id), then
 //! [`HostRow`]s borrowing it, then [`ServiceRow`]s borrowing those, then group rows.
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 use vigia_config::model::{ContactId, Host, Monitored, Service};
 use vigia_config::Config;
@@ -13,7 +14,7 @@ use vigia_engine::comments::Comment;
 use vigia_engine::downtime::Downtime;
 use vigia_engine::status::{Item, Status};
 
-use crate::broker::status::Snapshot;
+use crate::broker::status::{HostSnapshot, ServiceSnapshot, Snapshot};
 
 /// What every row may need besides its object: the time, the local time zone (for the
 /// `in_*_period` columns).
@@ -30,14 +31,43 @@ pub struct PartData<'a> {
     /// `None` until the part's image came (or if it does not match the status).
     pub config: Option<&'a Config>,
     pub clock: &'a Clock,
-    hosts: Vec<Option<(&'a str, &'a Status)>>,
-    services: Vec<Option<(&'a str, &'a str, &'a Status)>>,
-    /// Per host id, the hosts that name it as parent.
-    children: Vec<Vec<u32>>,
+    /// Sorted by id (the status store keeps them so): looked up by binary search.
+    hosts: &'a [HostSnapshot],
+    services: &'a [ServiceSnapshot],
+    /// Per host id, the hosts that name it as parent: made when a `childs` column asks.
+    children: OnceLock<Vec<Vec<u32>>>,
     pub comments: Vec<&'a Comment>,
     pub downtimes: Vec<&'a Downtime>,
-    pub program: Option<&'a vigia_proto::Program>,
     annotations: HashMap<Item, (Vec<u64>, Vec<u64>)>,
+}
+
+impl<'a> PartData<'a> {
+    fn host(&self, id: u32) -> Option<(&'a str, &'a Status)> {
+        let i = self.hosts.binary_search_by_key(&id, |h| h.0).ok()?;
+        let (_, name, status) = &self.hosts[i];
+        Some((name, status))
+    }
+
+    fn service(&self, id: u32) -> Option<(&'a str, &'a str, &'a Status)> {
+        let i = self.services.binary_search_by_key(&id, |s| s.0).ok()?;
+        let (_, host, description, status) = &self.services[i];
+        Some((host, description, status))
+    }
+
+    fn children(&self) -> &[Vec<u32>] {
+        self.children.get_or_init(|| {
+            let Some(c) = self.config else { return Vec::new() };
+            let mut children = vec![Vec::new(); c.hosts.len()];
+            for (i, h) in c.hosts.iter().enumerate() {
+                for p in &h.parents {
+                    if let Some(list) = children.get_mut(p.index()) {
+                        list.push(i as u32);
+                    }
+                }
+            }
+            children
+        })
+    }
 }
 
 pub struct Parts<'a> {
@@ -54,32 +84,15 @@ impl<'a> Parts<'a> {
             .zip(configs)
             .enumerate()
             .map(|(n, (s, config))| {
-                let n_hosts = s.hosts.iter().map(|h| h.0 as usize + 1).max().unwrap_or(0);
-                let n_services = s.services.iter().map(|h| h.0 as usize + 1).max().unwrap_or(0);
-                let mut hosts = vec![None; n_hosts];
-                for (id, name, status) in &s.hosts {
-                    hosts[*id as usize] = Some((&**name, &**status));
-                }
-                let mut services = vec![None; n_services];
-                for (id, host, desc, status) in &s.services {
-                    services[*id as usize] = Some((&**host, &**desc, &**status));
-                }
                 // The image must be the one the status comes from: same names at the same ids.
                 let config = config.as_deref().filter(|c| {
-                    c.hosts.len() == n_hosts
-                        && c.services.len() == n_services
-                        && s.hosts.iter().all(|(id, name, _)| c.hosts[*id as usize].name == **name)
+                    s.hosts
+                        .iter()
+                        .all(|(id, name, _)| c.hosts.get(*id as usize).is_some_and(|h| *h.name == **name))
+                        && s.services.iter().all(|(id, _, desc, _)| {
+                            c.services.get(*id as usize).is_some_and(|x| *x.description == **desc)
+                        })
                 });
-                let mut children = vec![Vec::new(); n_hosts];
-                if let Some(c) = config {
-                    for (i, h) in c.hosts.iter().enumerate() {
-                        for p in &h.parents {
-                            if let Some(list) = children.get_mut(p.index()) {
-                                list.push(i as u32);
-                            }
-                        }
-                    }
-                }
                 let mut annotations: HashMap<Item, (Vec<u64>, Vec<u64>)> = HashMap::new();
                 for c in &s.comments {
                     annotations.entry(c.item).or_default().0.push(c.id);
@@ -92,25 +105,16 @@ impl<'a> Parts<'a> {
                     scheduler: &s.name,
                     config,
                     clock,
-                    hosts,
-                    services,
-                    children,
+                    hosts: &s.hosts,
+                    services: &s.services,
+                    children: OnceLock::new(),
                     comments: s.comments.iter().collect(),
                     downtimes: s.downtimes.iter().collect(),
-                    program: s.program.as_ref(),
                     annotations,
                 }
             })
             .collect();
         Parts { parts }
-    }
-
-    pub fn host_count(&self) -> usize {
-        self.parts.iter().map(|p| p.hosts.iter().flatten().count()).sum()
-    }
-
-    pub fn service_count(&self) -> usize {
-        self.parts.iter().map(|p| p.services.iter().flatten().count()).sum()
     }
 
     /// Every host, sorted by name.
@@ -119,15 +123,12 @@ impl<'a> Parts<'a> {
             .parts
             .iter()
             .flat_map(|part| {
-                part.hosts.iter().enumerate().filter_map(move |(id, h)| {
-                    let (name, status) = (*h)?;
-                    Some(HostRow {
-                        part,
-                        id: id as u32,
-                        name,
-                        status,
-                        conf: part.config.map(|c| &c.hosts[id]),
-                    })
+                part.hosts.iter().map(move |(id, name, status)| HostRow {
+                    part,
+                    id: *id,
+                    name,
+                    status,
+                    conf: part.config.map(|c| &c.hosts[*id as usize]),
                 })
             })
             .collect();
@@ -145,15 +146,15 @@ fn host_slots(hosts: &[HostRow<'_>]) -> HashMap<(usize, u32), usize> {
 /// host reads its services, not every one), sorted by host then description.
 pub fn services<'h>(parts: &'h Parts<'_>, hosts: &'h [HostRow<'h>], host: Option<&str>) -> Vec<ServiceRow<'h>> {
     let mut rows = Vec::new();
-    let mut push = |owner: &'h HostRow<'h>, id: usize| {
+    let mut push = |owner: &'h HostRow<'h>, id: u32| {
         let part = owner.part;
-        if let Some((_, description, status)) = part.services.get(id).copied().flatten() {
+        if let Some((_, description, status)) = part.service(id) {
             rows.push(ServiceRow {
                 host: owner,
-                id: id as u32,
+                id,
                 description,
                 status,
-                conf: part.config.map(|c| &c.services[id]),
+                conf: part.config.map(|c| &c.services[id as usize]),
             });
         }
     };
@@ -161,10 +162,13 @@ pub fn services<'h>(parts: &'h Parts<'_>, hosts: &'h [HostRow<'h>], host: Option
         Some(name) => {
             for h in hosts.iter().filter(|h| h.name == name) {
                 match h.conf {
-                    Some(conf) => conf.services.iter().for_each(|s| push(h, s.index())),
-                    None => (0..h.part.services.len())
-                        .filter(|i| h.part.services[*i].is_some_and(|(hn, _, _)| hn == name))
-                        .for_each(|i| push(h, i)),
+                    Some(conf) => conf.services.iter().for_each(|s| push(h, s.0)),
+                    None => h
+                        .part
+                        .services
+                        .iter()
+                        .filter(|(_, hn, _, _)| **hn == *name)
+                        .for_each(|s| push(h, s.0)),
                 }
             }
         }
@@ -173,21 +177,15 @@ pub fn services<'h>(parts: &'h Parts<'_>, hosts: &'h [HostRow<'h>], host: Option
             for part in &parts.parts {
                 let by_name: HashMap<&str, u32> = match part.config {
                     Some(_) => HashMap::new(),
-                    None => part
-                        .hosts
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, h)| h.map(|(n, _)| (n, i as u32)))
-                        .collect(),
+                    None => part.hosts.iter().map(|(id, n, _)| (&**n, *id)).collect(),
                 };
-                for (id, s) in part.services.iter().enumerate() {
-                    let Some((host_name, _, _)) = *s else { continue };
+                for (id, host_name, _, _) in part.services {
                     let host_id = match part.config {
-                        Some(c) => Some(c.services[id].host.0),
-                        None => by_name.get(host_name).copied(),
+                        Some(c) => Some(c.services[*id as usize].host.0),
+                        None => by_name.get(&**host_name).copied(),
                     };
                     if let Some(&i) = host_id.and_then(|h| slots.get(&(part.n, h))) {
-                        push(&hosts[i], id);
+                        push(&hosts[i], *id);
                     }
                 }
             }
@@ -240,23 +238,24 @@ pub trait Monitoring {
 
     fn contact_names(&self) -> Vec<String> {
         let Some(c) = self.config() else { return Vec::new() };
-        let mut names: Vec<String> = self
-            .contact_ids()
-            .iter()
-            .map(|id| c.contacts[id.index()].name.clone())
-            .collect();
-        names.sort();
-        names
+        sorted(
+            self.contact_ids()
+                .iter()
+                .map(|id| c.contacts[id.index()].name.clone())
+                .collect(),
+        )
     }
 
     fn contact_group_names(&self) -> Vec<String> {
         let (Some(m), Some(c)) = (self.common(), self.config()) else {
             return Vec::new();
         };
-        m.contact_groups
-            .iter()
-            .map(|g| c.contactgroups[g.index()].name.clone())
-            .collect()
+        sorted(
+            m.contact_groups
+                .iter()
+                .map(|g| c.contactgroups[g.index()].name.clone())
+                .collect(),
+        )
     }
 
     /// The comment and downtime ids about it.
@@ -346,7 +345,7 @@ impl HostRow<'_> {
         let Some(h) = self.conf else { return Vec::new() };
         h.services
             .iter()
-            .filter_map(|s| self.part.services.get(s.index()).copied().flatten())
+            .filter_map(|s| self.part.service(s.0))
             .map(|(_, desc, status)| (desc, status))
             .collect()
     }
@@ -360,8 +359,11 @@ impl HostRow<'_> {
 
     pub fn child_names(&self) -> Vec<String> {
         let Some(c) = self.part.config else { return Vec::new() };
-        self.part.children[self.id as usize]
-            .iter()
+        self.part
+            .children()
+            .get(self.id as usize)
+            .into_iter()
+            .flatten()
             .map(|i| c.hosts[*i as usize].name.clone())
             .collect()
     }
@@ -370,10 +372,7 @@ impl HostRow<'_> {
         let (Some(h), Some(c)) = (self.conf, self.part.config) else {
             return Vec::new();
         };
-        h.hostgroups
-            .iter()
-            .map(|g| c.hostgroups[g.index()].name.clone())
-            .collect()
+        sorted(h.hostgroups.iter().map(|g| c.hostgroups[g.index()].name.clone()).collect())
     }
 
     /// Under `AuthUser`: a contact of the host.
@@ -387,10 +386,12 @@ impl ServiceRow<'_> {
         let (Some(s), Some(c)) = (self.conf, self.host.part.config) else {
             return Vec::new();
         };
-        s.servicegroups
-            .iter()
-            .map(|g| c.servicegroups[g.index()].name.clone())
-            .collect()
+        sorted(
+            s.servicegroups
+                .iter()
+                .map(|g| c.servicegroups[g.index()].name.clone())
+                .collect(),
+        )
     }
 
     /// Under `AuthUser`: a contact of the service or of its host (naemon's default
@@ -398,6 +399,12 @@ impl ServiceRow<'_> {
     pub fn visible_to(&self, contact: &str) -> bool {
         self.has_contact(contact) || self.host.has_contact(contact)
     }
+}
+
+/// Names in a list column, in name order: the same answer whatever the definition order.
+fn sorted(mut names: Vec<String>) -> Vec<String> {
+    names.sort();
+    names
 }
 
 /// A host or service group, merged over the parts (each part knows the members it holds).
@@ -481,8 +488,8 @@ pub fn shared_config<'a>(parts: &'a Parts<'_>) -> Option<&'a Config> {
 /// `contact` may see it.
 pub fn annotation_subject<'p>(part: &'p PartData<'_>, item: Item) -> (&'p str, Option<&'p str>) {
     match item {
-        Item::Host(h) => (part.hosts.get(h.index()).copied().flatten().map_or("", |x| x.0), None),
-        Item::Service(s) => match part.services.get(s.index()).copied().flatten() {
+        Item::Host(h) => (part.host(h.0).map_or("", |x| x.0), None),
+        Item::Service(s) => match part.service(s.0) {
             Some((h, d, _)) => (h, Some(d)),
             None => ("", None),
         },

@@ -911,36 +911,31 @@ pub fn downtimes<'s, 'a: 's>() -> Schema<'s, AnnotationRow<'a, vigia_engine::dow
     })
 }
 
-/// The one row of the `status` table.
-pub struct StatusRow<'a> {
-    pub parts: &'a super::rows::Parts<'a>,
+/// The one row of the `status` table: what the schedulers' summaries say, without a
+/// snapshot of every object (clients poll it often).
+pub struct StatusRow {
+    pub started: i64,
+    pub hosts: usize,
+    pub services: usize,
+    /// The switches of the first scheduler that said them (all run the same configuration).
+    pub globals: Option<vigia_engine::engine::Globals>,
+    pub interval_length: u32,
     pub requests: u64,
     pub connections: u64,
 }
 
-impl StatusRow<'_> {
-    /// The switches of the first scheduler that said them (all run the same configuration).
-    fn globals(&self) -> Option<&vigia_engine::engine::Globals> {
-        self.parts.parts.iter().find_map(|p| p.program.map(|p| &p.globals))
-    }
-
+impl StatusRow {
     fn switch(&self, f: fn(&vigia_engine::engine::Globals) -> bool) -> Value {
-        flag(self.globals().is_some_and(f))
+        flag(self.globals.as_ref().is_some_and(f))
     }
 }
 
-pub fn status<'s, 'a: 's>() -> Schema<'s, StatusRow<'a>> {
-    type R<'x> = StatusRow<'x>;
+pub fn status<'s>() -> Schema<'s, StatusRow> {
+    type R = StatusRow;
     let version = || text(format!("vigia {}", env!("CARGO_PKG_VERSION")));
     Schema::new("status")
         .col("program_start", T::Time, "When the monitoring started", |r: &R| {
-            int(r
-                .parts
-                .parts
-                .iter()
-                .filter_map(|p| p.program.map(|p| p.started))
-                .min()
-                .unwrap_or(0))
+            int(r.started)
         })
         .col(
             "program_version",
@@ -960,11 +955,9 @@ pub fn status<'s, 'a: 's>() -> Schema<'s, StatusRow<'a>> {
             "The process id of the broker answering",
             |_: &R| int(std::process::id() as i64),
         )
-        .col("num_hosts", T::Int, "How many hosts", |r: &R| {
-            int(r.parts.host_count() as i64)
-        })
+        .col("num_hosts", T::Int, "How many hosts", |r: &R| int(r.hosts as i64))
         .col("num_services", T::Int, "How many services", |r: &R| {
-            int(r.parts.service_count() as i64)
+            int(r.services as i64)
         })
         .col(
             "enable_notifications",
@@ -1015,12 +1008,7 @@ pub fn status<'s, 'a: 's>() -> Schema<'s, StatusRow<'a>> {
             |_: &R| int(1),
         )
         .col("interval_length", T::Int, "Seconds in an interval unit", |r: &R| {
-            int(r
-                .parts
-                .parts
-                .iter()
-                .find_map(|p| p.config)
-                .map_or(60, |c| c.interval_length) as i64)
+            int(r.interval_length)
         })
         .col("requests", T::Int, "Livestatus requests served", |r: &R| {
             int(r.requests as i64)

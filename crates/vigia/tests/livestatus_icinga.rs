@@ -483,6 +483,19 @@ fn departures() -> Vec<Case> {
             r#"200 [["db1","mysql","STARTED",null]]"#,
         ),
         differs(
+            &json("hosts", "Columns: name\nFilter: groups !>= webs"),
+            "naemon negates any operator with !: on a list !>= is does-not-contain (as <); Icinga refuses \
+             it (452)",
+            r#"200 [["db1"],["gw"]]"#,
+            "452 Error: Invalid operator for column 'groups': !>=",
+        ),
+        differs(
+            &json("hosts", "Columns: name\nFilter: parents !< gw"),
+            "naemon: on a list !< is contains (as >=); Icinga refuses it (452)",
+            r#"200 [["db1"],["web1"],["web2"]]"#,
+            "452 Error: Invalid operator for column 'parents': !<",
+        ),
+        differs(
             &json("hosts", "Columns: name worst_service_state\nFilter: name = db1"),
             "naemon ranks CRITICAL worst (OK < WARNING < UNKNOWN < CRITICAL); Icinga takes the highest \
              number, UNKNOWN (3) over CRITICAL (2)",

@@ -727,6 +727,18 @@ fn vigia_answers_livestatus_as_naemon_does_next_to_icinga() {
         1,
     );
     wait_both("the comment", "GET comments\nStats: comment = looks slow", 1);
+    // The monitoring log is written apart from the status: wait for its lines too.
+    let since = cluster::now() - 3600;
+    wait_both(
+        "the alerts in the log",
+        &format!("GET log\nFilter: time >= {since}\nFilter: type = SERVICE ALERT\nStats: state != 0"),
+        4,
+    );
+    wait_both(
+        "the downtime alert in the log",
+        &format!("GET log\nFilter: time >= {since}\nStats: type = SERVICE DOWNTIME ALERT"),
+        1,
+    );
 
     let mut failures = Vec::new();
     let verbose = std::env::var_os("LIVESTATUS_ICINGA_VERBOSE").is_some();

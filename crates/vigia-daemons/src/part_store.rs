@@ -10,6 +10,8 @@ use vigia_proto::{DecodedPart, PartHeld};
 /// An image nothing uses is dropped this long after it came (an assignment naming it follows
 /// its upload within a round of health checks).
 pub const KEEP_UNUSED: Duration = Duration::from_secs(120);
+/// The largest image taken (a part of a million services is some 140 MB).
+pub const MAX_IMAGE_BYTES: usize = 1 << 30;
 
 struct Staged {
     id: String,

@@ -234,6 +234,12 @@ proptest! {
                 "Stats: (sum|min|max|avg|std|suminv|avginv) (state|latency|groups|description)",
                 "OutputFormat: (csv|json|python|python3|wrapped_json|x)",
                 "Sort: (state|latency|nosuch) (asc|desc)",
+                "(WaitObject|AuthUser): [a-z0-9; ]{0,12}",
+                "WaitCondition: (state|nosuch) (=|!=|x) [0-9]{0,2}",
+                "(WaitConditionAnd|WaitConditionOr|WaitTimeout|Timelimit|Localtime): -?[0-9]{0,11}",
+                Just("WaitConditionNegate:".to_string()),
+                "WaitTrigger: (all|check|state|log|x)",
+                "Separators: [0-9 ]{0,16}",
                 "[ -~]{0,30}",
             ],
             0..12,
@@ -255,5 +261,29 @@ proptest! {
         if let Ok(req) = parse(&text) {
             let _ = answer(&req, &services());
         }
+    }
+}
+
+#[test]
+fn wait_localtime_and_timelimit_headers_are_read() {
+    let req = parse(
+        "GET services\nWaitObject: web1;http\nWaitCondition: state = 0\nWaitCondition: has_been_checked = 1\n\
+         WaitConditionOr: 2\nWaitConditionNegate:\nWaitTrigger: check\nWaitTimeout: 5000\nLocaltime: 1700000000\nTimelimit: 3",
+    )
+    .expect("valid");
+    assert_eq!(req.wait.object.as_deref(), Some("web1;http"));
+    assert_eq!(req.wait.conditions.len(), 1, "the two conditions ORed, then negated");
+    assert!(matches!(req.wait.conditions[0], vigia_livestatus::filter::FilterSpec::Not(_)));
+    assert_eq!(req.wait.trigger.as_deref(), Some("check"));
+    assert_eq!(req.wait.timeout_ms, 5000);
+    assert_eq!(req.localtime, Some(1_700_000_000));
+    assert_eq!(req.timelimit, Some(3));
+    assert!(req.wait.is_set());
+    for bad in [
+        "GET services\nWaitTrigger: sometimes",
+        "GET services\nWaitConditionAnd: 2",
+        "GET services\nLocaltime: soon",
+    ] {
+        assert_eq!(parse(bad).map(|_| ()).map_err(|e| e.code), Err(400), "{bad}");
     }
 }

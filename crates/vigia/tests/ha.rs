@@ -404,6 +404,15 @@ fn poller_reactionner_broker_and_receiver_fail_over_to_their_spares_and_back() {
         s.read_to_string(&mut out).ok()?;
         (out.trim() == "53").then_some(())
     });
+    // The configuration too: the arbiter sends the spare the part images with its work.
+    wait_for("configuration columns from the spare broker", DEADLINE, || {
+        let mut s = std::net::TcpStream::connect((ip, 16559)).ok()?;
+        s.write_all(b"GET services\nColumns: check_command host_address\nFilter: description = flip\n\n")
+            .ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        (out.starts_with("file_state!") && !out.trim().ends_with(';')).then_some(())
+    });
     let ha = c
         .get_json(&format!("{}/api/v1/ha", c.url("broker-spare")))
         .unwrap_or_default()

@@ -440,7 +440,10 @@ fn router(broker: Arc<Broker>) -> Router {
     Router::new()
         .route(paths::ASSIGN, post(assign))
         .route(paths::RELEASE, post(release))
-        .route(paths::PARTS, post(put_part))
+        .route(
+            paths::PARTS,
+            post(put_part).layer(axum::extract::DefaultBodyLimit::max(crate::part_store::MAX_IMAGE_BYTES)),
+        )
         .route(paths::API_HOSTS, get(hosts))
         .route(paths::API_SERVICES, get(services))
         .route(paths::API_PROBLEMS, get(problems))

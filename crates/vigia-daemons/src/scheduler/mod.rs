@@ -71,7 +71,7 @@ const MAX_FETCH: usize = 10_000;
 const DEFAULT_BROK_BATCH: usize = 10_000;
 const MAX_BROK_BATCH: usize = 100_000;
 /// Bodies can hold a whole configuration (assignments) or many results.
-const BODY_LIMIT: usize = 1 << 30;
+const BODY_LIMIT: usize = crate::part_store::MAX_IMAGE_BYTES;
 
 /// Runs a scheduler until SIGTERM or SIGINT.
 pub async fn run(options: DaemonOptions) -> anyhow::Result<()> {

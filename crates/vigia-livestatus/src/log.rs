@@ -104,14 +104,17 @@ pub fn row(line: &str, lineno: usize) -> Option<Vec<Value>> {
             r.output = f.get(5..).map(|o| o.join(";")).unwrap_or_default();
             3
         }
+        // naemon reads STARTED/STOPPED/CANCELLED into state_type.
         "HOST DOWNTIME ALERT" | "HOST FLAPPING ALERT" => {
             r.host = get(0);
+            r.state_type = get(1);
             r.comment = f.get(2..).map(|o| o.join(";")).unwrap_or_default();
             1
         }
         "SERVICE DOWNTIME ALERT" | "SERVICE FLAPPING ALERT" => {
             r.host = get(0);
             r.service = get(1);
+            r.state_type = get(2);
             r.comment = f.get(3..).map(|o| o.join(";")).unwrap_or_default();
             1
         }

@@ -4,9 +4,12 @@ use serde_json::{json, Value as Json};
 
 use crate::value::Value;
 
-/// csv: rows by the dataset separator, fields by the field one, list items by the list one.
+/// csv: rows by the dataset separator, fields by the field one, list items by the list one, and
+/// the parts of an item that is itself a list (`[host, service]`, `[name, state, checked]`) or
+/// of a custom variable (name, value) by the fourth, as naemon writes them (`web1|http`).
 pub fn csv(headers: &[String], rows: &[Vec<Value>], show_headers: bool, seps: [u8; 4]) -> Vec<u8> {
-    let [dataset, field, list, _] = seps.map(char::from);
+    let [dataset, field, list, sub] = seps.map(char::from);
+    let joined = |parts: Vec<String>, sep: char| parts.join(&sep.to_string());
     let mut out = String::new();
     let mut line = |cells: Vec<String>| {
         out.push_str(&cells.join(&field.to_string()));
@@ -19,11 +22,17 @@ pub fn csv(headers: &[String], rows: &[Vec<Value>], show_headers: bool, seps: [u
         line(
             row.iter()
                 .map(|v| match v {
-                    Value::List(items) => items
-                        .iter()
-                        .map(Value::text)
-                        .collect::<Vec<_>>()
-                        .join(&list.to_string()),
+                    Value::List(items) => joined(
+                        items
+                            .iter()
+                            .map(|i| match i {
+                                Value::List(parts) => joined(parts.iter().map(Value::text).collect(), sub),
+                                other => other.text(),
+                            })
+                            .collect(),
+                        list,
+                    ),
+                    Value::Dict(vars) => joined(vars.iter().map(|(k, v)| format!("{k}{sub}{v}")).collect(), list),
                     other => other.text(),
                 })
                 .collect(),
@@ -63,13 +72,20 @@ pub fn python(headers: &[String], rows: &[Vec<Value>], show_headers: bool) -> Ve
     json(headers, rows, show_headers)
 }
 
-pub fn wrapped_json(headers: &[String], rows: &[Vec<Value>], total: usize) -> Vec<u8> {
+/// `columns` only when column headers are on (naemon: with `ColumnHeaders: on` or no
+/// `Columns:`); `total_count` counts the rows before Offset and Limit.
+pub fn wrapped_json(headers: Option<&[String]>, rows: &[Vec<Value>], total: usize) -> Vec<u8> {
     let data: Vec<Json> = rows
         .iter()
         .map(|r| Json::Array(r.iter().map(to_json).collect()))
         .collect();
-    let mut out =
-        serde_json::to_vec(&json!({ "columns": headers, "data": data, "total_count": total })).unwrap_or_default();
+    let mut reply = serde_json::Map::new();
+    if let Some(headers) = headers {
+        reply.insert("columns".into(), json!(headers));
+    }
+    reply.insert("data".into(), Json::Array(data));
+    reply.insert("total_count".into(), json!(total));
+    let mut out = serde_json::to_vec(&Json::Object(reply)).unwrap_or_default();
     out.push(b'\n');
     out
 }

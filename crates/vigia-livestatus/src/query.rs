@@ -116,7 +116,7 @@ fn run(req: &Request, table: &Table) -> Result<Vec<u8>, LqlError> {
         OutputFormat::Csv => output::csv(&headers, &out_rows, show_headers, req.separators),
         OutputFormat::Json => output::json(&headers, &out_rows, show_headers),
         OutputFormat::Python | OutputFormat::Python3 => output::python(&headers, &out_rows, show_headers),
-        OutputFormat::WrappedJson => output::wrapped_json(&headers, &out_rows, total),
+        OutputFormat::WrappedJson => output::wrapped_json(show_headers.then_some(&headers[..]), &out_rows, total),
     })
 }
 
@@ -128,7 +128,9 @@ fn grouped_stats(rows: &[&Vec<Value>], group_by: &[usize], stats: &[Stat]) -> Ve
         groups.push((Vec::new(), rows.to_vec()));
     } else {
         for r in rows {
-            let key: Vec<Value> = group_by.iter().map(|&i| r[i].clone()).collect();
+            // naemon writes a group's values as text (Column::valueAsString), whatever the
+            // column's type: `Columns: state` groups are "0", "1", ...
+            let key: Vec<Value> = group_by.iter().map(|&i| Value::Str(r[i].text())).collect();
             match groups.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, members)) => members.push(r),
                 None => groups.push((key, vec![r])),
@@ -157,9 +159,12 @@ fn stat_value(stat: &Stat, rows: &[&Vec<Value>]) -> Value {
                 Aggregate::Min => values.iter().copied().fold(f64::INFINITY, f64::min),
                 Aggregate::Max => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
                 Aggregate::Avg => sum / n,
+                // The sample deviation (n - 1), 0 for fewer than two values, as naemon's
+                // aggregators compute it.
+                Aggregate::Std if values.len() < 2 => 0.0,
                 Aggregate::Std => {
                     let mean = sum / n;
-                    (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt()
+                    (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
                 }
                 Aggregate::SumInv => sum_inv,
                 Aggregate::AvgInv => sum_inv / n,

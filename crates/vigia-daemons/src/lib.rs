@@ -7,9 +7,11 @@
 //! - [`arbiter`], [`scheduler`], [`satellite`] (poller and reactionner), [`broker`],
 //!   [`receiver`]: the roles.
 //! - [`retention`]: the scheduler's state on disk (redb).
+//! - [`durable`]: writing a file that must survive a crash.
 pub mod arbiter;
 pub mod broker;
 pub mod daemon;
+pub mod durable;
 pub mod link;
 pub mod part_store;
 pub mod receiver;

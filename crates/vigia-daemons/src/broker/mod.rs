@@ -137,7 +137,8 @@ impl HaLog {
             .collect();
         if let Some(last) = notes.last() {
             self.logged_until = self.logged_until.max(last.at);
-            if let Err(e) = std::fs::write(&self.marker, self.logged_until.to_string()) {
+            // Durably: a marker emptied by a crash would write every note again.
+            if let Err(e) = crate::durable::write(&self.marker, self.logged_until.to_string().as_bytes()) {
                 tracing::warn!("cannot write {}: {e}", self.marker.display());
             }
         }

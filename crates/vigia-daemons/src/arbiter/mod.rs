@@ -822,8 +822,11 @@ fn which_arbiter(config: &Config, options: &ArbiterOptions) -> anyhow::Result<Op
 
 /// Runs an arbiter until SIGTERM/SIGINT. Fails at start when the configuration is invalid.
 pub async fn run(options: ArbiterOptions) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&options.data)
-        .map_err(|e| anyhow::anyhow!("cannot create data folder {}: {e}", options.data.display()))?;
+    let _lock = crate::data_lock::lock(
+        &options.data,
+        Role::Arbiter,
+        options.name.as_deref().unwrap_or("arbiter"),
+    )?;
     let path = options.config.clone();
     let config = tokio::task::spawn_blocking(move || load(&path))
         .await?

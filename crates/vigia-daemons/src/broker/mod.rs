@@ -58,8 +58,7 @@ pub async fn run_until(
     options: DaemonOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&options.data)
-        .map_err(|e| anyhow::anyhow!("cannot create the data folder {}: {e}", options.data.display()))?;
+    let _lock = crate::data_lock::lock(&options.data, options.role, &options.name)?;
     let state = DaemonState::new(options.clone());
     let status = Arc::new(RwLock::new(StatusStore::new()));
     let log = LogWriter::start(&options.data, status.clone())?;

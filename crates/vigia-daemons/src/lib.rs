@@ -9,9 +9,13 @@
 //! - [`arbiter`], [`scheduler`], [`satellite`] (poller and reactionner), [`broker`],
 //!   [`receiver`]: the roles.
 //! - [`retention`]: the scheduler's state on disk (redb).
+//! - [`durable`]: writing a file that must survive a crash; [`data_lock`]: one daemon per data
+//!   folder.
 pub mod arbiter;
 pub mod broker;
 pub mod daemon;
+pub mod data_lock;
+pub mod durable;
 pub mod link;
 pub mod part_store;
 pub mod receiver;

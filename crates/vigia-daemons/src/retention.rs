@@ -3,8 +3,9 @@
 //!
 //! Unlike Alignak (architecture notes §7.7: saved hourly at best, and not at all after a crash),
 //! the scheduler saves every few seconds when something changed, and on stop. redb commits are
-//! atomic, so a crash mid-save leaves the previous snapshot. A file that cannot be read is moved
-//! aside and a fresh one started: monitoring from scratch beats not monitoring.
+//! atomic and synced (and the folder is synced once the file exists), so a crash mid-save
+//! leaves the previous snapshot. A file that cannot be read is moved aside and a fresh one
+//! started: monitoring from scratch beats not monitoring.
 use std::path::{Path, PathBuf};
 
 use redb::{Database, DatabaseError, TableDefinition};
@@ -43,10 +44,11 @@ impl RetentionStore {
         }
         match create(path) {
             Ok(db) => {
+                sync_parent(path);
                 return Ok(RetentionStore {
                     db,
                     path: path.to_path_buf(),
-                })
+                });
             }
             Err(Opened::Busy) => {
                 return Err(RetentionError::Busy {
@@ -64,10 +66,13 @@ impl RetentionStore {
             }
         }
         match create(path) {
-            Ok(db) => Ok(RetentionStore {
-                db,
-                path: path.to_path_buf(),
-            }),
+            Ok(db) => {
+                sync_parent(path);
+                Ok(RetentionStore {
+                    db,
+                    path: path.to_path_buf(),
+                })
+            }
             Err(Opened::Busy) => Err(RetentionError::Busy {
                 path: path.to_path_buf(),
             }),
@@ -147,6 +152,16 @@ fn create(path: &Path) -> Result<Database, Opened> {
         Ok(Err(DatabaseError::DatabaseAlreadyOpen)) => Err(Opened::Busy),
         Ok(Err(e)) => Err(Opened::Other(e.to_string())),
         Err(_) => Err(Opened::Other("the storage library panicked while opening it".into())),
+    }
+}
+
+/// redb syncs what it commits, not the folder entry of a file it just created: without this a
+/// crash soon after the first start could lose the file, and every snapshot saved in it.
+fn sync_parent(path: &Path) {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Err(e) = crate::durable::sync_dir(dir) {
+            tracing::warn!("retention file {}: {e}", path.display());
+        }
     }
 }
 

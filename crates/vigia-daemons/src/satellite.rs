@@ -54,6 +54,7 @@ pub async fn run_until(
         Role::Reactionner => ActionClass::Reactions,
         other => anyhow::bail!("a satellite is a poller or a reactionner, not a {}", other.name()),
     };
+    let _lock = crate::data_lock::lock(&options.data, options.role, &options.name)?;
     let state = DaemonState::new(options);
     let sat = Arc::new(Satellite {
         state: state.clone(),

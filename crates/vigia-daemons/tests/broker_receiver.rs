@@ -304,10 +304,15 @@ async fn start_broker(http: &reqwest::Client, data: &Path) -> Running {
 }
 
 async fn start_receiver(http: &reqwest::Client, data: &Path) -> Running {
+    start_receiver_at(http, data, std::time::SystemTime::now).await
+}
+
+/// A receiver whose wall clock is `clock`.
+async fn start_receiver_at(http: &reqwest::Client, data: &Path, clock: fn() -> std::time::SystemTime) -> Running {
     let o = options(Role::Receiver, data);
     let base = format!("http://{}", o.listen);
     let (stop, rx) = oneshot::channel::<()>();
-    let handle = tokio::spawn(receiver::run_until(o, None, async move {
+    let handle = tokio::spawn(receiver::run_until_with_clock(o, None, clock, async move {
         let _ = rx.await;
     }));
     wait_up(http, &base).await;
@@ -762,4 +767,81 @@ async fn receiver_keeps_a_batch_until_the_spares_hold_it() {
     r.stop().await;
     let _ = fake_stop.send(());
     let _ = fake_task.await;
+}
+
+/// A receiver restarted with its clock set back a day, its queue empty, still has its commands
+/// applied: its batch numbers go on from where they were, not from the clock (numbered from
+/// the clock, they were below the scheduler's mark and dropped as already applied).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receiver_restarted_with_the_clock_set_back_still_has_its_commands_applied() {
+    let http = reqwest::Client::new();
+    let receiver_dir = tempfile::tempdir().unwrap();
+    let fake = Fake {
+        script: Arc::new(Mutex::new(Script {
+            running_id: "run-1".into(),
+            ..Script::default()
+        })),
+    };
+    let (fake_addr, fake_stop, fake_task) = serve_fake(fake.clone(), "127.0.0.1:0".parse().unwrap()).await;
+    let work = Work::Receiver(ReceiverWork {
+        schedulers: vec![link(&format!("http://{fake_addr}"))],
+        host_owner: BTreeMap::from([("web1".to_string(), SCHEDULER.to_string())]),
+    });
+    fn today() -> std::time::SystemTime {
+        std::time::UNIX_EPOCH + Duration::from_secs(1_900_000_000)
+    }
+    fn yesterday() -> std::time::SystemTime {
+        today() - Duration::from_secs(86_400)
+    }
+
+    for (clock, command) in [(today as fn() -> _, "before"), (yesterday, "after")] {
+        let r = start_receiver_at(&http, receiver_dir.path(), clock).await;
+        assign(&http, &r.base, "receiver-master", work.clone()).await;
+        let line = format!("PROCESS_HOST_CHECK_RESULT;web1;0;{command} the restart");
+        let (code, body) = post_text(&http, &r.base, &line).await;
+        assert_eq!(code, 202, "{body}");
+        eventually(&format!("the command sent {command} the restart delivered"), || async {
+            queued(&http, &r.base).await.filter(|q| q.queued.is_empty())
+        })
+        .await;
+        r.stop().await;
+    }
+    assert_eq!(fake.count("before the restart"), 1, "{:?}", fake.commands());
+    assert_eq!(
+        fake.count("after the restart"),
+        1,
+        "dropped as already applied: {:?}",
+        fake.commands()
+    );
+    let mark = fake.script().mark;
+    assert!(mark > 1_900_000_000 * 1_000_000, "numbered above the first run: {mark}");
+
+    let _ = fake_stop.send(());
+    let _ = fake_task.await;
+}
+
+/// Two receivers on one data folder would deliver (and remove) the same queued batches: the
+/// second refuses to start, naming the folder, and the first goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_daemon_on_the_same_data_folder_refuses_to_start() {
+    let http = reqwest::Client::new();
+    let dir = tempfile::tempdir().unwrap();
+    let r = start_receiver(&http, dir.path()).await;
+    let second = receiver::run_until(options(Role::Receiver, dir.path()), None, async {});
+    let e = tokio::time::timeout(DEADLINE, second)
+        .await
+        .expect("refused at once")
+        .expect_err("a second receiver on the same folder");
+    let text = e.to_string();
+    assert!(text.contains(&dir.path().display().to_string()), "{text}");
+    assert!(text.contains("in use by another Vigia daemon (receiver"), "{text}");
+    // Nor does a daemon of another role share it.
+    let broker = broker::run_until(options(Role::Broker, dir.path()), async {});
+    assert!(tokio::time::timeout(DEADLINE, broker).await.expect("at once").is_err());
+    // The first one still answers.
+    assert!(queued(&http, &r.base).await.is_some());
+    r.stop().await;
+    // Once it stopped, the folder is free again.
+    let r = start_receiver(&http, dir.path()).await;
+    r.stop().await;
 }

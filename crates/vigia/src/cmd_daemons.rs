@@ -1,11 +1,11 @@
 //! The daemon subcommands (`vigia arbiter|scheduler|poller|reactionner|broker|receiver`),
 //! `vigia run` (every daemon of a configuration on this machine) and `vigia status`.
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use vigia_config::model::Role;
+use vigia_config::model::{DaemonLink, Role};
 use vigia_daemons::arbiter::ArbiterOptions;
 use vigia_daemons::daemon::{DaemonOptions, Security};
 use vigia_daemons::tls::TlsFiles;
@@ -265,6 +265,24 @@ fn is_local(address: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
 }
 
+/// The master arbiter's folder under `vigia run`'s data folder.
+const ARBITER_FOLDER: &str = "arbiter";
+
+/// A daemon's own folder under `vigia run`'s data folder: its name, or `ROLE-NAME` when that is
+/// taken (names are unique per role only, and `arbiter` is the master arbiter's): two daemons on
+/// one folder are refused.
+fn daemon_folder(root: &Path, daemons: &[DaemonLink], d: &DaemonLink) -> PathBuf {
+    let shared = d.name == ARBITER_FOLDER
+        || daemons
+            .iter()
+            .any(|o| o.role != d.role && o.name == d.name && is_local(&o.address));
+    if shared {
+        root.join(format!("{}-{}", d.role.name(), d.name))
+    } else {
+        root.join(&d.name)
+    }
+}
+
 /// `vigia run`: every daemon of the configuration whose address is on this machine, as child
 /// processes, and the arbiter in this process; Ctrl-C stops them all.
 pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
@@ -335,7 +353,7 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
             .arg("--listen")
             .arg(format!("{}:{}", d.address, d.port))
             .arg("--data")
-            .arg(args.data.join(&d.name));
+            .arg(daemon_folder(&args.data, &config.daemons, d));
         if d.role == Role::Arbiter {
             // A spare arbiter on this machine: same configuration, waits for the master.
             cmd.arg("--config").arg(&path).arg("--name").arg(&d.name);
@@ -361,7 +379,9 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
     {
         println!(
             "monitoring log: {}  status: http://{}:{}/api/v1/services (and /hosts, /problems)",
-            args.data.join(&d.name).join("vigia.log").display(),
+            daemon_folder(&args.data, &config.daemons, d)
+                .join("vigia.log")
+                .display(),
             d.address,
             d.port
         );
@@ -373,7 +393,9 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
     {
         println!(
             "external commands: {} (FIFO) or POST http://{}:{}/api/v1/commands",
-            args.data.join(&d.name).join("vigia.cmd").display(),
+            daemon_folder(&args.data, &config.daemons, d)
+                .join("vigia.cmd")
+                .display(),
             d.address,
             d.port
         );
@@ -396,7 +418,7 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
     let options = ArbiterOptions {
         config: path,
         listen: listen_addr(&listen.or(Some("127.0.0.1:7770".into())), Role::Arbiter)?,
-        data: args.data.join("arbiter"),
+        data: args.data.join(ARBITER_FOLDER),
         secret,
         security,
         name,
@@ -493,4 +515,57 @@ fn when(epoch: i64) -> String {
                 .to_string()
         })
         .unwrap_or_else(|_| epoch.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(role: Role, name: &str, address: &str) -> DaemonLink {
+        DaemonLink {
+            role,
+            name: name.into(),
+            address: address.into(),
+            port: role.default_port(),
+            spare: false,
+            active: true,
+            realm: vigia_config::model::RealmId(0),
+            manage_sub_realms: true,
+            manage_arbiters: false,
+            passive: false,
+            weight: 1,
+            tags: Vec::new(),
+            timeout: 3,
+            data_timeout: 120,
+            max_check_attempts: 3,
+            check_interval: 60,
+            polling_interval: 1,
+            modules: Vec::new(),
+            extra: Default::default(),
+            location: None,
+        }
+    }
+
+    #[test]
+    fn every_daemon_run_here_gets_its_own_folder() {
+        let daemons = vec![
+            link(Role::Scheduler, "main", "127.0.0.1"),
+            link(Role::Poller, "main", "127.0.0.1"),
+            link(Role::Broker, "broker-master", "127.0.0.1"),
+            link(Role::Receiver, "arbiter", "127.0.0.1"),
+            link(Role::Reactionner, "remote", "127.0.0.1"),
+            link(Role::Poller, "remote", "192.0.2.9"),
+        ];
+        let root = Path::new("/d");
+        let folders: Vec<PathBuf> = daemons.iter().map(|d| daemon_folder(root, &daemons, d)).collect();
+        let expected = [
+            "/d/scheduler-main",
+            "/d/poller-main",
+            "/d/broker-master",
+            "/d/receiver-arbiter",
+            // The other "remote" runs elsewhere.
+            "/d/remote",
+        ];
+        assert_eq!(folders[..5], expected.map(PathBuf::from));
+    }
 }

@@ -113,18 +113,31 @@ fn counters_path(data: &Path) -> PathBuf {
     data.join("arbiter-generations.json")
 }
 
-fn load_counters(data: &Path) -> Counters {
-    std::fs::read(counters_path(data))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default()
+/// The generations saved by the last run (none at first start). A file that is there but
+/// cannot be read stops the arbiter: starting again from 0 would make every daemon refuse its
+/// assignments as older than what it runs.
+fn load_counters(data: &Path) -> anyhow::Result<Counters> {
+    let path = counters_path(data);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Counters::default()),
+        Err(e) => anyhow::bail!("cannot read the generations file {}: {e}", path.display()),
+    };
+    serde_json::from_slice(&bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "the generations file {} is damaged ({e}): move it aside and restart every daemon \
+             (generations start again from 0, which running daemons would refuse)",
+            path.display()
+        )
+    })
 }
 
+/// Saves the generations durably: they are used only once this returns.
 fn save_counters(data: &Path, counters: &Counters) -> anyhow::Result<()> {
-    let tmp = data.join("arbiter-generations.json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec(counters)?)?;
-    std::fs::rename(&tmp, counters_path(data))?;
-    Ok(())
+    let path = counters_path(data);
+    let bytes = serde_json::to_vec(counters)?;
+    crate::durable::write(&path, &bytes)
+        .map_err(|e| anyhow::anyhow!("cannot save the generations file {}: {e}", path.display()))
 }
 
 /// Loads the configuration; the error lists every problem as `file:line: message`.
@@ -801,8 +814,11 @@ fn which_arbiter(config: &Config, options: &ArbiterOptions) -> anyhow::Result<Op
 
 /// Runs an arbiter until SIGTERM/SIGINT. Fails at start when the configuration is invalid.
 pub async fn run(options: ArbiterOptions) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&options.data)
-        .map_err(|e| anyhow::anyhow!("cannot create data folder {}: {e}", options.data.display()))?;
+    let _lock = crate::data_lock::lock(
+        &options.data,
+        Role::Arbiter,
+        options.name.as_deref().unwrap_or("arbiter"),
+    )?;
     let path = options.config.clone();
     let config = tokio::task::spawn_blocking(move || load(&path))
         .await?
@@ -822,7 +838,7 @@ pub async fn run(options: ArbiterOptions) -> anyhow::Result<()> {
     let master_timeout = peers.iter().find(|p| !p.spare).map_or(Duration::from_secs(3), |m| {
         Duration::from_secs(u64::from(m.check_interval.max(1) * m.max_check_attempts.max(1)))
     });
-    let mut counters = load_counters(&options.data);
+    let mut counters = load_counters(&options.data)?;
     counters.arbiter_generation += 1;
     // The secret: --secret-file (or VIGIA_SECRET), else the configuration's `vigia_secret`.
     let secret = options
@@ -980,8 +996,18 @@ pub(super) mod tests {
             },
         )
         .expect("save");
-        let c = load_counters(dir.path());
+        let c = load_counters(dir.path()).expect("load");
         assert_eq!((c.arbiter_generation, c.assignment_generation), (3, 9));
-        assert_eq!(load_counters(&dir.path().join("nothing")).assignment_generation, 0);
+        let none = load_counters(&dir.path().join("nothing")).expect("no file: zero");
+        assert_eq!(none.assignment_generation, 0);
+        assert!(!crate::durable::temp_path(&counters_path(dir.path())).exists());
+    }
+
+    #[test]
+    fn a_damaged_generations_file_stops_the_arbiter_instead_of_starting_from_zero() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(counters_path(dir.path()), b"").expect("write");
+        let e = load_counters(dir.path()).expect_err("refused").to_string();
+        assert!(e.contains("arbiter-generations.json") && e.contains("damaged"), "{e}");
     }
 }

@@ -58,8 +58,7 @@ pub async fn run_until(
     options: DaemonOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&options.data)
-        .map_err(|e| anyhow::anyhow!("cannot create the data folder {}: {e}", options.data.display()))?;
+    let _lock = crate::data_lock::lock(&options.data, options.role, &options.name)?;
     let state = DaemonState::new(options.clone());
     let status = Arc::new(RwLock::new(StatusStore::new()));
     let log = LogWriter::start(&options.data, status.clone())?;
@@ -137,7 +136,8 @@ impl HaLog {
             .collect();
         if let Some(last) = notes.last() {
             self.logged_until = self.logged_until.max(last.at);
-            if let Err(e) = std::fs::write(&self.marker, self.logged_until.to_string()) {
+            // Durably: a marker emptied by a crash would write every note again.
+            if let Err(e) = crate::durable::write(&self.marker, self.logged_until.to_string().as_bytes()) {
                 tracing::warn!("cannot write {}: {e}", self.marker.display());
             }
         }

@@ -72,10 +72,20 @@ pub async fn run_until(
     command_file: Option<PathBuf>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    run_until_with_clock(options, command_file, std::time::SystemTime::now, shutdown).await
+}
+
+/// As [`run_until`], with the wall clock given: batch numbers must not depend on it (tests
+/// start a receiver again with the clock set back).
+pub async fn run_until_with_clock(
+    options: DaemonOptions,
+    command_file: Option<PathBuf>,
+    clock: fn() -> std::time::SystemTime,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let data = options.data.clone();
-    std::fs::create_dir_all(&data)
-        .map_err(|e| anyhow::anyhow!("cannot create the data folder {}: {e}", data.display()))?;
-    let queue = DiskQueue::open(&data.join("queue"))
+    let _lock = crate::data_lock::lock(&data, options.role, &options.name)?;
+    let queue = DiskQueue::open_at(&data.join("queue"), clock())
         .map_err(|e| anyhow::anyhow!("cannot open the command queue in {}: {e}", data.join("queue").display()))?;
     let fifo_path = command_file.unwrap_or_else(|| data.join("vigia.cmd"));
     fifo::ensure(&fifo_path).map_err(|e| anyhow::anyhow!("command file {}: {e}", fifo_path.display()))?;

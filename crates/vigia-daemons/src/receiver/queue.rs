@@ -4,14 +4,24 @@
 //! One folder per target scheduler (`s-NAME`, the name escaped), plus `unrouted` for commands
 //! read from the command pipe before the receiver knew who owns what. A folder holds one file
 //! per batch, named by a number that only grows (so names sort in arrival order), one command a
-//! line. A batch is written to a `.tmp` file, synced, renamed and the folder synced: after a
-//! crash it is wholly there or not at all. Delivery removes a batch only after the scheduler
-//! answered, so a crash in between delivers it twice rather than never.
+//! line. A batch is written durably ([`crate::durable::write`]): after a crash it is wholly
+//! there or not at all. Delivery removes a batch only after the scheduler answered, so a crash
+//! in between delivers it twice rather than never.
+//!
+//! Batch numbers only grow, across restarts too: schedulers recognise a batch delivered twice
+//! by its number, so a number reused would be taken as already applied and the batch dropped.
+//! The highest number that may have been used is kept in `batch-numbers` (reserved [`RESERVE`]
+//! at a time, so one durable write per that many batches); a restart starts above it, above
+//! what is queued, and above the wall clock in microseconds (how numbers were seeded before the
+//! file existed). A clock stepped back therefore changes nothing.
 use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::SystemTime;
+
+use crate::durable;
 
 /// Which folder of the queue.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -31,10 +41,21 @@ pub struct Batch {
 
 pub struct DiskQueue {
     root: PathBuf,
-    next: Mutex<u64>,
+    numbers: Mutex<Numbers>,
+}
+
+/// The batch numbering: the next number, and the reservation on disk (numbers below it may be
+/// used without writing the file).
+struct Numbers {
+    next: u64,
+    reserved: u64,
 }
 
 const UNROUTED: &str = "unrouted";
+/// The file, in the queue's folder, holding the end of the batch numbers reserved.
+pub const NUMBERS_FILE: &str = "batch-numbers";
+/// Batch numbers reserved per write of [`NUMBERS_FILE`].
+pub const RESERVE: u64 = 1000;
 
 /// A scheduler name as a folder name: letters, digits, `.`, `_`, `-` kept, anything else
 /// `%XX`, so that any name maps to one folder and back.
@@ -76,8 +97,26 @@ fn target_of(folder: &str) -> Option<Target> {
     String::from_utf8(out).ok().map(Target::Scheduler)
 }
 
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+/// The end of the numbers reserved by earlier runs (0: none, the file is not there yet). A
+/// damaged file (which a durable write never leaves) falls back to the clock and the queue, as
+/// before the file existed, with a warning.
+fn read_reserved(path: &Path) -> io::Result<u64> {
+    let text = match fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io::Error::new(e.kind(), format!("reading {}: {e}", path.display()))),
+    };
+    match text.trim().parse() {
+        Ok(n) => Ok(n),
+        Err(_) => {
+            tracing::warn!(
+                "{} is damaged ({:?}): batch numbers start from the clock and the queue",
+                path.display(),
+                text.trim()
+            );
+            Ok(0)
+        }
+    }
 }
 
 /// Batch files of a folder, oldest first (leftover `.tmp` files are not batches).
@@ -102,13 +141,16 @@ fn batch_files(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
 impl DiskQueue {
     /// Opens (or creates) the queue; removes batches half-written by a crash.
     pub fn open(root: &Path) -> io::Result<DiskQueue> {
+        DiskQueue::open_at(root, SystemTime::now())
+    }
+
+    /// As [`DiskQueue::open`], with the wall clock's reading given (tests step it back).
+    pub fn open_at(root: &Path, now: SystemTime) -> io::Result<DiskQueue> {
         fs::create_dir_all(root)?;
-        // Batch numbers only grow, even across an empty queue and a restart: schedulers
-        // recognise a batch delivered twice by its number. Microseconds since the epoch
-        // start above anything numbered before.
-        let mut next = std::time::SystemTime::now()
+        let clock = now
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.as_micros() as u64);
+        let mut next = clock.max(read_reserved(&root.join(NUMBERS_FILE))?);
         for entry in fs::read_dir(root)? {
             let entry = entry?;
             if !entry.file_type()?.is_dir() {
@@ -131,8 +173,21 @@ impl DiskQueue {
         }
         Ok(DiskQueue {
             root: root.to_path_buf(),
-            next: Mutex::new(next),
+            // Nothing reserved by this run yet: the first push writes the file.
+            numbers: Mutex::new(Numbers { next, reserved: 0 }),
         })
+    }
+
+    /// The next batch number, reserved on disk before it is used.
+    fn take_number(&self, numbers: &mut Numbers) -> io::Result<u64> {
+        let id = numbers.next;
+        if id >= numbers.reserved {
+            let reserved = id.saturating_add(RESERVE);
+            durable::write(&self.root.join(NUMBERS_FILE), format!("{reserved}\n").as_bytes())?;
+            numbers.reserved = reserved;
+        }
+        numbers.next = id + 1;
+        Ok(id)
     }
 
     fn dir(&self, target: &Target) -> PathBuf {
@@ -148,19 +203,11 @@ impl DiskQueue {
         fs::create_dir_all(&dir)?;
         // The lock orders batches: a later push always gets a later number and is renamed
         // into place after.
-        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-        let id = *next;
-        *next += 1;
-        let name = format!("{id:020}");
-        let tmp = dir.join(format!("{name}.tmp"));
+        let mut numbers = self.numbers.lock().unwrap_or_else(|e| e.into_inner());
+        let id = self.take_number(&mut numbers)?;
         let mut text = lines.join("\n");
         text.push('\n');
-        let mut f = File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, dir.join(&name))?;
-        sync_dir(&dir)?;
+        durable::write(&dir.join(format!("{id:020}")), text.as_bytes())?;
         Ok(Some(id))
     }
 
@@ -226,7 +273,7 @@ impl DiskQueue {
             }
         }
         for dir in dirs {
-            sync_dir(&dir)?;
+            durable::sync_dir(&dir)?;
         }
         Ok(())
     }
@@ -291,6 +338,54 @@ mod tests {
         assert_eq!(target_of("unrouted"), Some(Target::Unrouted));
         assert_eq!(target_of("s-%G1"), None);
         assert_eq!(target_of("other"), None);
+    }
+
+    const T: u64 = 1_900_000_000;
+
+    fn at(seconds: u64) -> SystemTime {
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds)
+    }
+
+    /// A receiver restarted with its clock set back an hour, its queue empty, still numbers
+    /// above every batch it numbered before (the schedulers would drop them as applied).
+    #[test]
+    fn numbers_keep_growing_across_a_restart_with_the_clock_set_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = {
+            let q = DiskQueue::open_at(dir.path(), at(T)).unwrap();
+            let id = q.push(&s("s1"), &lines(&["[1] A"])).unwrap().unwrap();
+            let b = q.batches(&s("s1"), 100).unwrap();
+            q.remove(&b).unwrap();
+            id
+        };
+        assert_eq!(first, T * 1_000_000);
+        let reserved = fs::read_to_string(dir.path().join(NUMBERS_FILE)).unwrap();
+        assert_eq!(reserved, format!("{}\n", first + RESERVE));
+        let q = DiskQueue::open_at(dir.path(), at(T - 3600)).unwrap();
+        let second = q.push(&s("s1"), &lines(&["[2] B"])).unwrap().unwrap();
+        assert_eq!(second, first + RESERVE);
+        // Within the reservation, no write; past it, the next reservation.
+        for _ in 1..RESERVE {
+            q.numbers.lock().unwrap().next += 1;
+        }
+        let third = q.push(&s("s1"), &lines(&["[3] C"])).unwrap().unwrap();
+        assert_eq!(third, second + RESERVE);
+        let reserved = fs::read_to_string(dir.path().join(NUMBERS_FILE)).unwrap();
+        assert_eq!(reserved, format!("{}\n", third + RESERVE));
+    }
+
+    #[test]
+    fn numbers_start_above_the_clock_and_a_damaged_reservation_falls_back_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(NUMBERS_FILE), "garbage").unwrap();
+        let q = DiskQueue::open_at(dir.path(), at(T)).unwrap();
+        assert_eq!(q.push(&s("s1"), &lines(&["[1] A"])).unwrap(), Some(T * 1_000_000));
+        // The clock ahead of the reservation wins.
+        drop(q);
+        let q = DiskQueue::open_at(dir.path(), at(T + 1)).unwrap();
+        assert_eq!(q.push(&s("s1"), &lines(&["[2] B"])).unwrap(), Some((T + 1) * 1_000_000));
+        // The file is not a target.
+        assert_eq!(q.targets().unwrap(), vec![s("s1")]);
     }
 
     #[test]

@@ -83,9 +83,7 @@ pub async fn run_until(
     options: DaemonOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    if let Err(e) = std::fs::create_dir_all(&options.data) {
-        anyhow::bail!("cannot create data folder {}: {e}", options.data.display());
-    }
+    let _lock = crate::data_lock::lock(&options.data, options.role, &options.name)?;
     let store = match RetentionStore::open(&options.data.join("retention.redb")) {
         Ok(s) => Some(Arc::new(s)),
         Err(e) => {

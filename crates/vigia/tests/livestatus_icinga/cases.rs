@@ -178,10 +178,15 @@ pub fn cases() -> Vec<Case> {
         "Columns: name email host_notification_period service_notification_period host_notifications_enabled \
          service_notifications_enabled in_host_notification_period in_service_notification_period",
     )));
-    // A contact without a pager has an empty one (naemon: NULL written as ""), and may submit
-    // commands unless told otherwise (Nagios's default can_submit_commands 1; Thruk reads it).
+    // A contact without a pager has an empty one (naemon: NULL written as "").
     c.push(same(&json("contacts", "Columns: name pager")));
-    c.push(same(&json("contacts", "Columns: name can_submit_commands")));
+    // can_submit_commands: Vigia reads this tree as Alignak's (a `vigia.cfg` main file), whose
+    // default is 0; a `nagios.cfg` tree gets Nagios's 1 (vigia-config's dialect.rs). Written
+    // explicitly, both agree.
+    c.push(same(&json(
+        "contacts",
+        "Columns: name can_submit_commands\nFilter: name = admin",
+    )));
     c.push(same(&json("contactgroups", "Columns: name members")));
     c.push(same(&json("timeperiods", "Columns: name alias in")));
 

@@ -52,6 +52,7 @@ define contact {
     alias Administrator
     email admin@example.com
     pager 555-0100
+    can_submit_commands 1
     contactgroups ops
     host_notification_period 24x7
     service_notification_period 24x7

@@ -656,6 +656,15 @@ pub fn servicesbyhostgroup<'s, 'a: 's>() -> Schema<'s, (&'a GroupRow<'a, HostRow
         .join("hostgroup_", &hostgroups(), |r: &R<'a>| r.0)
 }
 
+/// Alignak's placeholder for an address not given ("none") as naemon writes an unset one: "".
+fn unset_empty(value: &str) -> String {
+    if value == "none" {
+        String::new()
+    } else {
+        value.to_string()
+    }
+}
+
 /// A contact with what its columns need to look up (periods, groups, the time).
 pub struct ContactRow<'a> {
     pub contact: &'a Contact,
@@ -690,10 +699,10 @@ pub fn contacts<'s, 'a: 's>() -> Schema<'s, ContactRow<'a>> {
             text(c.contact.alias.clone())
         })
         .col("email", T::String, "The e-mail address", |c: &C| {
-            text(c.contact.email.clone())
+            text(unset_empty(&c.contact.email))
         })
         .col("pager", T::String, "The pager number", |c: &C| {
-            text(c.contact.pager.clone())
+            text(unset_empty(&c.contact.pager))
         })
         .col(
             "can_submit_commands",
@@ -846,13 +855,6 @@ fn annotation_columns<'s, 'a: 's, A: 'a>(
             "Whether it is about a service (0/1)",
             move |r: &R<A>| flag(matches!(of(r.1).4, vigia_engine::status::Item::Service(_))),
         )
-        .col("type", T::Int, "1 host, 2 service", move |r: &R<A>| {
-            int(if matches!(of(r.1).4, vigia_engine::status::Item::Service(_)) {
-                2
-            } else {
-                1
-            })
-        })
         .col("host_name", T::String, "The host", move |r: &R<A>| {
             text(subject(r, of).0)
         })
@@ -869,6 +871,13 @@ pub fn comments<'s, 'a: 's>() -> Schema<'s, AnnotationRow<'a, vigia_engine::comm
     type R<'x> = AnnotationRow<'x, Comment>;
     annotation_columns("comments", |c: &Comment| {
         (c.id, &c.author, &c.text, c.entry_time, c.item)
+    })
+    .col("type", T::Int, "1 host, 2 service", |r: &R| {
+        int(if matches!(r.1.item, vigia_engine::status::Item::Service(_)) {
+            2
+        } else {
+            1
+        })
     })
     .col(
         "entry_type",
@@ -894,6 +903,18 @@ pub fn downtimes<'s, 'a: 's>() -> Schema<'s, AnnotationRow<'a, vigia_engine::dow
     annotation_columns("downtimes", |d: &Downtime| {
         (d.id, &d.author, &d.comment, d.entry_time, d.item)
     })
+    .col(
+        "type",
+        T::Int,
+        "1 service, 2 host (Nagios's SERVICE_DOWNTIME and HOST_DOWNTIME)",
+        |r: &R| {
+            int(if matches!(r.1.item, vigia_engine::status::Item::Service(_)) {
+                1
+            } else {
+                2
+            })
+        },
+    )
     .col("start_time", T::Time, "When it starts", |r: &R| int(r.1.start))
     .col("end_time", T::Time, "When it ends", |r: &R| int(r.1.end))
     .col("fixed", T::Int, "Fixed (1) or flexible (0)", |r: &R| flag(r.1.fixed))

@@ -59,7 +59,10 @@ impl SecurityArgs {
             (None, None, _) => None,
             _ => anyhow::bail!("TLS needs --server-cert, --server-key and --ca-cert together"),
         };
-        if tls.is_none() {
+        if let Some(files) = &tls {
+            // Before any link is made (the arbiter's loops start before its server).
+            vigia_daemons::link::use_tls(vigia_daemons::tls::client_config(files)?);
+        } else {
             if let Some(ca) = &self.ca_cert {
                 // A client of TLS daemons only (e.g. a daemon without its own certificate).
                 vigia_daemons::link::use_tls(vigia_daemons::tls::client_trusting(ca)?);

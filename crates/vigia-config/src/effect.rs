@@ -326,6 +326,50 @@ static MAIN: &[(&str, Effect)] = &[
     ("statsd_prefix", Inert(ALIGNAK_ONLY)),
 ];
 
+/// Boolean settings whose value, when it is what Vigia always does, asks for nothing Vigia
+/// ignores: `retain_status_information 1` or `obsess_over_services=0` get no warning, the
+/// other value does. Shared by main-file directives and object properties (the names do not
+/// clash).
+static SAME_AS_VIGIA: &[(&str, bool)] = &[
+    ("business_rule_downtime_as_ack", false),
+    ("business_rule_smart_notifications", false),
+    ("check_external_commands", true),
+    ("check_host_freshness", true),
+    ("check_service_freshness", true),
+    ("enable_environment_macros", false),
+    ("enable_failure_prediction", false),
+    ("failure_prediction_enabled", false),
+    ("log_event_handlers", true),
+    ("log_notifications", true),
+    ("merge_host_contacts", false),
+    ("obsess", false),
+    ("obsess_over_host", false),
+    ("obsess_over_hosts", false),
+    ("obsess_over_service", false),
+    ("obsess_over_services", false),
+    ("parallelize_check", true),
+    ("passive", false),
+    ("process_perf_data", false),
+    ("process_performance_data", false),
+    ("retain_nonstatus_information", true),
+    ("retain_state_information", true),
+    ("retain_status_information", true),
+    ("skip_initial_broks", false),
+    ("snapshot_enabled", false),
+    ("use_regexp_matching", false),
+    ("use_retained_program_state", true),
+    ("use_syslog", false),
+    ("use_true_regexp_matching", false),
+];
+
+/// Whether `value` of the setting `key` is what Vigia does anyway (see [`SAME_AS_VIGIA`]).
+pub fn same_as_vigia(key: &str, value: &str) -> bool {
+    SAME_AS_VIGIA
+        .iter()
+        .find(|(k, _)| *k == key)
+        .is_some_and(|(_, vigia)| crate::values::parse_bool(value) == Ok(*vigia))
+}
+
 /// What Vigia does with main-file directive `key`; `None`: no system knows it. Nagios skips
 /// every directive starting with `x` (its external-data modules' settings), Alignak's scheduler
 /// loop takes `tick_*` ones.
@@ -416,7 +460,11 @@ static INERT_PROPS: &[(&str, &[ObjectKind], &str)] = &[
     ("long_timeout", DAEMONS, LINK_SETTINGS),
     ("macromodulations", MONITORED, MODULATIONS),
     ("maintenance_period", MONITORED, NOT_BUILT),
-    ("manage_arbiters", DAEMONS, "every broker gets the arbiters' status"),
+    (
+        "manage_arbiters",
+        DAEMONS,
+        "Vigia's brokers do not collect the arbiters' events",
+    ),
     (
         "max_plugins_output_length",
         WORKERS,
@@ -550,6 +598,7 @@ pub fn check_main(tree: &SourceTree, dialect: Dialect, diags: &mut Diagnostics) 
         let at = Some(s.location.clone());
         match main_setting(key) {
             Some(Acted | Coming) => {}
+            Some(Inert(_)) if same_as_vigia(key, &s.value) => {}
             Some(Inert(why)) => diags.warning(at, format!("'{key}' has no effect in Vigia ({why})")),
             None => {
                 let hint = did_you_mean(key, MAIN.iter().map(|(k, _)| *k));
@@ -577,6 +626,15 @@ mod tests {
             for kind in *kinds {
                 assert!(schema::lookup(*kind, name).is_some(), "{kind:?} knows {name}");
             }
+        }
+        assert!(
+            SAME_AS_VIGIA.windows(2).all(|w| w[0].0 < w[1].0),
+            "SAME_AS_VIGIA sorted"
+        );
+        for (k, _) in SAME_AS_VIGIA {
+            let inert_main = matches!(main_setting(k), Some(Inert(_)));
+            let inert_prop = INERT_PROPS.iter().any(|(n, _, _)| n == k);
+            assert!(inert_main || inert_prop, "{k} is a setting without effect");
         }
         let mut seen = HashSet::new();
         for (k, _) in MAIN {
@@ -655,6 +713,30 @@ mod tests {
     const OBJECTS: &str = "define command {\n command_name c\n command_line /bin/true\n}\n\
         define host {\n name tpl\n register 0\n business_impact 4\n}\n";
 
+    /// What Vigia does anyway (checks in parallel, no perfdata) is no warning; the other
+    /// value is.
+    #[test]
+    fn a_property_set_to_what_vigia_does_is_quiet() {
+        let objects = format!("{OBJECTS}{}", hosts(1)).replace(
+            " check_command c\n",
+            " check_command c\n parallelize_check 1\n process_perf_data 0\n retain_status_information 0\n",
+        );
+        let (valid, warnings) = load("alignak.cfg", "", &objects);
+        assert!(valid, "{warnings:?}");
+        assert!(
+            !warnings
+                .iter()
+                .any(|w| w.contains("parallelize_check") || w.contains("process_perf_data")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("objects.cfg:16: warning: 'retain_status_information' has no effect")),
+            "{warnings:?}"
+        );
+    }
+
     fn hosts(n: usize) -> String {
         (0..n)
             .map(|i| format!("define host {{\n use tpl\n host_name h{i}\n check_command c\n}}\n"))
@@ -665,7 +747,8 @@ mod tests {
     /// a warning for Alignak and an error for Nagios (Nagios 4 stops at "UNKNOWN VARIABLE").
     #[test]
     fn main_file_settings_without_effect_or_unknown() {
-        let directives = "status_file=/var/status.dat\nfoo_bar_unknown=1\ninterval_lenght=30\ninterval_length=60\n";
+        let directives = "status_file=/var/status.dat\nfoo_bar_unknown=1\ninterval_lenght=30\ninterval_length=60\n\
+            retain_state_information=1\nuse_syslog=1\n";
         let objects = format!("{OBJECTS}{}", hosts(1));
         let (valid, alignak) = load("alignak.cfg", directives, &objects);
         assert!(valid, "{alignak:?}");

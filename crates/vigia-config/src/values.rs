@@ -96,6 +96,9 @@ pub fn check_written(tree: &SourceTree, objects: &[Vec<RawObject>], dialect: Dia
                         if let Err(msg) = check_type(def.ty, bare) {
                             out.error(Some(tree.location(f as u32, p.line)), format!("'{key}': {msg}"));
                         } else if let (false, Effect::Inert(why)) = (kept_only, effect::property(obj.kind, def.name)) {
+                            if effect::same_as_vigia(def.name, bare) {
+                                continue;
+                            }
                             out.warning(
                                 Some(tree.location(f as u32, p.line)),
                                 format!("'{key}' has no effect in Vigia ({why})"),

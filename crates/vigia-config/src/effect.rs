@@ -8,10 +8,12 @@
 //! table true: when a setting starts to be acted on, move it to [`Effect::Acted`] (main file)
 //! or drop its row (objects).
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use crate::diag::{Diagnostics, Location};
 use crate::dialect::Dialect;
 use crate::kind::ObjectKind;
+use crate::schema;
 use crate::source::SourceTree;
 
 /// What Vigia does with a setting.
@@ -535,6 +537,24 @@ pub fn property(kind: ObjectKind, name: &str) -> Effect {
     }
 }
 
+/// [`property`] of the property at `index` in `kind`'s schema table ([`schema::position`]):
+/// every property written is looked up, a million services' worth, so the answers are
+/// computed once per table rather than by comparing names each time.
+pub fn property_at(kind: ObjectKind, index: usize) -> Effect {
+    static BY_INDEX: OnceLock<Vec<Vec<Effect>>> = OnceLock::new();
+    let tables = BY_INDEX.get_or_init(|| {
+        ObjectKind::ALL
+            .iter()
+            .map(|k| schema::props(*k).iter().map(|d| property(*k, d.name)).collect())
+            .collect()
+    });
+    // `ALL` lists the kinds in declaration order (checked by a test).
+    tables
+        .get(kind as usize)
+        .and_then(|t| t.get(index).copied())
+        .unwrap_or(Acted)
+}
+
 /// Object types Vigia reads, checks and keeps, but does not act on (see `resolve/others.rs`):
 /// one warning per definition, none per property.
 pub fn object_type(kind: ObjectKind) -> Effect {
@@ -617,7 +637,6 @@ pub fn check_main(tree: &SourceTree, dialect: Dialect, diags: &mut Diagnostics) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema;
 
     #[test]
     fn tables_are_sorted_and_name_known_properties() {
@@ -675,6 +694,20 @@ mod tests {
         // A name inert for one type is not for another.
         assert_eq!(property(ObjectKind::Command, "host"), Acted);
         assert!(matches!(object_type(ObjectKind::Resultmodulation), Inert(_)));
+        // The indexed answers are the named ones.
+        for (i, kind) in ObjectKind::ALL.iter().enumerate() {
+            assert_eq!(*kind as usize, i, "ObjectKind::ALL in declaration order");
+        }
+        for kind in ObjectKind::ALL {
+            for (i, def) in schema::props(*kind).iter().enumerate() {
+                assert_eq!(
+                    property_at(*kind, i),
+                    property(*kind, def.name),
+                    "{kind:?} {}",
+                    def.name
+                );
+            }
+        }
         assert_eq!(object_type(ObjectKind::Host), Acted);
     }
 

@@ -3,6 +3,9 @@
 //!
 //! Drawn from Alignak 2.1 (`alignak/objects/*.py` property tables), plus Nagios 4 properties Alignak
 //! lacks and the legacy Shinken daemon-link settings (`timeout`, `data_timeout`, `check_interval`).
+//! The daemon links also know Alignak's TLS settings (`ca_cert`, `server_cert`, `server_key`,
+//! `server_dh`, with `use_ssl` and `hard_ssl_name_check`), which TLS between daemons will read.
+//! What Vigia does with each property is in [`crate::effect`].
 //! `default: None` marks a required property. Generated once, then maintained by hand.
 use crate::kind::ObjectKind;
 
@@ -867,9 +870,14 @@ pub fn canonical_for(kind: ObjectKind, name: &str) -> &str {
 }
 
 pub fn lookup(kind: ObjectKind, name: &str) -> Option<&'static PropDef> {
+    position(kind, name).map(|i| &props(kind)[i])
+}
+
+/// Where `name` (or the property it is a synonym of) is in `kind`'s table: tables indexed by
+/// it ([`crate::effect::property_at`]) answer without comparing names again.
+pub fn position(kind: ObjectKind, name: &str) -> Option<usize> {
     let name = canonical_for(kind, name);
-    let table = props(kind);
-    table.binary_search_by(|def| def.name.cmp(name)).ok().map(|i| &table[i])
+    props(kind).binary_search_by(|def| def.name.cmp(name)).ok()
 }
 
 #[cfg(test)]

@@ -67,7 +67,8 @@ pub fn check_written(tree: &SourceTree, objects: &[Vec<RawObject>], dialect: Dia
                 if obj.kind == ObjectKind::Timeperiod && Timeperiod::is_rule_key(key) {
                     continue;
                 }
-                match schema::lookup(obj.kind, key) {
+                let index = schema::position(obj.kind, key);
+                match index.and_then(|i| schema::props(obj.kind).get(i).map(|d| (i, d))) {
                     None if obj.kind == ObjectKind::Timeperiod && looks_like_time_ranges(value) => out.error(
                         Some(tree.location(f as u32, p.line)),
                         format!(
@@ -88,14 +89,14 @@ pub fn check_written(tree: &SourceTree, objects: &[Vec<RawObject>], dialect: Dia
                             }
                         }
                     }
-                    Some(def) => {
+                    Some((index, def)) => {
                         let bare = value.strip_prefix('+').unwrap_or(value);
                         if bare == "null" {
                             continue;
                         }
                         if let Err(msg) = check_type(def.ty, bare) {
                             out.error(Some(tree.location(f as u32, p.line)), format!("'{key}': {msg}"));
-                        } else if let (false, Effect::Inert(why)) = (kept_only, effect::property(obj.kind, def.name)) {
+                        } else if let (false, Effect::Inert(why)) = (kept_only, effect::property_at(obj.kind, index)) {
                             if effect::same_as_vigia(def.name, bare) {
                                 continue;
                             }

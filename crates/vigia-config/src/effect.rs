@@ -45,6 +45,7 @@ const PROCESS: &str = "a Vigia daemon takes its process settings on its command 
 const NOT_BUILT: &str = "not implemented yet";
 const NAGIOS_ONLY: &str = "a Nagios feature Vigia does not have";
 const ALIGNAK_ONLY: &str = "an Alignak feature Vigia does not have";
+const SHINKEN_ONLY: &str = "a Shinken setting Vigia does not have";
 const INCLUDES: &str = "Vigia reads cfg_file and cfg_dir only: use those";
 const ADMIN_MACROS: &str = "Vigia has no $ADMINEMAIL$/$ADMINPAGER$ macros: use a custom variable";
 
@@ -326,6 +327,18 @@ static MAIN: &[(&str, Effect)] = &[
     ("statsd_host", Inert(ALIGNAK_ONLY)),
     ("statsd_port", Inert(ALIGNAK_ONLY)),
     ("statsd_prefix", Inert(ALIGNAK_ONLY)),
+    ("alignak_user", Inert(PROCESS)),
+    ("alignak_group", Inert(PROCESS)),
+    ("failure_prediction_enabled", Inert(NAGIOS_ONLY)),
+    // Shinken's, which Alignak still reads.
+    ("daemon_enabled", Inert(SHINKEN_ONLY)),
+    ("disable_old_nagios_parameters_whining", Inert(SHINKEN_ONLY)),
+    ("http_backend", Inert(SHINKEN_ONLY)),
+    ("local_log", Inert(SHINKEN_ONLY)),
+    ("modules_dir", Inert(SHINKEN_ONLY)),
+    ("pack_distribution_file", Inert(SHINKEN_ONLY)),
+    ("shinken_user", Inert(PROCESS)),
+    ("shinken_group", Inert(PROCESS)),
 ];
 
 /// Boolean settings whose value, when it is what Vigia always does, asks for nothing Vigia

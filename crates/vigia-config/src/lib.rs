@@ -4,7 +4,7 @@
 //! [`source`].
 //!
 //! Pipeline: [`source`] reads the tree (parsing with [`grammar`] and [`ini`]) → [`values`] checks
-//! every written property against [`schema`] → [`inherit`] applies templates → [`resolve`] turns
+//! every written property against [`schema`] and what Vigia does with it ([`effect`]) → [`inherit`] applies templates → [`resolve`] turns
 //! names into typed ids ([`model`]) → [`split`] cuts the hosts into realm parts.
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,6 +13,7 @@ pub mod cache;
 pub mod diag;
 pub mod dialect;
 pub mod duplicate;
+pub mod effect;
 pub mod grammar;
 pub mod inherit;
 pub mod ini;
@@ -77,6 +78,7 @@ pub fn load_all(path: &Path, options: &LoadOptions) -> (Config, Diagnostics) {
         .iter_mut()
         .map(|f| std::mem::take(&mut f.parsed.objects))
         .collect();
+    effect::check_main(&tree, dialect, &mut diags);
     values::check_written(&tree, &objects, dialect, &mut diags);
     let arena = typed_arena::Arena::new();
     let flat = inherit::flatten(&tree, &objects, &arena, dialect, &mut diags);

@@ -3,6 +3,9 @@
 //!
 //! Drawn from Alignak 2.1 (`alignak/objects/*.py` property tables), plus Nagios 4 properties Alignak
 //! lacks and the legacy Shinken daemon-link settings (`timeout`, `data_timeout`, `check_interval`).
+//! The daemon links also know Alignak's TLS settings (`ca_cert`, `server_cert`, `server_key`,
+//! `server_dh`, with `use_ssl` and `hard_ssl_name_check`), which TLS between daemons will read.
+//! What Vigia does with each property is in [`crate::effect`].
 //! `default: None` marks a required property. Generated once, then maintained by hand.
 use crate::kind::ObjectKind;
 
@@ -523,6 +526,7 @@ pub static ARBITER: &[PropDef] = &[
     p("address", Str, Some("127.0.0.1")),
     p("alignak_launched", Bool, Some("0")),
     p("arbiter_name", Str, Some("")),
+    p("ca_cert", Str, Some("")),
     p("check_interval", Int, Some("1")),
     p("client_auth", Bool, Some("0")),
     p("data_timeout", Int, Some("120")),
@@ -544,6 +548,9 @@ pub static ARBITER: &[PropDef] = &[
     p("realm_name", Str, Some("")),
     p("register", Bool, Some("1")),
     p("satellite_map", Dict, Some("{}")),
+    p("server_cert", Str, Some("")),
+    p("server_dh", Str, Some("")),
+    p("server_key", Str, Some("")),
     p("short_timeout", Int, Some("3")),
     p("spare", Bool, Some("0")),
     p("spare_check_interval", Int, Some("5")),
@@ -560,6 +567,7 @@ pub static SCHEDULER: &[PropDef] = &[
     p("active", Bool, Some("1")),
     p("address", Str, Some("127.0.0.1")),
     p("alignak_launched", Bool, Some("0")),
+    p("ca_cert", Str, Some("")),
     p("check_interval", Int, Some("1")),
     p("client_auth", Bool, Some("0")),
     p("data_timeout", Int, Some("120")),
@@ -581,6 +589,9 @@ pub static SCHEDULER: &[PropDef] = &[
     p("register", Bool, Some("1")),
     p("satellite_map", Dict, Some("{}")),
     p("scheduler_name", Str, Some("")),
+    p("server_cert", Str, Some("")),
+    p("server_dh", Str, Some("")),
+    p("server_key", Str, Some("")),
     p("short_timeout", Int, Some("3")),
     p("skip_initial_broks", Bool, Some("0")),
     p("spare", Bool, Some("0")),
@@ -598,6 +609,7 @@ pub static POLLER: &[PropDef] = &[
     p("active", Bool, Some("1")),
     p("address", Str, Some("127.0.0.1")),
     p("alignak_launched", Bool, Some("0")),
+    p("ca_cert", Str, Some("")),
     p("check_interval", Int, Some("1")),
     p("client_auth", Bool, Some("0")),
     p("data_timeout", Int, Some("120")),
@@ -624,6 +636,9 @@ pub static POLLER: &[PropDef] = &[
     p("realm_name", Str, Some("")),
     p("register", Bool, Some("1")),
     p("satellite_map", Dict, Some("{}")),
+    p("server_cert", Str, Some("")),
+    p("server_dh", Str, Some("")),
+    p("server_key", Str, Some("")),
     p("short_timeout", Int, Some("3")),
     p("spare", Bool, Some("0")),
     p("spare_check_interval", Int, Some("5")),
@@ -641,6 +656,7 @@ pub static REACTIONNER: &[PropDef] = &[
     p("active", Bool, Some("1")),
     p("address", Str, Some("127.0.0.1")),
     p("alignak_launched", Bool, Some("0")),
+    p("ca_cert", Str, Some("")),
     p("check_interval", Int, Some("1")),
     p("client_auth", Bool, Some("0")),
     p("data_timeout", Int, Some("120")),
@@ -667,6 +683,9 @@ pub static REACTIONNER: &[PropDef] = &[
     p("realm_name", Str, Some("")),
     p("register", Bool, Some("1")),
     p("satellite_map", Dict, Some("{}")),
+    p("server_cert", Str, Some("")),
+    p("server_dh", Str, Some("")),
+    p("server_key", Str, Some("")),
     p("short_timeout", Int, Some("3")),
     p("spare", Bool, Some("0")),
     p("spare_check_interval", Int, Some("5")),
@@ -685,6 +704,7 @@ pub static BROKER: &[PropDef] = &[
     p("address", Str, Some("127.0.0.1")),
     p("alignak_launched", Bool, Some("0")),
     p("broker_name", Str, Some("")),
+    p("ca_cert", Str, Some("")),
     p("check_interval", Int, Some("1")),
     p("client_auth", Bool, Some("0")),
     p("data_timeout", Int, Some("120")),
@@ -708,6 +728,9 @@ pub static BROKER: &[PropDef] = &[
     p("realm_name", Str, Some("")),
     p("register", Bool, Some("1")),
     p("satellite_map", Dict, Some("{}")),
+    p("server_cert", Str, Some("")),
+    p("server_dh", Str, Some("")),
+    p("server_key", Str, Some("")),
     p("short_timeout", Int, Some("3")),
     p("spare", Bool, Some("0")),
     p("spare_check_interval", Int, Some("5")),
@@ -724,6 +747,7 @@ pub static RECEIVER: &[PropDef] = &[
     p("active", Bool, Some("1")),
     p("address", Str, Some("127.0.0.1")),
     p("alignak_launched", Bool, Some("0")),
+    p("ca_cert", Str, Some("")),
     p("check_interval", Int, Some("1")),
     p("client_auth", Bool, Some("0")),
     p("command_file", Str, Some("")),
@@ -751,6 +775,9 @@ pub static RECEIVER: &[PropDef] = &[
     p("receiver_name", Str, Some("")),
     p("register", Bool, Some("1")),
     p("satellite_map", Dict, Some("{}")),
+    p("server_cert", Str, Some("")),
+    p("server_dh", Str, Some("")),
+    p("server_key", Str, Some("")),
     p("short_timeout", Int, Some("3")),
     p("spare", Bool, Some("0")),
     p("spare_check_interval", Int, Some("5")),
@@ -849,9 +876,14 @@ pub fn canonical_for(kind: ObjectKind, name: &str) -> &str {
 }
 
 pub fn lookup(kind: ObjectKind, name: &str) -> Option<&'static PropDef> {
+    position(kind, name).map(|i| &props(kind)[i])
+}
+
+/// Where `name` (or the property it is a synonym of) is in `kind`'s table: tables indexed by
+/// it ([`crate::effect::property_at`]) answer without comparing names again.
+pub fn position(kind: ObjectKind, name: &str) -> Option<usize> {
     let name = canonical_for(kind, name);
-    let table = props(kind);
-    table.binary_search_by(|def| def.name.cmp(name)).ok().map(|i| &table[i])
+    props(kind).binary_search_by(|def| def.name.cmp(name)).ok()
 }
 
 #[cfg(test)]

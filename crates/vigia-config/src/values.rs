@@ -2,8 +2,11 @@
 //!
 //! Values are checked where they are written (one report per line, however many objects inherit
 //! it), so the typed readers used afterwards fall back to the default on a value already reported.
+use std::collections::HashSet;
+
 use crate::diag::Diagnostics;
 use crate::dialect::Dialect;
+use crate::effect::{self, Effect};
 use crate::grammar::RawObject;
 use crate::inherit::FlatObject;
 use crate::kind::ObjectKind;
@@ -18,8 +21,9 @@ const CHECK_CHUNK: usize = 4096;
 /// Checks every property of every definition of the tree against the schema, in chunks of
 /// definitions on every core; the reports come in file and line order all the same. An
 /// unknown property is an error in the Nagios dialect (as `nagios -v` says "Invalid host
-/// object directive"), a warning in Alignak's; an unknown day in a timeperiod rule is an error
-/// in both (the rule would be lost).
+/// object directive"), a warning in Alignak's, both with the closest known name; an unknown
+/// day in a timeperiod rule is an error in both (the rule would be lost). A property or type
+/// Vigia reads but does not act on ([`effect`]) is a warning where written.
 pub fn check_written(tree: &SourceTree, objects: &[Vec<RawObject>], dialect: Dialect, diags: &mut Diagnostics) {
     let chunks: Vec<(usize, &[RawObject])> = (0..tree.files.len().min(objects.len()))
         .flat_map(|f| objects[f].chunks(CHECK_CHUNK).map(move |c| (f, c)))
@@ -28,6 +32,18 @@ pub fn check_written(tree: &SourceTree, objects: &[Vec<RawObject>], dialect: Dia
         let mut out = Diagnostics::default();
         let file = &tree.files[f].parsed;
         for obj in chunk {
+            // A type Vigia keeps but does not act on: one warning for the definition, none
+            // for its properties.
+            let kept_only = match effect::object_type(obj.kind) {
+                Effect::Inert(why) => {
+                    out.warning(
+                        Some(tree.location(f as u32, obj.line)),
+                        format!("{} definitions have no effect in Vigia ({why})", obj.kind.keyword()),
+                    );
+                    true
+                }
+                Effect::Acted | Effect::Coming => false,
+            };
             for p in &obj.props {
                 let key = file.text(p.key);
                 let value = file.text(p.value);
@@ -51,31 +67,43 @@ pub fn check_written(tree: &SourceTree, objects: &[Vec<RawObject>], dialect: Dia
                 if obj.kind == ObjectKind::Timeperiod && Timeperiod::is_rule_key(key) {
                     continue;
                 }
-                match schema::lookup(obj.kind, key) {
+                let index = schema::position(obj.kind, key);
+                match index.and_then(|i| schema::props(obj.kind).get(i).map(|d| (i, d))) {
                     None if obj.kind == ObjectKind::Timeperiod && looks_like_time_ranges(value) => out.error(
                         Some(tree.location(f as u32, p.line)),
                         format!(
                             "'{key}' is not a day of a timeperiod rule (a weekday, a month, 'day N' or a date YYYY-MM-DD)"
                         ),
                     ),
-                    None if dialect == Dialect::Nagios => out.error(
-                        Some(tree.location(f as u32, p.line)),
-                        format!(
-                            "unknown property '{key}' for {} (Nagios refuses it)",
-                            obj.kind.keyword()
-                        ),
-                    ),
-                    None => out.warning(
-                        Some(tree.location(f as u32, p.line)),
-                        format!("unknown property '{key}' for {} (ignored)", obj.kind.keyword()),
-                    ),
-                    Some(def) => {
+                    None => {
+                        let hint = effect::did_you_mean(key, schema::props(obj.kind).iter().map(|d| d.name));
+                        let kind = obj.kind.keyword();
+                        let at = Some(tree.location(f as u32, p.line));
+                        match dialect {
+                            Dialect::Nagios => out.error(
+                                at,
+                                format!("'{key}' is not a known {kind} property{hint}; Nagios refuses it"),
+                            ),
+                            Dialect::Alignak => {
+                                out.warning(at, format!("'{key}' is not a known {kind} property{hint}; ignored"))
+                            }
+                        }
+                    }
+                    Some((index, def)) => {
                         let bare = value.strip_prefix('+').unwrap_or(value);
                         if bare == "null" {
                             continue;
                         }
                         if let Err(msg) = check_type(def.ty, bare) {
                             out.error(Some(tree.location(f as u32, p.line)), format!("'{key}': {msg}"));
+                        } else if let (false, Effect::Inert(why)) = (kept_only, effect::property_at(obj.kind, index)) {
+                            if effect::same_as_vigia(def.name, bare) {
+                                continue;
+                            }
+                            out.warning(
+                                Some(tree.location(f as u32, p.line)),
+                                format!("'{key}' has no effect in Vigia ({why})"),
+                            );
                         }
                     }
                 }
@@ -83,8 +111,15 @@ pub fn check_written(tree: &SourceTree, objects: &[Vec<RawObject>], dialect: Dia
         }
         out
     });
+    // An ini's [DEFAULT] entries are written once and read into every daemon section: one
+    // report per place and message.
+    let mut seen = HashSet::new();
     for d in found {
-        diags.extend(d);
+        for item in d.items {
+            if seen.insert((item.location.clone(), item.message.clone())) {
+                diags.items.push(item);
+            }
+        }
     }
 }
 

@@ -397,9 +397,18 @@ mod tests {
             scheds,
             [("scheduler-master", 17768, false), ("scheduler-spare", 17769, true)]
         );
+        // A daemon process setting is no link property: one warning where written, as a
+        // setting Vigia does not act on.
+        let workdir: Vec<String> = c
+            .warnings
+            .iter()
+            .filter(|w| w.message.contains("workdir"))
+            .map(|w| w.to_string())
+            .collect();
+        assert_eq!(workdir.len(), 1, "{workdir:?}");
         assert!(
-            c.warnings.iter().all(|w| !w.message.contains("workdir")),
-            "daemon process settings are not link properties"
+            workdir[0].contains("alignak.ini:3: warning: 'workdir' has no effect in Vigia"),
+            "{workdir:?}"
         );
         let _ = Path::new("");
     }

@@ -516,7 +516,7 @@ mod tests {
         assert!(
             c.warnings.iter().any(|w| w
                 .to_string()
-                .contains("objects.cfg:3: warning: unknown property 'colour' for host")),
+                .contains("objects.cfg:3: warning: 'colour' is not a known host property")),
             "{:?}",
             c.warnings
         );

@@ -21,8 +21,6 @@ use crate::source::SourceTree;
 pub enum Effect {
     /// Vigia acts on it.
     Acted,
-    /// Not acted on yet but being built (the TLS settings): kept without a warning.
-    Coming,
     /// Read and accepted, no effect: why, and what to use instead.
     Inert(&'static str),
 }
@@ -47,9 +45,10 @@ const NAGIOS_ONLY: &str = "a Nagios feature Vigia does not have";
 const ALIGNAK_ONLY: &str = "an Alignak feature Vigia does not have";
 const SHINKEN_ONLY: &str = "a Shinken setting Vigia does not have";
 const INCLUDES: &str = "Vigia reads cfg_file and cfg_dir only: use those";
+const NO_DH: &str = "rustls chooses the key exchange: no Diffie-Hellman parameters file is needed";
 const ADMIN_MACROS: &str = "Vigia has no $ADMINEMAIL$/$ADMINPAGER$ macros: use a custom variable";
 
-use Effect::{Acted, Coming, Inert};
+use Effect::{Acted, Inert};
 
 /// Every main-file directive Nagios 4, naemon, Alignak 2 or Vigia knows (Nagios 4's
 /// `read_main_config_file`, naemon's, Alignak's `Config.properties`), with what Vigia does with
@@ -83,13 +82,13 @@ static MAIN: &[(&str, Effect)] = &[
     ("max_service_check_spread", Acted),
     // Read by the arbiter.
     ("vigia_secret", Acted),
-    // TLS between daemons: being built (issue 13, item 2).
-    ("use_ssl", Coming),
-    ("ca_cert", Coming),
-    ("server_cert", Coming),
-    ("server_key", Coming),
-    ("server_dh", Coming),
-    ("hard_ssl_name_check", Coming),
+    // TLS between daemons (an ini's [DEFAULT] gives them to every daemon).
+    ("use_ssl", Acted),
+    ("ca_cert", Acted),
+    ("server_cert", Acted),
+    ("server_key", Acted),
+    ("server_dh", Inert(NO_DH)),
+    ("hard_ssl_name_check", Acted),
     // Files Nagios writes.
     ("status_file", Inert(STATE_FILES)),
     ("status_update_interval", Inert(STATE_FILES)),
@@ -425,8 +424,7 @@ const DAEMONS: &[ObjectKind] = &[
 const WORKERS: &[ObjectKind] = &[ObjectKind::Poller, ObjectKind::Reactionner, ObjectKind::Receiver];
 
 /// Object properties the schema knows that Vigia reads but does not act on, sorted by name
-/// (binary search: every property written is looked up). The use_ssl family is absent: it is
-/// being built.
+/// (binary search: every property written is looked up).
 static INERT_PROPS: &[(&str, &[ObjectKind], &str)] = &[
     ("2d_coords", HOSTS, CGI_MAPS),
     ("3d_coords", HOSTS, CGI_MAPS),
@@ -515,6 +513,7 @@ static INERT_PROPS: &[(&str, &[ObjectKind], &str)] = &[
     ("retain_nonstatus_information", MONITORED, RETENTION),
     ("retain_status_information", MONITORED, RETENTION),
     ("satellite_map", DAEMONS, ALIGNAK_ONLY),
+    ("server_dh", DAEMONS, NO_DH),
     ("short_timeout", DAEMONS, LINK_SETTINGS),
     (
         "skip_initial_broks",
@@ -630,7 +629,7 @@ pub fn check_main(tree: &SourceTree, dialect: Dialect, diags: &mut Diagnostics) 
         }
         let at = Some(s.location.clone());
         match main_setting(key) {
-            Some(Acted | Coming) => {}
+            Some(Acted) => {}
             Some(Inert(_)) if same_as_vigia(key, &s.value) => {}
             Some(Inert(why)) => diags.warning(at, format!("'{key}' has no effect in Vigia ({why})")),
             None => {
@@ -674,23 +673,26 @@ mod tests {
         }
     }
 
-    /// The TLS settings are being built: they stay known and warn about nothing.
+    /// The TLS settings are acted on (`vigia run` passes them to each daemon), but
+    /// `server_dh`, which rustls does not need.
     #[test]
-    fn tls_settings_are_coming_not_ignored() {
+    fn tls_settings_are_acted_on() {
         for key in [
             "use_ssl",
             "ca_cert",
             "server_cert",
             "server_key",
-            "server_dh",
             "hard_ssl_name_check",
+            "client_auth",
         ] {
-            assert_eq!(main_setting(key), Some(Coming), "{key}");
             for kind in DAEMONS {
                 assert!(schema::lookup(*kind, key).is_some(), "{kind:?} knows {key}");
                 assert_eq!(property(*kind, key), Acted, "{kind:?} {key}");
             }
         }
+        assert_eq!(main_setting("use_ssl"), Some(Acted));
+        assert!(matches!(main_setting("server_dh"), Some(Inert(_))));
+        assert!(matches!(property(ObjectKind::Scheduler, "server_dh"), Inert(_)));
     }
 
     #[test]

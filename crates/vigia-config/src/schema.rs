@@ -713,6 +713,7 @@ pub static BROKER: &[PropDef] = &[
     p("host", Str, Some("0.0.0.0")),
     p("livestatus_host", Str, Some("")),
     p("livestatus_port", Int, Some("0")),
+    p("livestatus_tls", Bool, Some("0")),
     p("long_timeout", Int, Some("120")),
     p("manage_arbiters", Bool, Some("0")),
     p("manage_sub_realms", Bool, Some("1")),

@@ -42,7 +42,7 @@ pub fn check_written(tree: &SourceTree, objects: &[Vec<RawObject>], dialect: Dia
                     );
                     true
                 }
-                Effect::Acted | Effect::Coming => false,
+                Effect::Acted => false,
             };
             for p in &obj.props {
                 let key = file.text(p.key);

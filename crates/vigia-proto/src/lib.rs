@@ -384,6 +384,9 @@ pub struct BrokerWork {
     /// `livestatus_port`); none when the port is not set.
     #[serde(default)]
     pub livestatus: Option<String>,
+    /// Livestatus over TLS, with the broker's certificate (`livestatus_tls 1`).
+    #[serde(default)]
+    pub livestatus_tls: bool,
     /// The receivers (`http://ADDRESS:PORT` of whoever runs each): where Livestatus `COMMAND`s
     /// go, so that they take the receivers' exactly-once path to the owning scheduler.
     #[serde(default)]

@@ -329,13 +329,6 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
             s.server_key = Some(file("server_key")?);
             s.client_auth = on("client_auth");
             s.no_name_check = d.extra.get("hard_ssl_name_check").is_some_and(|v| v.trim() == "0");
-            if d.extra.contains_key("server_dh") {
-                tracing::info!(
-                    "{} {}: server_dh has no effect (rustls chooses the key exchange)",
-                    d.role.name(),
-                    d.name
-                );
-            }
         }
         Ok(s)
     };

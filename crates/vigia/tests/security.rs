@@ -77,6 +77,29 @@ fn livestatus(addr: &str, lql: &str) -> Option<String> {
     Some(out)
 }
 
+/// One Livestatus request over TLS (Python's ssl: our CA, a client certificate), read to EOF.
+fn livestatus_tls(addr: &str, lql: &str, certs: &str) -> Option<String> {
+    let (host, port) = addr.split_once(':')?;
+    let script = format!(
+        "import socket, ssl, sys\nctx = ssl.create_default_context(cafile='{certs}/ca.pem')\n\
+         ctx.load_cert_chain('{certs}/admin.pem', '{certs}/admin-key.pem')\n\
+         s = ctx.wrap_socket(socket.create_connection(('{host}', {port}), timeout=10), server_hostname='{host}')\n\
+         s.sendall(sys.stdin.buffer.read())\nout = b''\nwhile True:\n    d = s.recv(65536)\n    if not d: break\n    out += d\nsys.stdout.write(out.decode())\n"
+    );
+    let mut child = Command::new("python3")
+        .args(["-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(format!("{lql}\n\n").as_bytes()).ok()?;
+    let out = child.wait_with_output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).to_string())
+}
+
 /// `curl` with `args`: (exit code, HTTP status or "000", body).
 fn curl(args: &[&str]) -> (i32, String) {
     let out = Command::new("curl")

@@ -161,6 +161,10 @@ pub(super) fn plan(input: &PlanInput) -> Vec<Option<Assignment>> {
                 schedulers: schedulers_for(d),
                 ha_events: input.ha_events.to_vec(),
                 livestatus: livestatus_address(d, &config.daemons[runner]),
+                livestatus_tls: [&config.daemons[runner], d]
+                    .iter()
+                    .find_map(|x| x.extra.get("livestatus_tls"))
+                    .is_some_and(|v| matches!(v.trim(), "1" | "true")),
                 receivers: config
                     .daemons
                     .iter()

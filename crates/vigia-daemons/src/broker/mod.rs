@@ -89,7 +89,7 @@ pub struct Broker {
     pullers: Mutex<BTreeMap<String, Puller>>,
     ha: Mutex<HaLog>,
     /// The Livestatus server: its address and task (moved or stopped by a new assignment).
-    livestatus: Mutex<Option<(String, tokio::task::JoinHandle<()>)>>,
+    livestatus: Mutex<Option<((String, bool), tokio::task::JoinHandle<()>)>>,
     /// The data folder (the monitoring log, Livestatus's Unix socket).
     data: std::path::PathBuf,
     /// Where Livestatus commands go (the assigned receivers).
@@ -192,7 +192,7 @@ impl Broker {
             .map(|l| (l.name.clone(), l.image.clone()))
             .collect();
         self.prune_parts();
-        self.serve_livestatus(work.livestatus.clone());
+        self.serve_livestatus(work.livestatus.clone(), work.livestatus_tls);
         self.apply_work(&mut pullers, work);
         Ok(count)
     }
@@ -211,18 +211,19 @@ impl Broker {
         self.parts.get(&id)
     }
 
-    /// Starts, moves or stops the Livestatus server to match `addr`.
-    fn serve_livestatus(self: &Arc<Self>, addr: Option<String>) {
+    /// Starts, moves or stops the Livestatus server to match `addr` (over TLS with `tls`).
+    fn serve_livestatus(self: &Arc<Self>, addr: Option<String>, tls: bool) {
         let mut current = lock(&self.livestatus);
-        if current.as_ref().map(|(a, _)| a) == addr.as_ref() {
+        let wanted = addr.map(|a| (a, tls));
+        if current.as_ref().map(|(a, _)| a) == wanted.as_ref() {
             return;
         }
         if let Some((_, task)) = current.take() {
             task.abort();
         }
-        if let Some(addr) = addr {
-            let task = tokio::spawn(livestatus::serve(self.clone(), addr.clone()));
-            *current = Some((addr, task));
+        if let Some((addr, tls)) = wanted {
+            let task = tokio::spawn(livestatus::serve(self.clone(), addr.clone(), tls));
+            *current = Some(((addr, tls), task));
         }
     }
 
@@ -487,7 +488,7 @@ async fn release(
     broker.state.release(&r)?;
     Broker::stop_pulling(&mut pullers);
     // A waiting broker serves no Livestatus: the address goes back to the one that runs.
-    broker.serve_livestatus(None);
+    broker.serve_livestatus(None, false);
     tracing::info!("broker {}: released ({}): waiting", broker.state.name(), r.reason);
     Ok(Json(vigia_proto::Released::default()))
 }

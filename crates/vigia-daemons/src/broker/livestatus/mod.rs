@@ -45,10 +45,28 @@ pub struct Counters {
 /// A client silent this long between requests is let go: it cannot pin a task for ever.
 const IDLE: Duration = Duration::from_secs(300);
 
-/// Listens on `addr` and on `DATA/livestatus.sock` until the task is aborted (a new
-/// assignment moves or stops it).
-pub async fn serve(broker: Arc<Broker>, addr: String) {
+/// Listens on `addr` (over TLS with `tls`, with the broker's own certificate) and on
+/// `DATA/livestatus.sock` until the task is aborted (a new assignment moves or stops it).
+pub async fn serve(broker: Arc<Broker>, addr: String, tls: bool) {
     let name = broker.state.name();
+    let acceptor = if tls {
+        let config = match &broker.state.options.security.tls {
+            Some(files) => crate::tls::server_config(files),
+            None => Err(anyhow::anyhow!(
+                "livestatus_tls 1 needs the broker's certificate (use_ssl 1, server_cert, server_key, ca_cert)"
+            )),
+        };
+        match config {
+            Ok(c) => Some(tokio_rustls::TlsAcceptor::from(c)),
+            Err(e) => {
+                // Never plain text where TLS was asked for.
+                tracing::error!("broker {name}: no Livestatus on {addr}: {e:#}");
+                return;
+            }
+        }
+    } else {
+        None
+    };
     // The address may still be held by the broker that ran this work before (a spare giving it
     // back is released about when this one is assigned): try again until it is free.
     let mut warned = false;
@@ -77,14 +95,32 @@ pub async fn serve(broker: Arc<Broker>, addr: String) {
             None
         }
     };
-    tracing::info!("broker {name}: Livestatus on {addr} and {}", path.display());
+    tracing::info!(
+        "broker {name}: Livestatus on {addr}{} and {}",
+        if tls { " (TLS)" } else { "" },
+        path.display()
+    );
     loop {
         tokio::select! {
             accepted = async { tcp.as_ref()?.accept().await.ok() }, if tcp.is_some() => match accepted {
-                Some((stream, _)) => {
+                Some((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     broker.counters.connections.fetch_add(1, Ordering::Relaxed);
-                    tokio::spawn(connection(broker.clone(), stream));
+                    match &acceptor {
+                        None => {
+                            tokio::spawn(connection(broker.clone(), stream));
+                        }
+                        Some(acceptor) => {
+                            let (broker, acceptor) = (broker.clone(), acceptor.clone());
+                            tokio::spawn(async move {
+                                match tokio::time::timeout(crate::server::HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                                    Ok(Ok(tls)) => connection(broker, tls).await,
+                                    Ok(Err(e)) => tracing::info!("livestatus {peer}: TLS handshake refused: {e}"),
+                                    Err(_) => tracing::info!("livestatus {peer}: no TLS handshake in time"),
+                                }
+                            });
+                        }
+                    }
                 }
                 // Out of descriptors or the like: do not spin.
                 None => tokio::time::sleep(Duration::from_millis(100)).await,
@@ -347,8 +383,7 @@ fn build(broker: &Broker, table: &str, req: &Request) -> Result<Table, LqlError>
                 requests: broker.counters.requests.load(Ordering::Relaxed),
                 connections: broker.counters.connections.load(Ordering::Relaxed),
             };
-            let schema = tables::status();
-            return select(&schema, &[row], req, opts);
+            return select_in(tables::status(), &[row], req, opts);
         }
         _ => {}
     }
@@ -376,19 +411,13 @@ fn build(broker: &Broker, table: &str, req: &Request) -> Result<Table, LqlError>
         "hosts" => {
             let mut hosts = parts.hosts();
             hosts.retain(|h| sees_host(h));
-            {
-                let schema = tables::hosts();
-                select(&schema, &hosts, req, opts)
-            }
+            select_in(tables::hosts(), &hosts, req, opts)
         }
         "services" => {
             let hosts = parts.hosts();
             let mut services = rows::services(&parts, &hosts, scope);
             services.retain(|s| sees_service(s));
-            {
-                let schema = tables::services();
-                select(&schema, &services, req, opts)
-            }
+            select_in(tables::services(), &services, req, opts)
         }
         "hostgroups" | "hostsbygroup" | "servicesbyhostgroup" => {
             let hosts = parts.hosts();
@@ -399,20 +428,14 @@ fn build(broker: &Broker, table: &str, req: &Request) -> Result<Table, LqlError>
                     // naemon's default group_authorization=strict: a group shows when all its
                     // members do.
                     groups.retain(|g| g.members.iter().all(|h| sees_host(h)));
-                    {
-                        let schema = tables::hostgroups();
-                        select(&schema, &groups, req, opts)
-                    }
+                    select_in(tables::hostgroups(), &groups, req, opts)
                 }
                 "hostsbygroup" => {
                     let pairs: Vec<_> = groups
                         .iter()
                         .flat_map(|g| g.members.iter().filter(|h| sees_host(h)).map(move |h| (g, *h)))
                         .collect();
-                    {
-                        let schema = tables::hostsbygroup();
-                        select(&schema, &pairs, req, opts)
-                    }
+                    select_in(tables::hostsbygroup(), &pairs, req, opts)
                 }
                 _ => {
                     let mut of_host: std::collections::HashMap<(usize, u32), Vec<&rows::ServiceRow<'_>>> =
@@ -433,10 +456,7 @@ fn build(broker: &Broker, table: &str, req: &Request) -> Result<Table, LqlError>
                             })
                         })
                         .collect();
-                    {
-                        let schema = tables::servicesbyhostgroup();
-                        select(&schema, &pairs, req, opts)
-                    }
+                    select_in(tables::servicesbyhostgroup(), &pairs, req, opts)
                 }
             }
         }
@@ -446,19 +466,13 @@ fn build(broker: &Broker, table: &str, req: &Request) -> Result<Table, LqlError>
             let mut groups = rows::servicegroups(&parts, &services);
             if table == "servicegroups" {
                 groups.retain(|g| g.members.iter().all(|s| sees_service(s)));
-                {
-                    let schema = tables::servicegroups();
-                    select(&schema, &groups, req, opts)
-                }
+                select_in(tables::servicegroups(), &groups, req, opts)
             } else {
                 let pairs: Vec<_> = groups
                     .iter()
                     .flat_map(|g| g.members.iter().filter(|s| sees_service(s)).map(move |s| (g, *s)))
                     .collect();
-                {
-                    let schema = tables::servicesbygroup();
-                    select(&schema, &pairs, req, opts)
-                }
+                select_in(tables::servicesbygroup(), &pairs, req, opts)
             }
         }
         "comments" | "downtimes" => {
@@ -479,10 +493,7 @@ fn build(broker: &Broker, table: &str, req: &Request) -> Result<Table, LqlError>
                     .flat_map(|p| p.comments.iter().map(move |c| (p, *c)))
                     .filter(|(p, c)| user.is_none() || visible(p, c.item))
                     .collect();
-                {
-                    let schema = tables::comments();
-                    select(&schema, &rows, req, opts)
-                }
+                select_in(tables::comments(), &rows, req, opts)
             } else {
                 let rows: Vec<_> = parts
                     .parts
@@ -490,10 +501,7 @@ fn build(broker: &Broker, table: &str, req: &Request) -> Result<Table, LqlError>
                     .flat_map(|p| p.downtimes.iter().map(move |d| (p, *d)))
                     .filter(|(p, d)| user.is_none() || visible(p, d.item))
                     .collect();
-                {
-                    let schema = tables::downtimes();
-                    select(&schema, &rows, req, opts)
-                }
+                select_in(tables::downtimes(), &rows, req, opts)
             }
         }
         "contacts" => {
@@ -508,10 +516,7 @@ fn build(broker: &Broker, table: &str, req: &Request) -> Result<Table, LqlError>
                     })
                 })
                 .collect();
-            {
-                let schema = tables::contacts();
-                select(&schema, &rows, req, opts)
-            }
+            select_in(tables::contacts(), &rows, req, opts)
         }
         "contactgroups" => {
             let config = rows::shared_config(&parts);
@@ -519,18 +524,12 @@ fn build(broker: &Broker, table: &str, req: &Request) -> Result<Table, LqlError>
                 .iter()
                 .flat_map(|c| c.contactgroups.iter().map(move |g| (g, *c)))
                 .collect();
-            {
-                let schema = tables::contactgroups();
-                select(&schema, &rows, req, opts)
-            }
+            select_in(tables::contactgroups(), &rows, req, opts)
         }
         "commands" => {
             let config = rows::shared_config(&parts);
             let rows: Vec<_> = config.iter().flat_map(|c| c.commands.iter()).collect();
-            {
-                let schema = tables::commands();
-                select(&schema, &rows, req, opts)
-            }
+            select_in(tables::commands(), &rows, req, opts)
         }
         "timeperiods" => {
             let config = rows::shared_config(&parts);
@@ -544,13 +543,16 @@ fn build(broker: &Broker, table: &str, req: &Request) -> Result<Table, LqlError>
                         .map(|(i, t)| (i, t, *c, &clock))
                 })
                 .collect();
-            {
-                let schema = tables::timeperiods();
-                select(&schema, &rows, req, opts)
-            }
+            select_in(tables::timeperiods(), &rows, req, opts)
         }
         _ => Err(LqlError::new(404, format!("Table '{table}' does not exist."))),
     }
+}
+
+/// `select` over `rows` with `schema`, taken by value: a schema built in a match arm is dropped
+/// before the rows it reads.
+fn select_in<R>(schema: Schema<'_, R>, rows: &[R], req: &Request, opts: Select) -> Result<Table, LqlError> {
+    select(&schema, rows, req, opts)
 }
 
 /// The `columns` table: every column of every table.

@@ -422,38 +422,47 @@ pub struct GroupRow<'a, M> {
 
 /// Every host group with its member rows, by name.
 pub fn hostgroups<'h>(parts: &Parts<'_>, hosts: &'h [HostRow<'h>]) -> Vec<GroupRow<'h, HostRow<'h>>> {
-    let mut groups: BTreeMap<String, GroupRow<'h, HostRow<'h>>> = BTreeMap::new();
-    let slot = host_slots(hosts);
-    for part in &parts.parts {
-        let Some(c) = part.config else { continue };
-        for g in &c.hostgroups {
-            let row = groups.entry(g.name.clone()).or_insert_with(|| GroupRow {
-                name: g.name.clone(),
-                alias: g.alias.clone(),
-                extra: g.extra.clone(),
-                members: Vec::new(),
-            });
-            row.members.extend(
-                g.members
-                    .iter()
-                    .filter_map(|m| slot.get(&(part.n, m.0)).map(|i| &hosts[*i])),
-            );
-        }
-    }
-    sorted_members(groups, |h| h.name.to_string())
+    merged(
+        parts,
+        hosts,
+        &host_slots(hosts),
+        |c| &c.hostgroups,
+        |m| m.0,
+        |h| h.name.to_string(),
+    )
 }
 
 /// Every service group with its member rows, by name.
 pub fn servicegroups<'s>(parts: &Parts<'_>, services: &'s [ServiceRow<'s>]) -> Vec<GroupRow<'s, ServiceRow<'s>>> {
-    let mut groups: BTreeMap<String, GroupRow<'s, ServiceRow<'s>>> = BTreeMap::new();
     let slot: HashMap<(usize, u32), usize> = services
         .iter()
         .enumerate()
         .map(|(i, s)| ((s.host.part.n, s.id), i))
         .collect();
+    merged(
+        parts,
+        services,
+        &slot,
+        |c| &c.servicegroups,
+        |m| m.0,
+        |s| format!("{}\u{0}{}", s.host.name, s.description),
+    )
+}
+
+/// The groups of every part merged by name (each part knows the members it holds: `slot`
+/// finds a member's row from its part and id), members in `key` order.
+fn merged<'r, M, I>(
+    parts: &Parts<'_>,
+    rows: &'r [M],
+    slot: &HashMap<(usize, u32), usize>,
+    groups_of: fn(&Config) -> &[vigia_config::model::Group<I>],
+    id: fn(&I) -> u32,
+    key: impl Fn(&M) -> String,
+) -> Vec<GroupRow<'r, M>> {
+    let mut groups: BTreeMap<String, GroupRow<'r, M>> = BTreeMap::new();
     for part in &parts.parts {
         let Some(c) = part.config else { continue };
-        for g in &c.servicegroups {
+        for g in groups_of(c) {
             let row = groups.entry(g.name.clone()).or_insert_with(|| GroupRow {
                 name: g.name.clone(),
                 alias: g.alias.clone(),
@@ -463,11 +472,11 @@ pub fn servicegroups<'s>(parts: &Parts<'_>, services: &'s [ServiceRow<'s>]) -> V
             row.members.extend(
                 g.members
                     .iter()
-                    .filter_map(|m| slot.get(&(part.n, m.0)).map(|i| &services[*i])),
+                    .filter_map(|m| slot.get(&(part.n, id(m))).map(|i| &rows[*i])),
             );
         }
     }
-    sorted_members(groups, |s| format!("{}\u{0}{}", s.host.name, s.description))
+    sorted_members(groups, key)
 }
 
 fn sorted_members<'a, M>(

@@ -81,6 +81,9 @@ pub async fn run_until(
     result
 }
 
+/// Where Livestatus is served: the address, and whether over TLS.
+type LivestatusAt = (String, bool);
+
 /// The broker's shared state.
 pub struct Broker {
     state: Arc<DaemonState>,
@@ -89,7 +92,7 @@ pub struct Broker {
     pullers: Mutex<BTreeMap<String, Puller>>,
     ha: Mutex<HaLog>,
     /// The Livestatus server: its address and task (moved or stopped by a new assignment).
-    livestatus: Mutex<Option<((String, bool), tokio::task::JoinHandle<()>)>>,
+    livestatus: Mutex<Option<(LivestatusAt, tokio::task::JoinHandle<()>)>>,
     /// The data folder (the monitoring log, Livestatus's Unix socket).
     data: std::path::PathBuf,
     /// Where Livestatus commands go (the assigned receivers).

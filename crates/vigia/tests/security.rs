@@ -131,10 +131,10 @@ fn daemons(ip: &str, extra: &str, spare_scheduler: bool) -> String {
         ("broker", 7772),
         ("receiver", 7773),
     ] {
-        let live = if role == "broker" {
-            " livestatus_port 16600\n"
-        } else {
-            ""
+        let live = match role {
+            "broker" if extra.contains("use_ssl") => " livestatus_port 16600\n livestatus_tls 1\n",
+            "broker" => " livestatus_port 16600\n",
+            _ => "",
         };
         s += &format!(
             "define {role} {{\n {role}_name {role}-master\n address {ip}\n port {port}\n realm All\n manage_sub_realms 1\n{live}{}}}\n",
@@ -333,10 +333,9 @@ fn a_daemon_does_not_listen_beyond_loopback_unauthenticated() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("vigia scheduler");
-    let said = wait_for("the insecure scheduler answering", DEADLINE, || {
+    wait_for("the insecure scheduler answering", DEADLINE, || {
         (curl(&["http://127.0.0.1:17968/v1/identity"]).1 == "200").then_some(())
     });
-    let _ = said;
     let _ = child.kill();
     let out = child.wait_with_output().expect("output");
     assert!(String::from_utf8_lossy(&out.stderr).contains("INSECURE"));
@@ -381,16 +380,19 @@ fn a_cluster_over_mutual_tls_runs_checks_fails_over_and_refuses_strangers() {
     let data = dir.path().join("data");
     let cluster = Run::start(&etc, &data, &dir.path().join("run.log"));
     let live = format!("{ip}:16600");
+    // Livestatus over TLS too (`livestatus_tls 1`): plain text gets no answer.
     let checked_since = |t: u64| {
-        livestatus(
+        livestatus_tls(
             &live,
             &format!("GET services\nColumns: state\nFilter: last_check >= {t}"),
+            c,
         )
         .is_some_and(|o| o.trim() == "0")
     };
     wait_for("checks over TLS", DEADLINE * 2, || {
         checked_since(cluster::now() - 2).then_some(())
     });
+    assert!(livestatus(&live, "GET status").is_none_or(|o| !o.contains("program_start")));
     let secret = std::fs::read_to_string(data.join("secret"))
         .expect("secret")
         .trim()

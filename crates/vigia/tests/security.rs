@@ -123,14 +123,7 @@ fn objects(notify: &Path) -> String {
 
 fn daemons(ip: &str, extra: &str, spare_scheduler: bool) -> String {
     let mut s = String::new();
-    for (role, port) in [
-        ("arbiter", 7770),
-        ("scheduler", 7768),
-        ("poller", 7771),
-        ("reactionner", 7769),
-        ("broker", 7772),
-        ("receiver", 7773),
-    ] {
+    for (role, port) in cluster::ROLE_PORTS {
         let live = match role {
             "broker" if extra.contains("use_ssl") => " livestatus_port 16600\n livestatus_tls 1\n",
             "broker" => " livestatus_port 16600\n",

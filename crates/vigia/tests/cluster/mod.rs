@@ -106,16 +106,19 @@ pub struct Cluster {
 }
 
 /// The daemons' part of a configuration: one of each role on `ip`, standard ports.
+/// Every role with its standard port, as the test clusters lay them out.
+pub const ROLE_PORTS: [(&str, u16); 6] = [
+    ("arbiter", 7770),
+    ("scheduler", 7768),
+    ("poller", 7771),
+    ("reactionner", 7769),
+    ("broker", 7772),
+    ("receiver", 7773),
+];
+
 pub fn daemons_cfg(ip: &str) -> String {
     let mut s = String::new();
-    for (role, port) in [
-        ("arbiter", 7770),
-        ("scheduler", 7768),
-        ("poller", 7771),
-        ("reactionner", 7769),
-        ("broker", 7772),
-        ("receiver", 7773),
-    ] {
+    for (role, port) in ROLE_PORTS {
         s += &format!(
             "define {role} {{\n {role}_name {role}-master\n address {ip}\n port {port}\n realm All\n manage_sub_realms 1\n}}\n"
         );

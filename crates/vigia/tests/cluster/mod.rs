@@ -105,7 +105,6 @@ pub struct Cluster {
     pub secret: Option<String>,
 }
 
-/// The daemons' part of a configuration: one of each role on `ip`, standard ports.
 /// Every role with its standard port, as the test clusters lay them out.
 pub const ROLE_PORTS: [(&str, u16); 6] = [
     ("arbiter", 7770),
@@ -116,6 +115,7 @@ pub const ROLE_PORTS: [(&str, u16); 6] = [
     ("receiver", 7773),
 ];
 
+/// The daemons' part of a configuration: one of each role on `ip`, standard ports.
 pub fn daemons_cfg(ip: &str) -> String {
     let mut s = String::new();
     for (role, port) in ROLE_PORTS {

@@ -83,11 +83,13 @@ since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }'; 
 log() { printf '%s %s\n' "$(date +%T)" "$*" | tee -a "$work/bench.log" >&4; }
 # res KEY VALUE: one line of the summary table (kept in results.tsv).
 res() { printf '%s\t%s\n' "$1" "$2" >>"$results"; log "$1: $2"; }
-get() { curl -sf -m "${2:-10}" "$1"; }
+# The cluster's secret: `vigia run` makes $data/secret at its start; every API wants it.
+auth() { printf 'X-Vigia-Secret: %s' "$(cat "$data/secret" 2>/dev/null)"; }
+get() { curl -sf -m "${2:-10}" -H "$(auth)" "$1"; }
 # post_commands FILE [QUERY]: "HTTP CODE ANSWER" of the receiver.
 post_commands() {
     local out
-    out=$(curl -s -m 30 -H 'content-type: text/plain' --data-binary "@$1" -w '\n%{http_code}' \
+    out=$(curl -s -m 30 -H "$(auth)" -H 'content-type: text/plain' --data-binary "@$1" -w '\n%{http_code}' \
         "$receiver/api/v1/commands${2:-}") || true
     printf 'HTTP %s %s\n' "$(tail -n1 <<<"$out")" "$(sed '$d' <<<"$out")"
 }
@@ -302,7 +304,7 @@ res "b: GET /api/v1/services (whole list) time / size / count" \
 # over (measured 14 s after the start, masters were 40-80 MB above what they settle at).
 while [ "$(awk -v a="$t_start" -v b="$EPOCHREALTIME" 'BEGIN { print (b - a < 60) }')" = 1 ]; do sleep 1; done
 res "c: RSS of the cluster, settled (per daemon below)" "$(rss_table settled) MB"
-"$vigia" status --arbiter "$ip:7770" --json >"$work/status-settled.json" || true
+"$vigia" status --arbiter "$ip:7770" --secret-file "$data/secret" --json >"$work/status-settled.json" || true
 
 # ---------------------------------------------------------------------------------------------
 # d: passive results, operator actions, kill -9 of the master that runs host0
@@ -399,7 +401,7 @@ for s in $(seq 1 "$scheds"); do
     others+="scheduler-spare-$s $(mb "${spare_before[scheduler-spare-$s]}")->$(mb "$(rss_kb "$(pid_of "scheduler-spare-$s")")") "
 done
 [ -n "$others" ] && res "f: the other spares' RSS before -> after (MB)" "$others"
-"$vigia" status --arbiter "$ip:7770" --json >"$work/status-after-takeover.json" || true
+"$vigia" status --arbiter "$ip:7770" --secret-file "$data/secret" --json >"$work/status-after-takeover.json" || true
 
 # ---------------------------------------------------------------------------------------------
 # e: the master started again by hand, as `vigia run` started it; fail-back
@@ -437,7 +439,7 @@ res "e: result posted after the fail-back -> shown at the broker" "$(since "$t0"
 res "e: after the fail-back, at the broker (ack, downtime, comment on host0)" "$(operator_state after-failback || echo "broker did not answer")"
 sleep 5
 res "f: $spare RSS 5 s after the fail-back" "$(mb "$(rss_kb "$spare_pid")") MB"
-"$vigia" status --arbiter "$ip:7770" --json >"$work/status-after-failback.json" || true
+"$vigia" status --arbiter "$ip:7770" --secret-file "$data/secret" --json >"$work/status-after-failback.json" || true
 
 # ---------------------------------------------------------------------------------------------
 # g: a reload that adds one host
@@ -454,7 +456,7 @@ define host {
 EOF
 log "reload: POST $arbiter/v1/reload (adds $new, in group0)"
 t0=$(now)
-code=$(curl -s -m "$wait_s" -X POST -o "$work/reload-answer.json" -w '%{http_code}' "$arbiter/v1/reload" || echo failed)
+code=$(curl -s -m "$wait_s" -H "$(auth)" -X POST -o "$work/reload-answer.json" -w '%{http_code}' "$arbiter/v1/reload" || echo failed)
 res "g: reload (POST /v1/reload) answered in" "$(since "$t0") s: HTTP $code $(head -c 160 "$work/reload-answer.json" 2>/dev/null)"
 t_host=
 new_at_broker() {
@@ -498,5 +500,5 @@ res "h: SIGCONT -> $master active again, the spare waiting" "$(since "$t_cont") 
 res "h: after it, at the broker (ack, downtime, comment on host0)" "$(operator_state after-sigstop || echo "broker did not answer")"
 
 res "peak RSS of the cluster (sampled every second)" "$(cat "$work/rss-peak-mb.txt" 2>/dev/null || echo '?') MB"
-"$vigia" status --arbiter "$ip:7770" --json >"$work/status-end.json" || true
+"$vigia" status --arbiter "$ip:7770" --secret-file "$data/secret" --json >"$work/status-end.json" || true
 res "total run time" "$(since "$t_start") s from vigia run"

@@ -310,10 +310,9 @@ fn a_daemon_does_not_listen_beyond_loopback_unauthenticated() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("vigia scheduler");
-    let said = wait_for("the insecure scheduler answering", DEADLINE, || {
+    wait_for("the insecure scheduler answering", DEADLINE, || {
         (curl(&["http://127.0.0.1:17968/v1/identity"]).1 == "200").then_some(())
     });
-    let _ = said;
     let _ = child.kill();
     let out = child.wait_with_output().expect("output");
     assert!(String::from_utf8_lossy(&out.stderr).contains("INSECURE"));

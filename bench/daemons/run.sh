@@ -10,6 +10,9 @@
 #        SPARE=1 bench/daemons/run.sh   adds a waiting spare scheduler (port 7778) that the active
 #                                     scheduler streams its state to: compare with SPARE=0 (the
 #                                     default) for the state-sync overhead; alternate the runs.
+#        TLS=1 bench/daemons/run.sh     every link over mutual TLS (a CA and a certificate per
+#                                     daemon from `vigia certs`, in the bench's folder; use_ssl 1,
+#                                     client_auth 1): compare with TLS=0 (the default); alternate.
 # needs: cargo; nothing else (the plugin is /bin/true). Uses 127.0.213.7 (IP=) and the standard ports (+ 7778).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -19,7 +19,12 @@
 //! (results per service in phase c, 30), `PASSIVE_BATCH` (lines per request, 10000),
 //! `PASSIVE_CLIENTS` (concurrent posters, 2), `KEEP=1` keeps the daemons' folder, `SPARE=1` adds
 //! a waiting spare scheduler (`scheduler-spare`, port 7778) to which the active scheduler streams
-//! its state (what the state sync costs: compare runs with and without).
+//! its state (what the state sync costs: compare runs with and without). `TLS=1` runs every
+//! link over mutual TLS: a CA and one certificate per daemon (`vigia certs init` / `issue`, in
+//! the daemons' folder), `use_ssl 1`, `ca_cert`, `server_cert`, `server_key`, `client_auth 1` in
+//! each daemon's definition and the matching flags on its command line; the bench's own client
+//! presents a certificate of its own (`bench`) to the broker and the receiver (what TLS costs:
+//! compare runs with `TLS=0`, the default).
 //!
 //! Every daemon is stopped when the bench ends (SIGTERM, then SIGKILL), also on a panic. Each
 //! phase prints the CPU each daemon used during its window and the CPU the rest of the machine
@@ -58,6 +63,7 @@ struct Settings {
     poller_slots: usize,
     keep: bool,
     spare: bool,
+    tls: bool,
 }
 
 fn main() {
@@ -69,6 +75,7 @@ fn main() {
         poller_slots: env_or("POLLER_SLOTS", 64),
         keep: env_or("KEEP", 0u8) == 1,
         spare: env_or("SPARE", 0u8) == 1,
+        tls: env_or("TLS", 0u8) == 1,
     };
     assert!(
         s.ip.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback()),
@@ -87,6 +94,14 @@ fn main() {
         s.ip
     );
     println!("binary: {VIGIA}");
+    println!(
+        "links: {}",
+        if s.tls {
+            "mutual TLS (use_ssl 1, client_auth 1; the bench's client too)"
+        } else {
+            "plain HTTP"
+        }
+    );
     println!(
         "spare scheduler: {}",
         if s.spare {
@@ -122,7 +137,7 @@ fn phase_a(s: &Settings, cores: usize) {
         s.poller_slots
     );
     let mut c = Cluster::start(s, &ServiceKind::Active { interval: 1 });
-    let client = client();
+    let client = c.client();
     c.wait_ready(&client);
     // Let the first burst (every service due at once) and the queues settle.
     std::thread::sleep(Duration::from_secs(10));
@@ -181,7 +196,7 @@ fn phase_b(s: &Settings) {
         let load = (s.hosts * s.services) as f64 / interval as f64;
         println!("\n== b: check latency, check_interval {interval} s ({load:.0} checks/s due) ==");
         let mut c = Cluster::start(s, &ServiceKind::Active { interval });
-        let client = client();
+        let client = c.client();
         c.wait_ready(&client);
         // The first checks are spread over one interval: wait for them, then measure.
         std::thread::sleep(Duration::from_secs(interval.min(30) + 5));
@@ -249,7 +264,7 @@ fn phase_c(s: &Settings) {
         "\n== c: passive results through the receiver: {total} lines ({rounds} per service), {batch} per request, {clients} client(s) =="
     );
     let mut c = Cluster::start(s, &ServiceKind::Passive);
-    let client = client();
+    let client = c.client();
     c.wait_ready(&client);
     let receiver = c.url("receiver");
     wait_until("the receiver's assignment", READY_DEADLINE, || {
@@ -305,9 +320,9 @@ fn phase_c(s: &Settings) {
     let mut accepted: usize = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..clients)
             .map(|k| {
-                let post = &post;
+                let (post, c) = (&post, &c);
                 scope.spawn(move || {
-                    let poster = self::client();
+                    let poster = c.client();
                     rest.iter()
                         .enumerate()
                         .skip(k)
@@ -461,7 +476,8 @@ fn service_key(v: &Value) -> String {
 }
 
 /// Writes `etc/`: the daemons on `ip` with the standard ports, a realm, a 24x7 period, hosts
-/// without active checks, HOSTS × SERVICES services.
+/// without active checks, HOSTS × SERVICES services; with TLS, each daemon's TLS settings
+/// (its certificate in `certs/`, named as the daemon).
 fn write_config(dir: &Path, s: &Settings, kind: &ServiceKind) {
     let etc = dir.join("etc");
     std::fs::create_dir_all(&etc).expect("etc");
@@ -470,18 +486,33 @@ fn write_config(dir: &Path, s: &Settings, kind: &ServiceKind) {
         "cfg_file=daemons.cfg\ncfg_file=objects.cfg\ninterval_length=1\n",
     )
     .expect("main file");
+    let tls = |name: &str| {
+        if !s.tls {
+            return String::new();
+        }
+        let certs = dir.join("certs");
+        let file = |f: &str| certs.join(f).display().to_string();
+        format!(
+            " use_ssl 1\n ca_cert {}\n server_cert {}\n server_key {}\n client_auth 1\n",
+            file("ca.pem"),
+            file(&format!("{name}.pem")),
+            file(&format!("{name}-key.pem"))
+        )
+    };
     let mut daemons = String::new();
     for (role, port) in ROLES {
         daemons += &format!(
-            "define {role} {{\n {role}_name {role}-master\n address {}\n port {port}\n realm All\n manage_sub_realms 1\n{}}}\n",
+            "define {role} {{\n {role}_name {role}-master\n address {}\n port {port}\n realm All\n manage_sub_realms 1\n{}{}}}\n",
             s.ip,
-            if role == "poller" { format!(" max_concurrent {}\n", s.poller_slots) } else { String::new() }
+            if role == "poller" { format!(" max_concurrent {}\n", s.poller_slots) } else { String::new() },
+            tls(&format!("{role}-master"))
         );
     }
     if s.spare {
         daemons += &format!(
-            "define scheduler {{\n scheduler_name scheduler-spare\n address {}\n port {SPARE_PORT}\n spare 1\n realm All\n}}\n",
-            s.ip
+            "define scheduler {{\n scheduler_name scheduler-spare\n address {}\n port {SPARE_PORT}\n spare 1\n realm All\n{}}}\n",
+            s.ip,
+            tls("scheduler-spare")
         );
     }
     std::fs::write(etc.join("daemons.cfg"), daemons).expect("daemons.cfg");
@@ -523,6 +554,8 @@ struct Daemon {
 struct Cluster {
     dir: Option<tempfile::TempDir>,
     daemons: Vec<Daemon>,
+    /// With TLS: the CA, and the bench's client certificate and key.
+    tls: Option<vigia_daemons::tls::TlsFiles>,
 }
 
 impl Cluster {
@@ -546,6 +579,7 @@ impl Cluster {
             .prefix("vigia-bench-daemons")
             .tempdir()
             .expect("tempdir");
+        let tls = s.tls.then(|| make_certs(&dir.path().join("certs"), &s.ip, &roles));
         write_config(dir.path(), s, kind);
         let mut daemons = Vec::new();
         for &(role, label, port) in &roles {
@@ -561,6 +595,18 @@ impl Cluster {
                 cmd.arg("--config").arg(dir.path().join("etc"));
             }
             cmd.arg("--listen").arg(&listen).arg("--data").arg(&data);
+            if s.tls {
+                // What `vigia run` passes for `use_ssl 1`, `client_auth 1`.
+                let certs = dir.path().join("certs");
+                let name = data.file_name().expect("daemon folder").to_string_lossy().to_string();
+                cmd.arg("--ca-cert")
+                    .arg(certs.join("ca.pem"))
+                    .arg("--server-cert")
+                    .arg(certs.join(format!("{name}.pem")))
+                    .arg("--server-key")
+                    .arg(certs.join(format!("{name}-key.pem")))
+                    .arg("--client-auth");
+            }
             let log = std::fs::File::create(data.with_extension("log")).expect("log file");
             let err = log.try_clone().expect("log file");
             cmd.stdin(Stdio::null())
@@ -581,12 +627,24 @@ impl Cluster {
         } else {
             Some(dir)
         };
-        Cluster { dir, daemons }
+        Cluster { dir, daemons, tls }
     }
 
     fn url(&self, label: &str) -> String {
         let d = self.daemons.iter().find(|d| d.label == label).expect("role");
-        format!("http://{}", d.listen)
+        format!("{}://{}", if self.tls.is_some() { "https" } else { "http" }, d.listen)
+    }
+
+    /// The bench's HTTP client: with TLS, trusting the CA only and presenting its own
+    /// certificate. reqwest keeps its connections (and TLS sessions) between requests.
+    fn client(&self) -> reqwest::blocking::Client {
+        let mut builder = reqwest::blocking::Client::builder().timeout(Duration::from_secs(60));
+        if let Some(files) = &self.tls {
+            vigia_daemons::tls::install_provider();
+            let config = vigia_daemons::tls::client_config(files).expect("the bench's TLS client settings");
+            builder = builder.use_preconfigured_tls(config);
+        }
+        builder.build().expect("HTTP client")
     }
 
     fn pids(&self) -> Vec<(&'static str, i32)> {
@@ -721,11 +779,40 @@ impl Drop for Cluster {
     }
 }
 
-fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("HTTP client")
+/// A CA in `certs` (`vigia certs init`), a certificate per daemon (named as its folder:
+/// `scheduler-master`, `scheduler-spare`, …) and one for the bench's client (`bench`), all for
+/// `ip`.
+fn make_certs(certs: &Path, ip: &str, roles: &[(&'static str, &'static str, u16)]) -> vigia_daemons::tls::TlsFiles {
+    let run = |args: &[&str]| {
+        let out = Command::new(VIGIA).args(args).output().expect("vigia certs");
+        assert!(
+            out.status.success(),
+            "vigia {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let c = certs.to_str().expect("a UTF-8 temporary folder");
+    run(&["certs", "init", c]);
+    let names = roles
+        .iter()
+        .map(|&(role, label, _)| {
+            if label == role {
+                format!("{role}-master")
+            } else {
+                label.to_string()
+            }
+        })
+        .chain(["bench".to_string()]);
+    for name in names {
+        run(&["certs", "issue", &name, "--dir", c, "--host", ip]);
+    }
+    vigia_daemons::tls::TlsFiles {
+        ca: certs.join("ca.pem"),
+        cert: certs.join("bench.pem"),
+        key: certs.join("bench-key.pem"),
+        client_auth: true,
+        name_check: true,
+    }
 }
 
 fn wait_until<T>(what: &str, deadline: Duration, mut cond: impl FnMut() -> Option<T>) -> T {

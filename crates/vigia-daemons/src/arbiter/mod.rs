@@ -873,8 +873,9 @@ pub async fn run(options: ArbiterOptions) -> anyhow::Result<()> {
         tokio::spawn(peer::spare_loop(shared.clone(), master_timeout));
     } else {
         // Before the first dispatch: a spare that led meanwhile hands its view over first.
-        peer::beat_once(&shared, &secret).await;
-        tokio::spawn(peer::master_loop(shared.clone(), secret.clone()));
+        let mut links = peer::PeerLinks::new();
+        peer::beat_once(&shared, &secret, &mut links).await;
+        tokio::spawn(peer::master_loop(shared.clone(), secret.clone(), links));
     }
     tokio::spawn(watch(shared.clone(), secret));
     let on_hup = shared.clone();

@@ -112,22 +112,31 @@ pub(super) async fn on_heartbeat(shared: &Shared, from: ArbiterHeartbeat) -> Arb
 
 /// The master: a heartbeat to every other arbiter each second; a spare found leading gives
 /// the lead back to a higher generation.
-pub(super) async fn master_loop(shared: Shared, secret: crate::secret::Secrets) {
+pub(super) async fn master_loop(shared: Shared, secret: crate::secret::Secrets, mut links: PeerLinks) {
     loop {
-        beat_once(&shared, &secret).await;
+        beat_once(&shared, &secret, &mut links).await;
         tokio::time::sleep(BEAT).await;
     }
 }
 
+/// A link per peer arbiter's address, kept from one heartbeat to the next (over TLS, no
+/// handshake per beat).
+pub(super) type PeerLinks = std::collections::HashMap<String, Link>;
+
 /// One round of heartbeats (also run once before the master's first dispatch, so a returning
 /// master does not undo what the spare did meanwhile).
-pub(super) async fn beat_once(shared: &Shared, secret: &crate::secret::Secrets) {
+pub(super) async fn beat_once(shared: &Shared, secret: &crate::secret::Secrets, links: &mut PeerLinks) {
     let (word, peers) = {
         let a = shared.lock().await;
         (a.heartbeat(), a.peers.clone())
     };
+    links.retain(|url, _| peers.iter().any(|p| super::url(p) == *url));
     for peer in peers {
-        let link = Link::new(super::url(&peer), secret.clone());
+        let url = super::url(&peer);
+        let link = links
+            .entry(url)
+            .or_insert_with_key(|url| Link::new(url.clone(), secret.clone()))
+            .clone();
         let Ok(answer) = link
             .call::<endpoint::ArbiterHeartbeat>(&word, Duration::from_secs(1))
             .await

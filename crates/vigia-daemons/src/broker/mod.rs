@@ -95,8 +95,9 @@ pub struct Broker {
     livestatus: Mutex<Option<(LivestatusAt, tokio::task::JoinHandle<()>)>>,
     /// The data folder (the monitoring log, Livestatus's Unix socket).
     data: std::path::PathBuf,
-    /// Where Livestatus commands go (the assigned receivers).
-    receivers: Mutex<Vec<String>>,
+    /// Where Livestatus commands go (the assigned receivers), a link each, kept across
+    /// commands (and assignments naming the same receiver): over TLS, no handshake per command.
+    receivers: Mutex<Vec<Link>>,
     /// The part images of the schedulers followed (sent by the arbiter as to a scheduler):
     /// the objects' configuration Livestatus serves beside their status.
     parts: crate::part_store::PartStore,
@@ -188,7 +189,21 @@ impl Broker {
         if !lines.is_empty() {
             self.log_lines(lines);
         }
-        *lock(&self.receivers) = work.receivers.clone();
+        {
+            let secret = self.state.secrets();
+            let mut receivers = lock(&self.receivers);
+            let old = std::mem::take(&mut *receivers);
+            *receivers = work
+                .receivers
+                .iter()
+                .map(|url| {
+                    old.iter()
+                        .find(|l| l.base == url.trim_end_matches('/'))
+                        .cloned()
+                        .unwrap_or_else(|| Link::new(url.clone(), secret.clone()))
+                })
+                .collect();
+        }
         *lock(&self.images) = work
             .schedulers
             .iter()

@@ -231,13 +231,11 @@ async fn write<W: AsyncWrite + Unpin>(writer: &mut W, bytes: &[u8]) -> std::io::
 /// Hands a command to the first receiver that takes it. No body on success, as naemon.
 async fn command(broker: &Broker, line: &str) -> Answer {
     let receivers = lock(&broker.receivers).clone();
-    let secret = broker.state.secrets();
     let body = vigia_proto::CommandsRequest {
         commands: vec![line.to_string()],
     };
     let mut last = String::from("no receiver is assigned to this broker's realm");
-    for url in receivers {
-        let link = crate::link::Link::new(url.clone(), secret.clone());
+    for link in receivers {
         match link
             .post::<_, vigia_proto::CommandsAccepted>(vigia_proto::paths::API_COMMANDS, &body, Duration::from_secs(10))
             .await
@@ -248,7 +246,7 @@ async fn command(broker: &Broker, line: &str) -> Answer {
                     body: Vec::new(),
                 }
             }
-            Err(e) => last = format!("{url}: {e}"),
+            Err(e) => last = format!("{}: {e}", link.base),
         }
     }
     Answer::error(&LqlError::new(452, format!("The command was not taken: {last}")))

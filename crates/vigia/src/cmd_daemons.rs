@@ -396,6 +396,13 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
             d.port
         );
     }
+    match &secret_file {
+        Some(f) => println!(
+            "every HTTP API wants the cluster's secret: -H \"X-Vigia-Secret: $(cat {})\"",
+            f.display()
+        ),
+        None => println!("every HTTP API wants the secret in VIGIA_SECRET (header X-Vigia-Secret)"),
+    }
     println!("daemons: vigia status    stop: Ctrl-C");
     drop(config);
     let (listen, name, security) = match arbiter_listen {

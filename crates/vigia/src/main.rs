@@ -66,6 +66,13 @@ fn main() -> std::process::ExitCode {
             | Command::Receiver(_)
     ) {
         release_freed_memory_at_once();
+    } else {
+        // A report piped into `head` ends quietly when the reader goes, as Unix tools do
+        // (Rust ignores SIGPIPE, which made `println!` panic). Daemons keep ignoring it.
+        // SAFETY: setting a signal's disposition to its default, before any thread starts.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
     }
     let code = match cli.command {
         Command::CheckConfig(args) => cmd_check_config::run(args),

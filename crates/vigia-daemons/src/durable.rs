@@ -38,6 +38,22 @@ pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     sync_dir(parent(path))
 }
 
+/// Creates `path` with `bytes` and permissions `mode`, refusing to replace an existing file
+/// (a secret, a key), durably: the file synced, then its folder.
+pub fn create_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let step = |what: &str, e: io::Error| io::Error::new(e.kind(), format!("{what} {}: {e}", path.display()));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .map_err(|e| step("creating", e))?;
+    f.write_all(bytes).map_err(|e| step("writing", e))?;
+    f.sync_all().map_err(|e| step("syncing", e))?;
+    sync_dir(parent(path))
+}
+
 /// Makes the folder's entries (files created, renamed or removed in it) durable.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)

@@ -159,8 +159,6 @@ pub fn read_file(path: &Path) -> anyhow::Result<SecretSet> {
 /// 0600) when it does not exist yet.
 pub fn read_or_create(path: &Path) -> anyhow::Result<SecretSet> {
     use anyhow::Context;
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     if path.exists() {
         return read_file(path);
     }
@@ -172,15 +170,8 @@ pub fn read_or_create(path: &Path) -> anyhow::Result<SecretSet> {
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut random))
         .context("reading /dev/urandom for a new secret")?;
     let secret: String = random.iter().map(|b| format!("{b:02x}")).collect();
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
+    crate::durable::create_new(path, format!("{secret}\n").as_bytes(), 0o600)
         .with_context(|| format!("creating the secret file {}", path.display()))?;
-    file.write_all(format!("{secret}\n").as_bytes())
-        .and_then(|_| file.sync_all())
-        .with_context(|| format!("writing the secret file {}", path.display()))?;
     tracing::info!("a new shared secret for every daemon: {}", path.display());
     Ok(SecretSet::parse(&secret))
 }

@@ -2,8 +2,6 @@
 //! openssl recipe. `init DIR` makes the CA (`ca.pem`, `ca-key.pem`); `issue NAME` a
 //! certificate for one daemon (`NAME.pem`, `NAME-key.pem`), good as a server and as a client
 //! (mutual TLS), naming NAME, localhost, 127.0.0.1 and every `--host`.
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -87,15 +85,8 @@ fn ca_params() -> anyhow::Result<CertificateParams> {
 
 /// Writes `text` to `path`, refusing to replace a file; keys readable by their owner only.
 fn write_new(path: &Path, text: &str, private: bool) -> anyhow::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(if private { 0o600 } else { 0o644 })
-        .open(path)
-        .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
-    file.write_all(text.as_bytes())
-        .and_then(|_| file.sync_all())
-        .with_context(|| format!("writing {}", path.display()))
+    vigia_daemons::durable::create_new(path, text.as_bytes(), if private { 0o600 } else { 0o644 })
+        .with_context(|| format!("{} must not exist yet", path.display()))
 }
 
 fn init(dir: &Path) -> anyhow::Result<()> {

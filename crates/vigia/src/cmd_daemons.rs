@@ -45,7 +45,7 @@ impl SecurityArgs {
     /// The secret's text and the daemon's security settings.
     fn resolve(&self) -> anyhow::Result<(Option<String>, Security)> {
         let secret = match &self.secret_file {
-            Some(path) => Some(secret_text(&vigia_daemons::secret::read_file(path)?)),
+            Some(path) => Some(vigia_daemons::secret::read_file(path)?.to_text()),
             None => std::env::var("VIGIA_SECRET").ok().filter(|s| !s.trim().is_empty()),
         };
         let tls = match (&self.server_cert, &self.server_key, &self.ca_cert) {
@@ -102,10 +102,6 @@ impl SecurityArgs {
         }
         out
     }
-}
-
-fn secret_text(set: &vigia_daemons::secret::SecretSet) -> String {
-    set.to_text()
 }
 
 /// Options every satellite takes: where to listen, where to keep its files.
@@ -178,14 +174,14 @@ pub struct StatusArgs {
 /// `vigia-data/secret` when it exists.
 fn client_secret(file: &Option<PathBuf>) -> anyhow::Result<Option<String>> {
     if let Some(path) = file {
-        return Ok(Some(secret_text(&vigia_daemons::secret::read_file(path)?)));
+        return Ok(Some(vigia_daemons::secret::read_file(path)?.to_text()));
     }
     if let Some(s) = std::env::var("VIGIA_SECRET").ok().filter(|s| !s.trim().is_empty()) {
         return Ok(Some(s));
     }
     let made = PathBuf::from("vigia-data").join(vigia_daemons::secret::GENERATED_FILE);
     if made.exists() {
-        return Ok(Some(secret_text(&vigia_daemons::secret::read_file(&made)?)));
+        return Ok(Some(vigia_daemons::secret::read_file(&made)?.to_text()));
     }
     Ok(None)
 }

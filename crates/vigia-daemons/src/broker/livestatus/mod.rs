@@ -474,22 +474,25 @@ fn build(broker: &Broker, table: &str, req: &Request) -> Result<Table, LqlError>
             }
         }
         "comments" | "downtimes" => {
-            let hosts = parts.hosts();
-            let services = rows::services(&parts, &hosts, None);
-            let visible = |part: &rows::PartData<'_>, item: vigia_engine::status::Item| match item {
-                vigia_engine::status::Item::Host(h) => {
-                    hosts.iter().any(|r| r.part.n == part.n && r.id == h.0 && sees_host(r))
-                }
-                vigia_engine::status::Item::Service(s) => services
+            // Under AuthUser, the objects the contact may see (the rows are built only then).
+            let visible: Option<std::collections::HashSet<(usize, vigia_engine::status::Item)>> = user.map(|_| {
+                use rows::Monitoring;
+                let hosts = parts.hosts();
+                let services = rows::services(&parts, &hosts, None);
+                let seen_hosts = hosts.iter().filter(|h| sees_host(h)).map(|h| (h.part.n, h.item()));
+                let seen_services = services
                     .iter()
-                    .any(|r| r.host.part.n == part.n && r.id == s.0 && sees_service(r)),
-            };
+                    .filter(|s| sees_service(s))
+                    .map(|s| (s.host.part.n, s.item()));
+                seen_hosts.chain(seen_services).collect()
+            });
+            let sees = |part: &rows::PartData<'_>, item| visible.as_ref().is_none_or(|v| v.contains(&(part.n, item)));
             if table == "comments" {
                 let rows: Vec<_> = parts
                     .parts
                     .iter()
                     .flat_map(|p| p.comments.iter().map(move |c| (p, *c)))
-                    .filter(|(p, c)| user.is_none() || visible(p, c.item))
+                    .filter(|(p, c)| sees(p, c.item))
                     .collect();
                 select_in(tables::comments(), &rows, req, opts)
             } else {
@@ -497,7 +500,7 @@ fn build(broker: &Broker, table: &str, req: &Request) -> Result<Table, LqlError>
                     .parts
                     .iter()
                     .flat_map(|p| p.downtimes.iter().map(move |d| (p, *d)))
-                    .filter(|(p, d)| user.is_none() || visible(p, d.item))
+                    .filter(|(p, d)| sees(p, d.item))
                     .collect();
                 select_in(tables::downtimes(), &rows, req, opts)
             }

@@ -23,6 +23,20 @@ pub struct Clock {
     pub tz: jiff::tz::TimeZone,
 }
 
+impl Clock {
+    /// Whether now is inside `period` of `config` (no period: always, as Nagios takes it).
+    pub fn inside(&self, config: &Config, period: Option<vigia_config::model::TimeperiodId>) -> bool {
+        period.is_none_or(|p| {
+            jiff::Timestamp::from_second(self.now).is_ok_and(|t| config.timeperiods.is_inside(p.index(), t, &self.tz))
+        })
+    }
+}
+
+/// A timeperiod's name ("" for none).
+pub fn period_name(config: &Config, period: Option<vigia_config::model::TimeperiodId>) -> String {
+    period.map_or(String::new(), |p| config.timeperiods.periods[p.index()].name.clone())
+}
+
 /// One scheduler's objects: status by id, its part's configuration, comments and downtimes.
 pub struct PartData<'a> {
     /// Its place in [`Parts::parts`].
@@ -264,19 +278,12 @@ pub trait Monitoring {
     }
 
     fn period_name(&self, period: Option<vigia_config::model::TimeperiodId>) -> String {
-        match (period, self.config()) {
-            (Some(p), Some(c)) => c.timeperiods.periods[p.index()].name.clone(),
-            _ => String::new(),
-        }
+        self.config().map_or(String::new(), |c| period_name(c, period))
     }
 
-    /// Whether now is inside `period` (no period: always, as Nagios takes it).
+    /// Whether now is inside `period` (no period, or no configuration yet: always).
     fn in_period(&self, period: Option<vigia_config::model::TimeperiodId>) -> bool {
-        let (Some(p), Some(c)) = (period, self.config()) else {
-            return true;
-        };
-        let clock = self.part().clock;
-        jiff::Timestamp::from_second(clock.now).is_ok_and(|t| c.timeperiods.is_inside(p.index(), t, &clock.tz))
+        self.config().is_none_or(|c| self.part().clock.inside(c, period))
     }
 
     fn customs(&self) -> Vec<(String, String)> {

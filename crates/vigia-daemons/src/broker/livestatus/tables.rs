@@ -674,16 +674,11 @@ pub struct ContactRow<'a> {
 
 impl ContactRow<'_> {
     fn period(&self, p: Option<vigia_config::model::TimeperiodId>) -> String {
-        p.map_or(String::new(), |p| {
-            self.config.timeperiods.periods[p.index()].name.clone()
-        })
+        super::rows::period_name(self.config, p)
     }
 
     fn inside(&self, p: Option<vigia_config::model::TimeperiodId>) -> bool {
-        p.is_none_or(|p| {
-            jiff::Timestamp::from_second(self.clock.now)
-                .is_ok_and(|t| self.config.timeperiods.is_inside(p.index(), t, &self.clock.tz))
-        })
+        self.clock.inside(self.config, p)
     }
 }
 
@@ -824,7 +819,7 @@ pub fn timeperiods<'s, 'a: 's>() -> Schema<'s, TimeperiodRow<'a>> {
             text(t.1.alias.clone())
         })
         .col("in", T::Int, "Whether now is inside it (0/1)", |t: &TimeperiodRow| {
-            flag(jiff::Timestamp::from_second(t.3.now).is_ok_and(|now| t.2.timeperiods.is_inside(t.0, now, &t.3.tz)))
+            flag(t.3.inside(t.2, Some(vigia_config::model::TimeperiodId(t.0 as u32))))
         })
 }
 

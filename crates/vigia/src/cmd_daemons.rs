@@ -370,12 +370,11 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
         .filter(|d| d.role == Role::Broker && !d.spare && is_local(&d.address))
     {
         println!(
-            "monitoring log: {}  status: http://{}:{}/api/v1/services (and /hosts, /problems)",
+            "monitoring log: {}  status: {}/api/v1/services (and /hosts, /problems)",
             daemon_folder(&args.data, &config.daemons, d)
                 .join("vigia.log")
                 .display(),
-            d.address,
-            d.port
+            vigia_daemons::arbiter::url(d)
         );
     }
     for d in config
@@ -384,12 +383,11 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
         .filter(|d| d.role == Role::Receiver && !d.spare && is_local(&d.address))
     {
         println!(
-            "external commands: {} (FIFO) or POST http://{}:{}/api/v1/commands",
+            "external commands: {} (FIFO) or POST {}/api/v1/commands",
             daemon_folder(&args.data, &config.daemons, d)
                 .join("vigia.cmd")
                 .display(),
-            d.address,
-            d.port
+            vigia_daemons::arbiter::url(d)
         );
     }
     match &secret_file {

@@ -28,7 +28,8 @@ mod peer;
 mod plan;
 
 use decide::{decide, record_check, GaveBack};
-use plan::{designate, encode_images, is_home, plan, url, PlanInput};
+pub use plan::url;
+use plan::{designate, encode_images, is_home, plan, PlanInput};
 
 use crate::daemon::{self, ApiError, DaemonOptions, DaemonState};
 use crate::link::Link;

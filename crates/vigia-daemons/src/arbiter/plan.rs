@@ -12,7 +12,7 @@ use vigia_proto::{
 use super::decide::GaveBack;
 
 /// How other daemons reach `d`: `https://` when it serves TLS (`use_ssl 1`).
-pub(super) fn url(d: &DaemonLink) -> String {
+pub fn url(d: &DaemonLink) -> String {
     let tls = d.extra.get("use_ssl").is_some_and(|v| matches!(v.trim(), "1" | "true"));
     format!("{}://{}:{}", if tls { "https" } else { "http" }, d.address, d.port)
 }

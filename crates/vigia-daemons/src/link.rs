@@ -128,17 +128,56 @@ impl Link {
         self.send(request, path, timeout).await
     }
 
+    /// Calls endpoint `E` asking for its answer in `accept`: the answer's content type (the peer
+    /// may answer JSON instead) and its bytes.
+    pub async fn call_accepting<E: Endpoint>(
+        &self,
+        request: &E::Request,
+        accept: &str,
+        timeout: Duration,
+    ) -> Result<(Option<String>, bytes::Bytes), LinkError>
+    where
+        E::Request: Serialize,
+    {
+        let builder = match E::METHOD {
+            Method::Get => self.http.get(self.url(E::PATH)).query(request),
+            Method::Post => self.http.post(self.url(E::PATH)).json(request),
+        };
+        let url = self.url(E::PATH);
+        let response = self
+            .answer(builder.header(reqwest::header::ACCEPT, accept), &url, timeout)
+            .await?;
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = response.bytes().await.map_err(|e| read_error(&url, timeout, e))?;
+        Ok((content_type, bytes))
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
     async fn send<R: DeserializeOwned>(
         &self,
-        mut request: reqwest::RequestBuilder,
+        request: reqwest::RequestBuilder,
         path: &str,
         timeout: Duration,
     ) -> Result<R, LinkError> {
         let url = self.url(path);
+        let response = self.answer(request, &url, timeout).await?;
+        response.json::<R>().await.map_err(|e| read_error(&url, timeout, e))
+    }
+
+    /// Sends with the secret and the timeout; a status other than 2xx is an error.
+    async fn answer(
+        &self,
+        mut request: reqwest::RequestBuilder,
+        url: &str,
+        timeout: Duration,
+    ) -> Result<reqwest::Response, LinkError> {
         if let Some(secret) = self.secret.sent() {
             request = request.header(SECRET_HEADER, secret);
         }
@@ -146,29 +185,32 @@ impl Link {
             .timeout(timeout)
             .send()
             .await
-            .map_err(|e| classify(&url, timeout, e))?;
+            .map_err(|e| classify(url, timeout, e))?;
         let status = response.status();
         if !status.is_success() {
             let body = response.text().await.unwrap_or_default();
             return Err(LinkError::Refused {
-                url,
+                url: url.to_string(),
                 status: status.as_u16(),
                 body,
             });
         }
-        response.json::<R>().await.map_err(|e| {
-            if e.is_timeout() {
-                LinkError::Timeout {
-                    url: url.clone(),
-                    timeout,
-                }
-            } else {
-                LinkError::Protocol {
-                    url: url.clone(),
-                    detail: e.to_string(),
-                }
-            }
-        })
+        Ok(response)
+    }
+}
+
+/// Reading an answer's body failed: too slow, or not what was expected.
+fn read_error(url: &str, timeout: Duration, e: reqwest::Error) -> LinkError {
+    if e.is_timeout() {
+        LinkError::Timeout {
+            url: url.to_string(),
+            timeout,
+        }
+    } else {
+        LinkError::Protocol {
+            url: url.to_string(),
+            detail: e.to_string(),
+        }
     }
 }
 

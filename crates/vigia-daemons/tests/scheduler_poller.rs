@@ -214,6 +214,7 @@ struct Follower {
     results: Vec<(u8, StateType)>,
     initial_state: Option<(u8, StateType, bool)>,
     initials: usize,
+    polls: u64,
 }
 
 impl Follower {
@@ -226,6 +227,7 @@ impl Follower {
             results: Vec::new(),
             initial_state: None,
             initials: 0,
+            polls: 0,
         }
     }
 
@@ -237,9 +239,21 @@ impl Follower {
             wait_ms: 500,
             max: 10_000,
         };
-        let batch: BrokBatch = match self.link.post(paths::BROKS, &req, HTTP).await {
-            Ok(b) => b,
-            Err(e) => panic!("broks: {e}"),
+        // Every other pull in postcard, as the broker asks: the stream must read the same in both.
+        self.polls += 1;
+        let batch: BrokBatch = if self.polls % 2 == 0 {
+            let (content_type, bytes) = self
+                .link
+                .call_accepting::<vigia_proto::endpoint::Broks>(&req, vigia_proto::BROKS_CONTENT_TYPE, HTTP)
+                .await
+                .unwrap_or_else(|e| panic!("broks in postcard: {e}"));
+            assert_eq!(content_type.as_deref(), Some(vigia_proto::BROKS_CONTENT_TYPE));
+            BrokBatch::decode(&bytes).unwrap_or_else(|e| panic!("{e}"))
+        } else {
+            match self.link.post(paths::BROKS, &req, HTTP).await {
+                Ok(b) => b,
+                Err(e) => panic!("broks: {e}"),
+            }
         };
         if batch.initial {
             self.initials += 1;

@@ -16,7 +16,7 @@ use crate::engine::{Engine, Globals, NotificationKind};
 use crate::status::{Acknowledgement, Item, Status};
 
 /// Bumped whenever a brok's meaning changes, so that a broker can refuse what it cannot read.
-pub const BROK_VERSION: u32 = 1;
+pub const BROK_VERSION: u32 = 2;
 
 /// One event, numbered: `seq` only grows, so a broker sees gaps and order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -28,8 +28,10 @@ pub struct Brok {
     pub body: BrokBody,
 }
 
+/// Externally tagged (`{"check_result": {…}}` in JSON), so that the compact binary form the
+/// broker pulls (postcard, which cannot read internally tagged enums) reads it too.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum BrokBody {
     /// Global switches and start time (initially, and when a command changes a switch).

@@ -139,7 +139,16 @@ fn initial_broks_hold_every_status() {
     let json = serde_json::to_string(&initial).expect("json");
     let back: Vec<Brok> = serde_json::from_str(&json).expect("parse");
     assert_eq!(back, initial);
-    assert!(json.contains("\"type\":\"initial_service_status\""), "{json}");
+    assert!(json.contains("{\"initial_service_status\":{"), "{json}");
+    let bytes = postcard::to_allocvec(&initial).expect("postcard");
+    let back: Vec<Brok> = postcard::from_bytes(&bytes).expect("postcard parse");
+    assert_eq!(back, initial);
+    assert!(
+        bytes.len() * 3 < json.len(),
+        "postcard {} bytes, JSON {}",
+        bytes.len(),
+        json.len()
+    );
 }
 
 #[test]

@@ -26,12 +26,12 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use vigia_proto::{
-    endpoint, paths, AssignAck, Assignment, BrokRequest, BrokerWork, CommentView, DowntimeView, ItemView,
+    endpoint, paths, AssignAck, Assignment, BrokBatch, BrokRequest, BrokerWork, CommentView, DowntimeView, ItemView,
     SchedulerLink, SchedulerSummary, StatusFilter, Work,
 };
 
 use crate::daemon::{self, ApiError, DaemonOptions, DaemonState};
-use crate::link::Link;
+use crate::link::{Link, LinkError};
 use log::{local_today, MonitoringLog};
 pub use status::StatusStore;
 
@@ -323,6 +323,23 @@ impl Broker {
     }
 }
 
+/// One pull of broks, in postcard when the scheduler speaks it (JSON otherwise).
+async fn pull(link: &Link, request: &BrokRequest) -> Result<BrokBatch, LinkError> {
+    let timeout = Duration::from_millis(WAIT_MS) + REQUEST_SLACK;
+    let (content_type, bytes) = link
+        .call_accepting::<endpoint::Broks>(request, vigia_proto::BROKS_CONTENT_TYPE, timeout)
+        .await?;
+    let decoded = if content_type.as_deref() == Some(vigia_proto::BROKS_CONTENT_TYPE) {
+        BrokBatch::decode(&bytes)
+    } else {
+        serde_json::from_slice(&bytes).map_err(|e| format!("unreadable broks: {e}"))
+    };
+    decoded.map_err(|detail| LinkError::Protocol {
+        url: link.base.clone(),
+        detail,
+    })
+}
+
 /// Long-polls one scheduler forever (aborted when the assignment changes or at stop).
 async fn pull_loop(broker: Arc<Broker>, name: String, link: Link) {
     let mut backoff = Duration::from_millis(250);
@@ -344,9 +361,7 @@ async fn pull_loop(broker: Arc<Broker>, name: String, link: Link) {
             max: MAX_BROKS,
         };
         let started = Instant::now();
-        let answer = link
-            .call::<endpoint::Broks>(&request, Duration::from_millis(WAIT_MS) + REQUEST_SLACK)
-            .await;
+        let answer = pull(&link, &request).await;
         match answer {
             Ok(batch) => {
                 let empty = batch.broks.is_empty();

@@ -1177,7 +1177,34 @@ async fn results(
     Ok(Json(ResultAck { accepted }))
 }
 
-async fn broks(State(sched): State<Arc<Scheduler>>, Json(req): Json<BrokRequest>) -> Result<Json<BrokBatch>, ApiError> {
+/// Broks after the broker's position, long-polled; in postcard when the broker asks for it
+/// ([`vigia_proto::BROKS_CONTENT_TYPE`]), JSON otherwise.
+async fn broks(
+    State(sched): State<Arc<Scheduler>>,
+    headers: axum::http::HeaderMap,
+    Json(req): Json<BrokRequest>,
+) -> Result<Response, ApiError> {
+    let postcard = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == vigia_proto::BROKS_CONTENT_TYPE));
+    let batch = next_broks(&sched, req).await;
+    if !postcard {
+        return Ok(Json(batch).into_response());
+    }
+    let bytes = batch
+        .encode()
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, vigia_proto::BROKS_CONTENT_TYPE)],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Waits (up to the request's `wait_ms`) for broks after `req.after`, or the initial status
+/// when the broker cannot follow.
+async fn next_broks(sched: &Arc<Scheduler>, req: BrokRequest) -> BrokBatch {
     let deadline = tokio::time::Instant::now() + Duration::from_millis(req.wait_ms).min(MAX_WAIT);
     let max = if req.max == 0 {
         DEFAULT_BROK_BATCH
@@ -1196,31 +1223,31 @@ async fn broks(State(sched): State<Arc<Scheduler>>, Json(req): Json<BrokRequest>
             if core.running.is_some() {
                 if req.running_id != running_id || !core.ring.can_follow(req.after) {
                     let broks = initial_status(&mut core, &sched.signals, &req.broker);
-                    return Ok(Json(BrokBatch {
+                    return BrokBatch {
                         running_id,
                         generation: sched.state.generation(),
                         initial: true,
                         broks,
-                    }));
+                    };
                 }
                 let at = core.brokers_at.entry(req.broker.clone()).or_insert(0);
                 *at = (*at).max(req.after);
                 let broks = core.ring.after(req.after, max);
                 if !broks.is_empty() || timed_out {
-                    return Ok(Json(BrokBatch {
+                    return BrokBatch {
                         running_id,
                         generation: sched.state.generation(),
                         initial: false,
                         broks,
-                    }));
+                    };
                 }
             } else if timed_out {
-                return Ok(Json(BrokBatch {
+                return BrokBatch {
                     running_id,
                     generation: sched.state.generation(),
                     initial: false,
                     broks: Vec::new(),
-                }));
+                };
             }
         }
         tokio::select! {

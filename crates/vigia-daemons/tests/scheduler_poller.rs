@@ -241,7 +241,7 @@ impl Follower {
         };
         // Every other pull in postcard, as the broker asks: the stream must read the same in both.
         self.polls += 1;
-        let batch: BrokBatch = if self.polls % 2 == 0 {
+        let batch: BrokBatch = if self.polls.is_multiple_of(2) {
             let (content_type, bytes) = self
                 .link
                 .call_accepting::<vigia_proto::endpoint::Broks>(&req, vigia_proto::BROKS_CONTENT_TYPE, HTTP)

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+pub mod cgi;
 pub mod cache;
 pub mod diag;
 pub mod dialect;
@@ -97,6 +98,9 @@ pub fn load_all(path: &Path, options: &LoadOptions) -> (Config, Diagnostics) {
     split::cut(&mut config, &mut diags);
     config.dialect = dialect;
     config.dialect_why = why;
+    if let Some(dir) = tree.main.parent() {
+        config.web_access = cgi::read(dir, &mut diags);
+    }
     (config, diags)
 }
 

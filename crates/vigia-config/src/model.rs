@@ -452,6 +452,9 @@ pub struct Config {
     pub daemons: Vec<DaemonLink>,
     pub others: Vec<OtherObject>,
     pub parts: Vec<Part>,
+    /// `cgi.cfg` beside the main file: who sees and acts on everything in the web UI.
+    #[serde(default)]
+    pub web_access: crate::cgi::WebAccess,
     /// The rules it was read with ([`crate::dialect`]), and why.
     pub dialect: crate::dialect::Dialect,
     pub dialect_why: String,

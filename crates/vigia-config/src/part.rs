@@ -124,6 +124,7 @@ pub fn part_config(config: &Config, part: &Part) -> Config {
         hash: part.hash.clone(),
     };
     Config {
+        web_access: config.web_access.clone(),
         globals: config.globals.clone(),
         resources: config.resources.clone(),
         interval_length: config.interval_length,

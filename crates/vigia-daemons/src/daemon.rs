@@ -40,6 +40,8 @@ pub struct Security {
     /// Listening beyond loopback with nothing to authenticate clients, because asked to (said
     /// at every start).
     pub insecure: bool,
+    /// The broker's web UI users file (`NAME:HASH[:admin]`; `vigia run` makes one).
+    pub web_users: Option<PathBuf>,
 }
 
 /// The daemon's identity and current assignment, shared by its tasks.
@@ -269,6 +271,17 @@ pub async fn serve(
     router: axum::Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_with_public(state, router, axum::Router::new(), shutdown).await
+}
+
+/// [`serve`], with `public` beside it: routes that authenticate people themselves (the
+/// broker's web UI, by login) rather than by the daemons' shared secret.
+pub async fn serve_with_public(
+    state: Arc<DaemonState>,
+    router: axum::Router,
+    public: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     check_exposure(&state.options)?;
     let follow = state
         .options
@@ -292,7 +305,8 @@ pub async fn serve(
                 async move { Json(s.identity()) }
             }),
         )
-        .layer(axum::middleware::from_fn_with_state(state.clone(), require_secret));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), require_secret))
+        .merge(public);
     let listener = tokio::net::TcpListener::bind(state.options.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", state.options.listen))?;

@@ -155,6 +155,16 @@ pub fn read_file(path: &Path) -> anyhow::Result<SecretSet> {
     Ok(set)
 }
 
+/// 32 bytes from the kernel's random source (secrets, passwords, session keys).
+pub fn random_bytes() -> anyhow::Result<[u8; 32]> {
+    use anyhow::Context;
+    let mut random = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut random))
+        .context("reading /dev/urandom")?;
+    Ok(random)
+}
+
 /// The secret file `vigia run` uses: `path` as it is, or made with a new random secret (mode
 /// 0600) when it does not exist yet.
 pub fn read_or_create(path: &Path) -> anyhow::Result<SecretSet> {
@@ -165,11 +175,7 @@ pub fn read_or_create(path: &Path) -> anyhow::Result<SecretSet> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let mut random = [0u8; 32];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut random))
-        .context("reading /dev/urandom for a new secret")?;
-    let secret: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let secret: String = random_bytes()?.iter().map(|b| format!("{b:02x}")).collect();
     crate::durable::create_new(path, format!("{secret}\n").as_bytes(), 0o600)
         .with_context(|| format!("creating the secret file {}", path.display()))?;
     tracing::info!("a new shared secret for every daemon: {}", path.display());

@@ -326,6 +326,7 @@ fn link(url: &str) -> SchedulerLink {
         generation: 1,
         part_hash: "part-1".into(),
         image: String::new(),
+        runner: String::new(),
     }
 }
 

@@ -384,6 +384,7 @@ async fn check_goes_soft_then_hard_and_the_reactionner_notifies() {
         generation: 1,
         part_hash: part_hash.clone(),
         image: String::new(),
+        runner: String::new(),
     };
     let sat = |max| SatelliteWork {
         schedulers: vec![link.clone()],

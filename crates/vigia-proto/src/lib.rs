@@ -363,6 +363,10 @@ pub struct SchedulerLink {
     /// configuration that Livestatus serves (groups, contacts, commands, …).
     #[serde(default)]
     pub image: String,
+    /// The daemon running the part (`name` itself, or the spare standing in for it): the web
+    /// UI's banner while a part runs on a spare.
+    #[serde(default)]
+    pub runner: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -391,6 +395,9 @@ pub struct BrokerWork {
     /// go, so that they take the receivers' exactly-once path to the owning scheduler.
     #[serde(default)]
     pub receivers: Vec<String>,
+    /// The arbiters (`http://ADDRESS:PORT`): the web UI's cluster page asks them.
+    #[serde(default)]
+    pub arbiters: Vec<String>,
 }
 
 /// A take-over or give-back as one monitoring log line.

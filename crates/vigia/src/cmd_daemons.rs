@@ -74,6 +74,7 @@ impl SecurityArgs {
                 secret_file: self.secret_file.clone(),
                 tls,
                 insecure: self.insecure,
+                web_users: None,
             },
         ))
     }
@@ -118,6 +119,10 @@ pub struct SatelliteArgs {
     /// Receiver only: the Nagios command FIFO (default: DATA/vigia.cmd).
     #[arg(long)]
     pub command_file: Option<PathBuf>,
+    /// Broker only: the web UI's users file (`NAME:HASH[:admin]` per line, `vigia passwd`);
+    /// contacts with a `_VIGIA_PASSWORD` log in without it.
+    #[arg(long)]
+    pub web_users: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -221,7 +226,8 @@ pub fn run_satellite(role: Role, args: SatelliteArgs) -> anyhow::Result<u8> {
     init_tracing();
     let listen = listen_addr(&args.listen, role)?;
     std::fs::create_dir_all(&args.data).with_context(|| format!("creating {}", args.data.display()))?;
-    let (secret, security) = args.security.resolve()?;
+    let (secret, mut security) = args.security.resolve()?;
+    security.web_users = args.web_users.clone();
     let options = DaemonOptions {
         role,
         name: format!("{}-{listen}", role.name()),
@@ -282,6 +288,27 @@ fn daemon_folder(root: &Path, daemons: &[DaemonLink], d: &DaemonLink) -> PathBuf
     }
 }
 
+/// The web UI's users file in `vigia run`'s data folder.
+pub const WEB_USERS_FILE: &str = "web-users";
+
+/// At the first start, a users file with an `admin` whose random password is returned (to be
+/// shown once); `None` when the file exists.
+fn default_admin(file: &Path) -> anyhow::Result<Option<String>> {
+    if file.exists() {
+        return Ok(None);
+    }
+    let random = vigia_daemons::secret::random_bytes()?;
+    // 16 characters a person can type: no look-alikes (0/O, 1/l/I).
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY346789";
+    let password: String = random[..16]
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect();
+    let hash = vigia_daemons::broker::web::auth::hash_password(&password)?;
+    vigia_daemons::broker::web::auth::set_user(file, "admin", &hash, true)?;
+    Ok(Some(password))
+}
+
 /// `vigia run`: every daemon of the configuration whose address is on this machine, as child
 /// processes, and the arbiter in this process; Ctrl-C stops them all.
 pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
@@ -299,6 +326,8 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
             Some(f)
         }
     };
+    let web_users = args.data.join(WEB_USERS_FILE);
+    let admin_password = default_admin(&web_users)?;
     let config_dir = if path.is_dir() {
         path.clone()
     } else {
@@ -351,6 +380,9 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
             cmd.arg("--config").arg(&path).arg("--name").arg(&d.name);
         }
         cmd.args(security_of(d)?.to_args());
+        if d.role == Role::Broker {
+            cmd.arg("--web-users").arg(&web_users);
+        }
         let child = cmd
             .spawn()
             .with_context(|| format!("starting {} {}", d.role.name(), d.name))?;
@@ -376,6 +408,21 @@ pub fn run_all(args: RunArgs) -> anyhow::Result<u8> {
                 .display(),
             vigia_daemons::arbiter::url(d)
         );
+    }
+    for d in config
+        .daemons
+        .iter()
+        .filter(|d| d.role == Role::Broker && !d.spare && is_local(&d.address))
+    {
+        println!("web UI: {}/", vigia_daemons::arbiter::url(d));
+    }
+    match &admin_password {
+        Some(p) => println!(
+            "web UI login: admin / {p}  (shown once: stored hashed in {}; change it with `vigia passwd admin --file {} --admin`)",
+            web_users.display(),
+            web_users.display()
+        ),
+        None => println!("web UI users: {} (vigia passwd NAME --file {})", web_users.display(), web_users.display()),
     }
     for d in config
         .daemons

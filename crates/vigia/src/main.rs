@@ -8,6 +8,7 @@ mod cmd_check_config;
 mod cmd_daemons;
 mod cmd_demo;
 mod cmd_exec;
+mod cmd_passwd;
 mod cmd_simulate;
 
 #[derive(Parser)]
@@ -39,6 +40,9 @@ enum Command {
     /// A certificate authority for the daemons' TLS: `vigia certs init DIR`, `vigia certs
     /// issue NAME --dir DIR --host ADDRESS`.
     Certs(cmd_certs::CertsArgs),
+    /// A web UI password: `vigia passwd NAME --file DATA/web-users [--admin]`, or the
+    /// `_VIGIA_PASSWORD` line for a contact's definition.
+    Passwd(cmd_passwd::PasswdArgs),
     /// The arbiter: loads the configuration, dispatches it, watches the other daemons.
     Arbiter(cmd_daemons::ArbiterArgs),
     /// A scheduler: runs the monitoring engine on the part the arbiter assigns.
@@ -82,6 +86,7 @@ fn main() -> std::process::ExitCode {
         Command::Status(args) => cmd_daemons::status(args),
         Command::Demo(args) => cmd_demo::run(args),
         Command::Certs(args) => cmd_certs::run(args),
+        Command::Passwd(args) => cmd_passwd::run(args),
         Command::Arbiter(args) => cmd_daemons::run_arbiter(args),
         Command::Scheduler(args) => cmd_daemons::run_satellite(Role::Scheduler, args),
         Command::Poller(args) => cmd_daemons::run_satellite(Role::Poller, args),

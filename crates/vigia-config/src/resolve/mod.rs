@@ -178,6 +178,7 @@ impl<'r, 'a> Builder<'r, 'a> {
             daemons,
             others,
             parts: Vec::new(),
+            web_access: Default::default(),
             dialect: self.dialect,
             dialect_why: String::new(),
             warnings: Vec::new(),

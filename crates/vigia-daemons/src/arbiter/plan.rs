@@ -125,6 +125,7 @@ pub(super) fn plan(input: &PlanInput) -> Vec<Option<Assignment>> {
                 generation: input.generation,
                 part_hash: part.hash.clone(),
                 image: input.images.get(p).map(|i| i.id.clone()).unwrap_or_default(),
+                runner: config.daemons[runner].name.clone(),
             },
         ));
     }
@@ -173,6 +174,12 @@ pub(super) fn plan(input: &PlanInput) -> Vec<Option<Assignment>> {
                         r.role == Role::Receiver && is_home(r) && serves(config, &config.daemons[*i], d.realm)
                     })
                     .map(|(i, _)| url(&config.daemons[input.runner.get(i).copied().unwrap_or(i)]))
+                    .collect(),
+                arbiters: config
+                    .daemons
+                    .iter()
+                    .filter(|d| d.role == Role::Arbiter && d.active)
+                    .map(url)
                     .collect(),
             }),
             Role::Receiver => {

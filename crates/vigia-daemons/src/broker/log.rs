@@ -21,6 +21,41 @@ pub struct MonitoringLog {
 }
 
 /// Today's local date.
+/// The lines of the log files that may hold `from..=to` (the archived days around it, then the
+/// current file), each with its line number in its file.
+pub fn lines_between(data: &Path, from: i64, to: i64) -> Vec<(usize, String)> {
+    let tz = jiff::tz::TimeZone::system();
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(data.join("archives"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let day = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix("vigia-")?.strip_suffix(".log"))
+                .and_then(|d| d.parse::<jiff::civil::Date>().ok());
+            let Some(day) = day else { return false };
+            let start = tz
+                .to_timestamp(day.to_datetime(jiff::civil::Time::midnight()))
+                .map_or(i64::MIN, |t| t.as_second());
+            // A day lasts at most 25 hours (a change of time).
+            start <= to && start.saturating_add(25 * 3600) >= from
+        })
+        .collect();
+    files.sort();
+    files.push(data.join("vigia.log"));
+    let mut lines = Vec::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        lines.extend(text.lines().enumerate().map(|(n, l)| (n + 1, l.to_string())));
+    }
+    lines
+}
+
 pub fn local_today() -> Date {
     jiff::tz::TimeZone::system().to_datetime(jiff::Timestamp::now()).date()
 }

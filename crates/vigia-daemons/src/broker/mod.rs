@@ -36,6 +36,7 @@ use log::{local_today, MonitoringLog};
 pub use status::StatusStore;
 
 mod livestatus;
+pub mod web;
 
 /// How long a scheduler may hold a brok request open when it has nothing new.
 pub const WAIT_MS: u64 = 1000;
@@ -75,8 +76,13 @@ pub async fn run_until(
         images: Mutex::new(BTreeMap::new()),
         changed: tokio::sync::watch::channel(0).0,
         counters: livestatus::Counters::default(),
+        web: web::Web::new(web::auth::Sessions::new(
+            state.secrets().sent().as_deref(),
+            options.security.web_users.clone(),
+        )?),
     });
-    let result = daemon::serve(state, router(broker.clone()), shutdown).await;
+    let public = web::router(broker.clone());
+    let result = daemon::serve_with_public(state, router(broker.clone()), public, shutdown).await;
     broker.stop().await;
     result
 }
@@ -107,6 +113,8 @@ pub struct Broker {
     changed: tokio::sync::watch::Sender<u64>,
     /// Livestatus requests and connections served (the `status` table's counters).
     counters: livestatus::Counters,
+    /// The web UI's sessions and what its cluster page and banner show.
+    web: web::Web,
 }
 
 /// Take-overs and give-backs: each written once into the monitoring log (the time of the last
@@ -210,6 +218,7 @@ impl Broker {
             .map(|l| (l.name.clone(), l.image.clone()))
             .collect();
         self.prune_parts();
+        self.web.assigned(&work, self.state.secrets());
         self.serve_livestatus(work.livestatus.clone(), work.livestatus_tls);
         self.apply_work(&mut pullers, work);
         Ok(count)

@@ -143,6 +143,7 @@ mod tests {
             generation: 1,
             part_hash: String::new(),
             image: String::new(),
+            runner: String::new(),
         };
         ReceiverWork {
             schedulers: vec![link("s1"), link("s2")],

@@ -13,7 +13,7 @@
 //!
 //! A `COMMAND` is handed to a receiver, which delivers it exactly once to the scheduler owning
 //! its object, through fail-overs too.
-mod rows;
+pub(crate) mod rows;
 mod tables;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -593,35 +593,7 @@ fn log_table(broker: &Broker, req: &Request, opts: Select) -> Result<Table, LqlE
         from.saturating_sub(opts.time_offset),
         to.saturating_sub(opts.time_offset),
     );
-    let tz = jiff::tz::TimeZone::system();
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(data.join("archives"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let day = p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_prefix("vigia-")?.strip_suffix(".log"))
-                .and_then(|d| d.parse::<jiff::civil::Date>().ok());
-            let Some(day) = day else { return false };
-            let start = tz
-                .to_timestamp(day.to_datetime(jiff::civil::Time::midnight()))
-                .map_or(i64::MIN, |t| t.as_second());
-            // A day lasts at most 25 hours (a change of time).
-            start <= to && start.saturating_add(25 * 3600) >= from
-        })
-        .collect();
-    files.sort();
-    files.push(data.join("vigia.log"));
-    let mut lines = Vec::new();
-    for f in files {
-        let Ok(text) = std::fs::read_to_string(&f) else {
-            continue;
-        };
-        lines.extend(text.lines().enumerate().map(|(n, l)| (n + 1, l.to_string())));
-    }
+    let lines = super::log::lines_between(data, from, to);
     let mut table = vigia_livestatus::log::table(lines);
     if let Some(user) = &req.auth_user {
         let visible = visible_names(broker, user);

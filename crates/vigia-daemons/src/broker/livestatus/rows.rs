@@ -307,12 +307,24 @@ pub trait Monitoring {
             .filter(|d| !d.is_empty())
     }
 
-    /// Whether `contact` may see it: one of its contacts, directly or through a group.
+    /// Whether `contact` may see it: one of its contacts, directly or through a group, or a
+    /// contact of one of its escalations (as Nagios's CGIs decide).
     fn has_contact(&self, contact: &str) -> bool {
         let Some(c) = self.config() else { return false };
-        self.contact_ids()
-            .iter()
-            .any(|id| c.contacts[id.index()].name == contact)
+        let named = |id: &ContactId| c.contacts[id.index()].name == contact;
+        if self.contact_ids().iter().any(named) {
+            return true;
+        }
+        let target = match self.item() {
+            Item::Host(h) => vigia_config::model::EscalationTarget::Host(h),
+            Item::Service(s) => vigia_config::model::EscalationTarget::Service(s),
+        };
+        c.escalations.iter().filter(|e| e.target == target).any(|e| {
+            e.contacts.iter().any(named)
+                || e.contact_groups
+                    .iter()
+                    .any(|g| c.contactgroups[g.index()].members.iter().any(named))
+        })
     }
 }
 

@@ -143,8 +143,18 @@ mod tests {
         assert!(WebAccess::names(&a.read_only, "guest"));
         assert!(!WebAccess::names(&a.all_services, "nagiosadmin"));
         let warnings: Vec<String> = diags.warnings().map(|d| d.to_string()).collect();
-        assert!(warnings.iter().any(|w| w.contains("cgi.cfg:2") && w.contains("main_config_file")), "{warnings:?}");
-        assert!(warnings.iter().any(|w| w.contains("cgi.cfg:7") && w.contains("foo_bar")), "{warnings:?}");
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("cgi.cfg:2") && w.contains("main_config_file")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("cgi.cfg:7") && w.contains("foo_bar")),
+            "{warnings:?}"
+        );
         assert_eq!(warnings.len(), 2, "{warnings:?}");
     }
 }

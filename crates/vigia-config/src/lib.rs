@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub mod cgi;
 pub mod cache;
+pub mod cgi;
 pub mod diag;
 pub mod dialect;
 pub mod duplicate;

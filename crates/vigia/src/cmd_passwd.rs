@@ -34,7 +34,10 @@ fn read_password() -> anyhow::Result<String> {
 
 pub fn run(args: PasswdArgs) -> anyhow::Result<u8> {
     let password = read_password()?;
-    anyhow::ensure!(password.chars().count() >= 8, "a password has at least 8 characters: nothing changed");
+    anyhow::ensure!(
+        password.chars().count() >= 8,
+        "a password has at least 8 characters: nothing changed"
+    );
     let hash = auth::hash_password(&password)?;
     match &args.file {
         Some(file) => {

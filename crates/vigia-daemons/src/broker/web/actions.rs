@@ -124,7 +124,10 @@ pub fn command_line(form: &ActionForm, target: &str, user: &str, now: i64) -> Re
         }
         "comment" => {
             needs_comment()?;
-            format!("ADD_{kind}_COMMENT;{object};{};{author};{comment}", flag(&form.persistent) as u8)
+            format!(
+                "ADD_{kind}_COMMENT;{object};{};{author};{comment}",
+                flag(&form.persistent) as u8
+            )
         }
         "recheck" => format!("SCHEDULE_FORCED_{kind}_CHECK;{object};{now}"),
         "disable_checks" => format!("DISABLE_{kind}_CHECK;{object}"),
@@ -196,7 +199,10 @@ mod tests {
     fn a_posted_form_keeps_every_target() {
         let f = ActionForm::parse(b"csrf=x&action=recheck&target=a%3Bb&target=c&comment=a+b%26c&sticky=on");
         assert_eq!(f.target, ["a;b", "c"]);
-        assert_eq!((f.csrf.as_str(), f.action.as_str(), f.comment.as_str()), ("x", "recheck", "a b&c"));
+        assert_eq!(
+            (f.csrf.as_str(), f.action.as_str(), f.comment.as_str()),
+            ("x", "recheck", "a b&c")
+        );
         assert!(flag(&f.sticky) && !flag(&f.notify));
     }
 
@@ -210,7 +216,10 @@ mod tests {
         assert!(command_line(&d, "web1", "ana", 1).is_err_and(|e| e.contains("minutes")));
         let mut p = form("passive");
         p.code = "3".into();
-        assert!(command_line(&p, "web1", "ana", 1).is_err(), "UNKNOWN is not a host state");
+        assert!(
+            command_line(&p, "web1", "ana", 1).is_err(),
+            "UNKNOWN is not a host state"
+        );
         assert!(command_line(&form("shutdown"), "web1", "ana", 1).is_err());
         assert!(command_line(&form("recheck"), "web1\n[1] SHUTDOWN_PROGRAM", "ana", 1).is_err());
     }

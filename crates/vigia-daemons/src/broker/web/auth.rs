@@ -145,7 +145,12 @@ impl Rights {
 /// Finds `user` and checks `password`: the users file first, then the contacts' hashes.
 /// Returns whether the users file marks them admin.
 pub fn authenticate(users_file: Option<&Path>, configs: &[&Config], user: &str, password: &str) -> Option<bool> {
-    if let Some(u) = users_file.map(read_users).unwrap_or_default().into_iter().find(|u| u.name == user) {
+    if let Some(u) = users_file
+        .map(read_users)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|u| u.name == user)
+    {
         return verify_password(&u.hash, password).then_some(u.admin);
     }
     let hash = configs
@@ -188,7 +193,10 @@ impl Sessions {
     pub fn issue(&self, user: &str, admin: bool, expires: i64) -> String {
         let name = hex(user.as_bytes());
         let flags = if admin { "a" } else { "-" };
-        let mac = self.mac("session", &[name.as_bytes(), flags.as_bytes(), expires.to_string().as_bytes()]);
+        let mac = self.mac(
+            "session",
+            &[name.as_bytes(), flags.as_bytes(), expires.to_string().as_bytes()],
+        );
         format!("{expires}.{flags}.{name}.{mac}")
     }
 
@@ -242,7 +250,10 @@ mod tests {
         assert!(h.starts_with("$argon2id$"), "{h}");
         assert!(verify_password(&h, "s3cret: with spaces"));
         assert!(!verify_password(&h, "s3cret"));
-        assert!(!verify_password("plain-text", "plain-text"), "plain text is never a hash");
+        assert!(
+            !verify_password("plain-text", "plain-text"),
+            "plain text is never a hash"
+        );
     }
 
     #[test]
@@ -275,7 +286,10 @@ mod tests {
         text.push_str("broken line\nmd5:$apr1$xyz\n");
         std::fs::write(&path, text).expect("write");
         let users = read_users(&path);
-        assert_eq!(users.iter().map(|u| (&*u.name, u.admin)).collect::<Vec<_>>(), [("ops", false), ("admin", false)]);
+        assert_eq!(
+            users.iter().map(|u| (&*u.name, u.admin)).collect::<Vec<_>>(),
+            [("ops", false), ("admin", false)]
+        );
         assert!(set_user(&path, "a:b", &h, false).is_err());
         assert_eq!(authenticate(Some(&path), &[], "ops", "pw"), Some(false));
         assert_eq!(authenticate(Some(&path), &[], "ops", "wrong"), None);

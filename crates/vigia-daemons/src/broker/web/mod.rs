@@ -62,7 +62,16 @@ impl Web {
         *lock(&self.runners) = work
             .schedulers
             .iter()
-            .map(|l| (l.name.clone(), if l.runner.is_empty() { l.name.clone() } else { l.runner.clone() }))
+            .map(|l| {
+                (
+                    l.name.clone(),
+                    if l.runner.is_empty() {
+                        l.name.clone()
+                    } else {
+                        l.runner.clone()
+                    },
+                )
+            })
             .collect();
         let mut arbiters = lock(&self.arbiters);
         let old = std::mem::take(&mut *arbiters);
@@ -110,7 +119,14 @@ pub fn router(broker: Arc<Broker>) -> Router {
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "max-age=300")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// No framing by other sites, no inline script, no sniffing.
@@ -118,7 +134,9 @@ async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"),
+        HeaderValue::from_static(
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
+        ),
     );
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
@@ -161,8 +179,8 @@ fn any_config(broker: &Broker) -> Option<Arc<vigia_config::Config>> {
 
 /// The session of a request, or the way to the login page.
 fn session(broker: &Broker, headers: &HeaderMap, here: &str) -> Result<Session, Response> {
-    let found = cookie(headers, COOKIE)
-        .and_then(|c| broker.web.sessions.check(&c, crate::daemon::now()).map(|s| (c, s)));
+    let found =
+        cookie(headers, COOKIE).and_then(|c| broker.web.sessions.check(&c, crate::daemon::now()).map(|s| (c, s)));
     match found {
         Some((cookie, (user, file_admin))) => {
             let config = any_config(broker);
@@ -270,8 +288,13 @@ async fn login(State(b): State<Arc<Broker>>, body: Bytes) -> Response {
                 .sessions
                 .issue(&user, admin, crate::daemon::now() + SESSION_SECONDS);
             tracing::info!("web UI: {user} logged in");
-            let secure = if b.state.options.security.tls.is_some() { "; Secure" } else { "" };
-            let cookie = format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECONDS}{secure}");
+            let secure = if b.state.options.security.tls.is_some() {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie =
+                format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_SECONDS}{secure}");
             let mut r = Redirect::to(&next).into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 r.headers_mut().append(header::SET_COOKIE, v);
@@ -280,14 +303,20 @@ async fn login(State(b): State<Arc<Broker>>, body: Bytes) -> Response {
         }
         None => {
             tracing::info!("web UI: a failed login");
-            (StatusCode::UNAUTHORIZED, pages::login(Some("Wrong user or password."), &next)).into_response()
+            (
+                StatusCode::UNAUTHORIZED,
+                pages::login(Some("Wrong user or password."), &next),
+            )
+                .into_response()
         }
     }
 }
 
 async fn logout(State(b): State<Arc<Broker>>, headers: HeaderMap, body: Bytes) -> Response {
     if let Ok(s) = session(&b, &headers, "/") {
-        let token = form_urlencoded::parse(&body).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
+        let token = form_urlencoded::parse(&body)
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.into_owned());
         if !token.is_some_and(|t| b.web.sessions.csrf_ok(&s.cookie, &t)) {
             return forbidden("This form is out of date: reload the page and try again.");
         }
@@ -351,7 +380,10 @@ struct ServiceQuery {
 fn not_found(what: &str) -> Response {
     (
         StatusCode::NOT_FOUND,
-        pages::message("Not found", &format!("{what} does not exist, or you are not one of its contacts.")),
+        pages::message(
+            "Not found",
+            &format!("{what} does not exist, or you are not one of its contacts."),
+        ),
     )
         .into_response()
 }
@@ -391,9 +423,16 @@ fn history_of(b: &Broker, host: &str, service: Option<&str>) -> (Vec<pages::Chan
         };
         let is_host = service.is_none();
         match kind.as_str() {
-            "HOST ALERT" | "SERVICE ALERT" | "CURRENT HOST STATE" | "CURRENT SERVICE STATE" | "INITIAL HOST STATE"
+            "HOST ALERT"
+            | "SERVICE ALERT"
+            | "CURRENT HOST STATE"
+            | "CURRENT SERVICE STATE"
+            | "INITIAL HOST STATE"
             | "INITIAL SERVICE STATE" => {
-                if changes.last().is_some_and(|c: &pages::Change| c.state == view::state_name(is_host, state, true)) {
+                if changes
+                    .last()
+                    .is_some_and(|c: &pages::Change| c.state == view::state_name(is_host, state, true))
+                {
                     continue;
                 }
                 changes.push(pages::Change {
@@ -512,7 +551,10 @@ async fn cluster(State(b): State<Arc<Broker>>, headers: HeaderMap) -> Response {
 /// `YYYY-MM-DDTHH:MM` (a `datetime-local` field) in the broker's zone.
 fn local_time(text: &str) -> Option<i64> {
     let dt: jiff::civil::DateTime = text.trim().parse().ok()?;
-    jiff::tz::TimeZone::system().to_timestamp(dt).ok().map(|t| t.as_second())
+    jiff::tz::TimeZone::system()
+        .to_timestamp(dt)
+        .ok()
+        .map(|t| t.as_second())
 }
 
 /// At most this many lines on the log page (the newest).
@@ -542,7 +584,7 @@ async fn log(
         col("host_name"),
         col("service_description"),
         col("state"),
-        col("message"),
+        col("options"),
     );
     let mut lines = Vec::new();
     for r in &table.rows {
@@ -597,7 +639,9 @@ async fn log(
 fn flash_redirect(back: &str, text: &str) -> Response {
     let mut r = Redirect::to(&local_path(back)).into_response();
     let value: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
-    if let Ok(v) = HeaderValue::from_str(&format!("{FLASH}={value}; Path=/; Max-Age=60; SameSite=Strict; HttpOnly")) {
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{FLASH}={value}; Path=/; Max-Age=60; SameSite=Strict; HttpOnly"
+    )) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
@@ -612,7 +656,11 @@ async fn action(State(b): State<Arc<Broker>>, headers: HeaderMap, body: Bytes) -
     if !b.web.sessions.csrf_ok(&s.cookie, &form.csrf) {
         return forbidden("This form is out of date or was not sent by this site: reload the page and try again.");
     }
-    let back = if form.back.is_empty() { "/".to_string() } else { form.back.clone() };
+    let back = if form.back.is_empty() {
+        "/".to_string()
+    } else {
+        form.back.clone()
+    };
     if form.target.is_empty() {
         return flash_redirect(&back, "Select at least one host or service first.");
     }
@@ -693,7 +741,11 @@ async fn events(State(b): State<Arc<Broker>>, headers: HeaderMap) -> Response {
                 changes.borrow_and_update();
                 let n = *changes.borrow();
                 Some((
-                    Ok::<_, std::convert::Infallible>(axum::response::sse::Event::default().event("changed").data(n.to_string())),
+                    Ok::<_, std::convert::Infallible>(
+                        axum::response::sse::Event::default()
+                            .event("changed")
+                            .data(n.to_string()),
+                    ),
                     changes,
                 ))
             }

@@ -33,7 +33,12 @@ pub fn when(t: i64) -> String {
         return "never".into();
     }
     jiff::Timestamp::from_second(t)
-        .map(|ts| jiff::tz::TimeZone::system().to_datetime(ts).strftime("%Y-%m-%d %H:%M:%S").to_string())
+        .map(|ts| {
+            jiff::tz::TimeZone::system()
+                .to_datetime(ts)
+                .strftime("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
         .unwrap_or_else(|_| t.to_string())
 }
 
@@ -294,7 +299,16 @@ fn list_filters(kind: &str, q: &ListQuery, page: &ListPage) -> Markup {
     let states: &[&str] = if kind == "hosts" {
         &["", "problems", "unhandled", "up", "down", "unreachable", "pending"]
     } else {
-        &["", "problems", "unhandled", "ok", "warning", "critical", "unknown", "pending"]
+        &[
+            "",
+            "problems",
+            "unhandled",
+            "ok",
+            "warning",
+            "critical",
+            "unknown",
+            "pending",
+        ]
     };
     html! {
         form method="get" action={"/" (kind)} class="filters" role="search" {
@@ -526,12 +540,14 @@ pub fn cluster(
                     table class="daemons" {
                         thead { tr { th { "Daemon" } th { "Role" } th { "Realm" } th { "Master / spare" } th { "Alive" } th { "Runs" } th { "Generation" } th { "Since" } } }
                         tbody { @for d in &s.daemons {
-                            tr class={ "row " (if d.alive { "ok" } else { "critical" }) } {
+                            // The arbiter that answered is alive, whatever it has of itself.
+                            @let alive = d.alive || (d.role == vigia_config::model::Role::Arbiter && d.name == s.name);
+                            tr class={ "row " (if alive { "ok" } else { "critical" }) } {
                                 td { (d.name) } td { (d.role.name()) } td { (d.realm) }
                                 td { @if d.spare { "spare" } @else { "master" } }
-                                td { span class={"state " (if d.alive { "ok" } else { "critical" })} { @if d.alive { "ALIVE" } @else { "DEAD" } } }
+                                td { span class={"state " (if alive { "ok" } else { "critical" })} { @if alive { "ALIVE" } @else { "DEAD" } } }
                                 td { @if let Some(h) = &d.standing_in_for { "the work of " strong { (h) } @if let Some(r) = &d.reason { " (" (r) ")" } }
-                                     @else if d.assigned { "its own work" } @else if d.spare { "waiting" } @else { "nothing" } }
+                                     @else if d.assigned { "its own work" } @else if d.spare { "waiting" } @else if d.role == vigia_config::model::Role::Arbiter { "the configuration" } @else { "nothing" } }
                                 td { (d.generation) }
                                 td { (duration(now - d.since)) " ago" }
                             }

@@ -382,7 +382,10 @@ pub fn services(g: &Gathered, rights: &Rights, q: &ListQuery) -> ListPage {
         .take(PAGE_SIZE)
         .map(|s| access.service_obj(s))
         .collect();
-    let mut groups: Vec<String> = rows::servicegroups(&parts, &services).into_iter().map(|g| g.name).collect();
+    let mut groups: Vec<String> = rows::servicegroups(&parts, &services)
+        .into_iter()
+        .map(|g| g.name)
+        .collect();
     groups.extend(rows::hostgroups(&parts, &hosts).into_iter().map(|g| g.name));
     groups.sort();
     groups.dedup();
@@ -499,7 +502,11 @@ pub fn host(g: &Gathered, rights: &Rights, name: &str) -> Option<Detail> {
 
 fn contact_names(m: &impl Monitoring) -> Vec<String> {
     let Some(c) = m.config() else { return Vec::new() };
-    let mut names: Vec<String> = m.contact_ids().iter().map(|id| c.contacts[id.index()].name.clone()).collect();
+    let mut names: Vec<String> = m
+        .contact_ids()
+        .iter()
+        .map(|id| c.contacts[id.index()].name.clone())
+        .collect();
     names.sort();
     names
 }
@@ -557,13 +564,23 @@ pub fn may_act(g: &Gathered, rights: &Rights, target: &str) -> bool {
 }
 
 /// Whether the user may see `host` (and `service`): for log lines.
-pub fn visible_names(g: &Gathered, rights: &Rights) -> (std::collections::HashSet<String>, std::collections::HashSet<(String, String)>) {
+pub fn visible_names(
+    g: &Gathered,
+    rights: &Rights,
+) -> (
+    std::collections::HashSet<String>,
+    std::collections::HashSet<(String, String)>,
+) {
     let access = Access { rights };
     let parts = g.parts();
     let hosts = parts.hosts();
     let services = rows::services(&parts, &hosts, None);
     (
-        hosts.iter().filter(|h| access.host(h)).map(|h| h.name.to_string()).collect(),
+        hosts
+            .iter()
+            .filter(|h| access.host(h))
+            .map(|h| h.name.to_string())
+            .collect(),
         services
             .iter()
             .filter(|s| access.service(s))
@@ -629,9 +646,18 @@ mod tests {
     fn perfdata_is_split_as_plugins_write_it() {
         let p = perf_data("time=0.012s;1;2;0; 'used space'=45%;80;90 size=1.5e3B");
         assert_eq!(p.len(), 3);
-        assert_eq!((p[0].label.as_str(), p[0].value.as_str(), p[0].unit.as_str()), ("time", "0.012", "s"));
-        assert_eq!((p[0].warn.as_str(), p[0].crit.as_str(), p[0].min.as_str()), ("1", "2", "0"));
-        assert_eq!((p[1].label.as_str(), p[1].value.as_str(), p[1].unit.as_str()), ("used space", "45", "%"));
+        assert_eq!(
+            (p[0].label.as_str(), p[0].value.as_str(), p[0].unit.as_str()),
+            ("time", "0.012", "s")
+        );
+        assert_eq!(
+            (p[0].warn.as_str(), p[0].crit.as_str(), p[0].min.as_str()),
+            ("1", "2", "0")
+        );
+        assert_eq!(
+            (p[1].label.as_str(), p[1].value.as_str(), p[1].unit.as_str()),
+            ("used space", "45", "%")
+        );
         assert_eq!((p[2].value.as_str(), p[2].unit.as_str()), ("1.5e3", "B"));
         assert!(perf_data("").is_empty());
         assert!(perf_data("no equals sign").is_empty());

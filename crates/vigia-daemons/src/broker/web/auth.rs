@@ -157,7 +157,12 @@ pub fn authenticate(users_file: Option<&Path>, configs: &[&Config], user: &str, 
         .iter()
         .flat_map(|c| c.contacts.iter())
         .find(|c| c.name == user)
-        .and_then(|c| c.customs.get(PASSWORD_VARIABLE))?;
+        .and_then(|c| {
+            c.customs
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(PASSWORD_VARIABLE))
+                .map(|(_, v)| v)
+        })?;
     verify_password(hash, password).then_some(false)
 }
 
@@ -272,6 +277,29 @@ mod tests {
         assert!(!s.csrf_ok(&cookie, &s.csrf(&s.issue("ana:lyst", false, 2_001))));
         assert_eq!(s.check("garbage", 0), None);
         assert_eq!(s.check("1.a.zz.00", 0), None);
+    }
+
+    #[test]
+    fn rights_come_from_cgi_cfg_and_the_admin_flag() {
+        let config = Config {
+            web_access: WebAccess {
+                all_hosts: vec!["ops".into()],
+                all_service_commands: vec!["*".into()],
+                read_only: vec!["guest".into()],
+                ..WebAccess::default()
+            },
+            ..Config::default()
+        };
+        let ops = Rights::of("ops", Some(&config), false);
+        assert!(ops.all_hosts && !ops.all_services && ops.all_service_commands && ops.can_submit && !ops.admin);
+        let guest = Rights::of("guest", Some(&config), false);
+        assert!(!guest.can_submit && !guest.all_hosts, "read only");
+        let admin = Rights::of("root", Some(&config), true);
+        assert!(
+            admin.admin && admin.all_hosts && admin.all_services && admin.all_host_commands && admin.system_information
+        );
+        let nobody = Rights::of("nobody", None, false);
+        assert!(!nobody.all_hosts && !nobody.system_information);
     }
 
     #[test]

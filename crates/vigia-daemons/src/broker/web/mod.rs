@@ -36,6 +36,9 @@ const FLASH: &str = "vigia_flash";
 /// How long an action waits for the scheduler to apply it.
 const ACTION_WAIT_SECONDS: u64 = 10;
 
+/// The arbiter's status, or why there is none.
+type ClusterAnswer = Result<Arc<vigia_proto::ArbiterStatus>, String>;
+
 /// The web UI's own state in the broker.
 pub struct Web {
     pub sessions: Sessions,
@@ -44,7 +47,7 @@ pub struct Web {
     /// Per part followed: its home scheduler and the daemon running it.
     runners: Mutex<Vec<(String, String)>>,
     /// The arbiter's last answer, reused for a second (every page's banner reads it).
-    cluster: Mutex<Option<(Instant, Result<Arc<vigia_proto::ArbiterStatus>, String>)>>,
+    cluster: Mutex<Option<(Instant, ClusterAnswer)>>,
 }
 
 impl Web {
@@ -178,7 +181,7 @@ fn any_config(broker: &Broker) -> Option<Arc<vigia_config::Config>> {
 }
 
 /// The session of a request, or the way to the login page.
-fn session(broker: &Broker, headers: &HeaderMap, here: &str) -> Result<Session, Response> {
+fn session(broker: &Broker, headers: &HeaderMap, here: &str) -> Result<Session, Redirect> {
     let found =
         cookie(headers, COOKIE).and_then(|c| broker.web.sessions.check(&c, crate::daemon::now()).map(|s| (c, s)));
     match found {
@@ -188,7 +191,7 @@ fn session(broker: &Broker, headers: &HeaderMap, here: &str) -> Result<Session, 
             let csrf = broker.web.sessions.csrf(&cookie);
             Ok(Session { cookie, rights, csrf })
         }
-        None => Err(Redirect::to(&format!("/login?next={}", pages::enc(here))).into_response()),
+        None => Err(Redirect::to(&format!("/login?next={}", pages::enc(here)))),
     }
 }
 
@@ -231,7 +234,7 @@ fn here(path: &str, query: Option<&str>) -> String {
 async fn overview(State(b): State<Arc<Broker>>, headers: HeaderMap) -> Response {
     let s = match session(&b, &headers, "/") {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let g = view::Gathered::new(&b, None);
     let o = view::overview(&g, &s.rights);
@@ -341,7 +344,7 @@ async fn hosts(
 ) -> Response {
     let s = match session(&b, &headers, &here("/hosts", uri.query())) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let g = view::Gathered::new(&b, None);
     let list = view::hosts(&g, &s.rights, &q);
@@ -357,7 +360,7 @@ async fn services(
 ) -> Response {
     let s = match session(&b, &headers, &here("/services", uri.query())) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let scope = (!q.host.is_empty()).then_some(q.host.as_str());
     let g = view::Gathered::new(&b, scope);
@@ -460,7 +463,7 @@ async fn host(
 ) -> Response {
     let s = match session(&b, &headers, &here("/host", uri.query())) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let g = view::Gathered::new(&b, Some(&q.name));
     let Some(d) = view::host(&g, &s.rights, &q.name) else {
@@ -479,7 +482,7 @@ async fn service(
 ) -> Response {
     let s = match session(&b, &headers, &here("/service", uri.query())) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let g = view::Gathered::new(&b, Some(&q.host));
     let Some(d) = view::service(&g, &s.rights, &q.host, &q.service) else {
@@ -491,7 +494,7 @@ async fn service(
 }
 
 /// The arbiter's status: the first arbiter that answers, cached for a second.
-async fn arbiter_status(b: &Broker) -> Result<Arc<vigia_proto::ArbiterStatus>, String> {
+async fn arbiter_status(b: &Broker) -> ClusterAnswer {
     if let Some((at, cached)) = lock(&b.web.cluster).as_ref() {
         if at.elapsed() < Duration::from_secs(1) {
             return cached.clone();
@@ -523,7 +526,7 @@ async fn arbiter_status(b: &Broker) -> Result<Arc<vigia_proto::ArbiterStatus>, S
 async fn cluster(State(b): State<Arc<Broker>>, headers: HeaderMap) -> Response {
     let s = match session(&b, &headers, "/cluster") {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if !s.rights.system_information && !s.rights.admin {
         // Nagios shows process information to authorized_for_system_information only; the
@@ -568,7 +571,7 @@ async fn log(
 ) -> Response {
     let s = match session(&b, &headers, &here("/log", uri.query())) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let now = crate::daemon::now();
     let from = local_time(&q.from).unwrap_or(now - 86_400);

@@ -320,6 +320,43 @@ fn page_of(total: usize, q: &ListQuery) -> (usize, usize) {
     (q.page.clamp(1, pages), pages)
 }
 
+/// Whether `h` is in the host group `name` (no copy of any name: run over every row).
+fn in_host_group(h: &HostRow<'_>, name: &str) -> bool {
+    let (Some(conf), Some(c)) = (h.conf, h.part.config) else {
+        return false;
+    };
+    conf.hostgroups.iter().any(|g| c.hostgroups[g.index()].name == name)
+}
+
+fn in_service_group(s: &ServiceRow<'_>, name: &str) -> bool {
+    let (Some(conf), Some(c)) = (s.conf, s.host.part.config) else {
+        return false;
+    };
+    conf.servicegroups
+        .iter()
+        .any(|g| c.servicegroups[g.index()].name == name)
+}
+
+/// The host group names (and service group names) of every part, sorted: the list pages'
+/// group choice (names only, not the merged groups Livestatus builds with their members).
+fn group_names(parts: &Parts<'_>, with_service_groups: bool) -> Vec<String> {
+    let mut names: Vec<String> = parts
+        .parts
+        .iter()
+        .filter_map(|p| p.config)
+        .flat_map(|c| {
+            let services = if with_service_groups { &c.servicegroups[..] } else { &[] };
+            c.hostgroups
+                .iter()
+                .map(|g| g.name.clone())
+                .chain(services.iter().map(|g| g.name.clone()))
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 pub fn hosts(g: &Gathered, rights: &Rights, q: &ListQuery) -> ListPage {
     let access = Access { rights };
     let parts = g.parts();
@@ -328,7 +365,7 @@ pub fn hosts(g: &Gathered, rights: &Rights, q: &ListQuery) -> ListPage {
         .iter()
         .filter(|h| access.host(h))
         .filter(|h| q.host.is_empty() || h.name == q.host)
-        .filter(|h| q.group.is_empty() || h.group_names().contains(&q.group))
+        .filter(|h| q.group.is_empty() || in_host_group(h, &q.group))
         .filter(|h| state_matches(&q.state, true, h.status))
         .filter(|h| {
             let alias = h.conf.map_or("", |c| c.alias.as_str());
@@ -346,7 +383,7 @@ pub fn hosts(g: &Gathered, rights: &Rights, q: &ListQuery) -> ListPage {
         .take(PAGE_SIZE)
         .map(|h| access.host_obj(h))
         .collect();
-    let groups = rows::hostgroups(&parts, &hosts).into_iter().map(|g| g.name).collect();
+    let groups = group_names(&parts, false);
     ListPage {
         total: kept.len(),
         page,
@@ -365,7 +402,7 @@ pub fn services(g: &Gathered, rights: &Rights, q: &ListQuery) -> ListPage {
     let mut kept: Vec<&ServiceRow<'_>> = services
         .iter()
         .filter(|s| access.service(s))
-        .filter(|s| q.group.is_empty() || s.group_names().contains(&q.group) || s.host.group_names().contains(&q.group))
+        .filter(|s| q.group.is_empty() || in_service_group(s, &q.group) || in_host_group(s.host, &q.group))
         .filter(|s| state_matches(&q.state, false, s.status))
         .filter(|s| text_matches(&q.q, &[s.host.name, s.description], &s.status.output))
         .collect();
@@ -382,13 +419,7 @@ pub fn services(g: &Gathered, rights: &Rights, q: &ListQuery) -> ListPage {
         .take(PAGE_SIZE)
         .map(|s| access.service_obj(s))
         .collect();
-    let mut groups: Vec<String> = rows::servicegroups(&parts, &services)
-        .into_iter()
-        .map(|g| g.name)
-        .collect();
-    groups.extend(rows::hostgroups(&parts, &hosts).into_iter().map(|g| g.name));
-    groups.sort();
-    groups.dedup();
+    let groups = group_names(&parts, true);
     ListPage {
         total: kept.len(),
         page,

@@ -29,6 +29,16 @@ impl WebAccess {
     }
 }
 
+/// The user lists Vigia acts on.
+const LISTS: &[&str] = &[
+    "authorized_for_all_hosts",
+    "authorized_for_all_services",
+    "authorized_for_all_host_commands",
+    "authorized_for_all_service_commands",
+    "authorized_for_system_information",
+    "authorized_for_read_only",
+];
+
 /// The settings that only matter to Nagios's CGIs: read without effect.
 const CGI_ONLY: &[&str] = &[
     "main_config_file",
@@ -121,7 +131,16 @@ pub fn parse(path: &Path, text: &str, diags: &mut Diagnostics) -> WebAccess {
             k if CGI_ONLY.contains(&k) => {
                 diags.warning(at, format!("{k} has no effect in Vigia's web UI"));
             }
-            k => diags.warning(at, format!("unknown cgi.cfg setting {k}: ignored")),
+            k => {
+                let known = LISTS.iter().chain(CGI_ONLY).chain(&["use_authentication"]).copied();
+                diags.warning(
+                    at,
+                    format!(
+                        "unknown cgi.cfg setting {k}: ignored{}",
+                        crate::effect::did_you_mean(k, known)
+                    ),
+                )
+            }
         }
     }
     access
@@ -136,7 +155,7 @@ mod tests {
         let mut diags = Diagnostics::default();
         let text = "# Nagios\nmain_config_file=/etc/nagios4/nagios.cfg\nuse_authentication=1\n\
                     authorized_for_all_hosts=nagiosadmin, ops\nauthorized_for_all_service_commands=*\n\
-                    authorized_for_read_only=guest\nfoo_bar=1\n";
+                    authorized_for_read_only=guest\nfoo_bar=1\nauthorized_fro_all_hosts=x\n";
         let a = parse(Path::new("/etc/cgi.cfg"), text, &mut diags);
         assert_eq!(a.all_hosts, ["nagiosadmin", "ops"]);
         assert!(WebAccess::names(&a.all_service_commands, "anyone"));
@@ -155,6 +174,12 @@ mod tests {
                 .any(|w| w.contains("cgi.cfg:7") && w.contains("foo_bar")),
             "{warnings:?}"
         );
-        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("cgi.cfg:8") && w.contains("did you mean 'authorized_for_all_hosts'")),
+            "{warnings:?}"
+        );
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
     }
 }

@@ -416,4 +416,9 @@ fn kill_9_of_the_master_scheduler_the_page_keeps_working_and_an_ack_made_meanwhi
     b.goto(&format!("{base}/service?host=web1&service=http"));
     b.wait("ul.comments li", Duration::from_secs(10));
     assert!(b.text_of("dl.facts").contains("Acknowledged"), "{}", b.source());
+    assert!(
+        b.text_of("dl.facts").contains("running on the spare scheduler-spare"),
+        "{}",
+        b.source()
+    );
 }

@@ -90,6 +90,14 @@ impl Web {
             .collect();
     }
 
+    /// The spare running `home`'s part, while one does.
+    fn runner_of(&self, home: &str) -> Option<String> {
+        lock(&self.runners)
+            .iter()
+            .find(|(h, r)| h == home && r != home)
+            .map(|(_, r)| r.clone())
+    }
+
     fn standing(&self) -> Vec<Standing> {
         lock(&self.runners)
             .iter()
@@ -466,9 +474,10 @@ async fn host(
         Err(r) => return r.into_response(),
     };
     let g = view::Gathered::new(&b, Some(&q.name));
-    let Some(d) = view::host(&g, &s.rights, &q.name) else {
+    let Some(mut d) = view::host(&g, &s.rights, &q.name) else {
         return not_found(&format!("Host {}", q.name));
     };
+    d.runner = b.web.runner_of(&d.obj.scheduler);
     let (changes, notifications) = history_of(&b, &q.name, None);
     let page = pages::detail(&d, &changes, &notifications, crate::daemon::now(), &s.viewer());
     render(&b, &headers, &s, page)
@@ -485,9 +494,10 @@ async fn service(
         Err(r) => return r.into_response(),
     };
     let g = view::Gathered::new(&b, Some(&q.host));
-    let Some(d) = view::service(&g, &s.rights, &q.host, &q.service) else {
+    let Some(mut d) = view::service(&g, &s.rights, &q.host, &q.service) else {
         return not_found(&format!("Service {} on {}", q.service, q.host));
     };
+    d.runner = b.web.runner_of(&d.obj.scheduler);
     let (changes, notifications) = history_of(&b, &q.host, Some(&q.service));
     let page = pages::detail(&d, &changes, &notifications, crate::daemon::now(), &s.viewer());
     render(&b, &headers, &s, page)

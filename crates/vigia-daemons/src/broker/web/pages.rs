@@ -398,7 +398,7 @@ fn facts(d: &Detail, now: i64) -> Markup {
             }
             @if !d.check_command.is_empty() { dt { "Check command" } dd { code { (d.check_command) } } }
             @if !d.address.is_empty() { dt { "Address" } dd { (d.address) } }
-            dt { "Scheduler" } dd { (o.scheduler) }
+            dt { "Scheduler" } dd { (o.scheduler) @if let Some(r) = &d.runner { " — running on the spare " strong { (r) } } }
             @if !d.groups.is_empty() { dt { "Groups" } dd { (d.groups.join(", ")) } }
             @if !d.contacts.is_empty() { dt { "Contacts" } dd { (d.contacts.join(", ")) } }
             @if !d.parents.is_empty() { dt { @if o.is_host() { "Parents" } @else { "Host" } }

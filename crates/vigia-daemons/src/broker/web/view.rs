@@ -455,6 +455,8 @@ pub struct Detail {
     pub downtimes: Vec<Note>,
     /// A host's services.
     pub services: Vec<Obj>,
+    /// The spare running its part, while one does (set by the handler from the assignment).
+    pub runner: Option<String>,
 }
 
 fn notes(part: &rows::PartData<'_>, item: Item) -> (Vec<Note>, Vec<Note>) {
@@ -528,6 +530,7 @@ pub fn host(g: &Gathered, rights: &Rights, name: &str) -> Option<Detail> {
             .filter(|s| access.service(s))
             .map(|s| access.service_obj(s))
             .collect(),
+        runner: None,
     })
 }
 
@@ -578,6 +581,7 @@ pub fn service(g: &Gathered, rights: &Rights, host: &str, description: &str) -> 
         comments,
         downtimes,
         services: Vec::new(),
+        runner: None,
     })
 }
 

@@ -73,6 +73,13 @@ fn livestatus_address(home: &DaemonLink, runner: &DaemonLink) -> Option<String> 
 pub(super) fn plan(input: &PlanInput) -> Vec<Option<Assignment>> {
     let config = input.config;
     let mut assignments: Vec<Option<Assignment>> = vec![None; config.daemons.len()];
+    // Schedulers revalidate with them; brokers' web UI shows their status.
+    let arbiters: Vec<String> = config
+        .daemons
+        .iter()
+        .filter(|d| d.role == Role::Arbiter && d.active)
+        .map(url)
+        .collect();
     let assignment = |runner: usize, work: Work| Assignment {
         arbiter: input.arbiter.to_string(),
         arbiter_generation: input.arbiter_generation,
@@ -109,12 +116,7 @@ pub(super) fn plan(input: &PlanInput) -> Vec<Option<Assignment>> {
             handover: input.handover.contains_key(&home),
             from_copy: runner == home && input.gave_back.contains_key(&home),
             reason: input.reasons.get(&home).cloned(),
-            arbiters: config
-                .daemons
-                .iter()
-                .filter(|d| d.role == Role::Arbiter && d.active)
-                .map(url)
-                .collect(),
+            arbiters: arbiters.clone(),
         };
         assignments[runner] = Some(assignment(runner, Work::Scheduler(work)));
         links.push((
@@ -175,12 +177,7 @@ pub(super) fn plan(input: &PlanInput) -> Vec<Option<Assignment>> {
                     })
                     .map(|(i, _)| url(&config.daemons[input.runner.get(i).copied().unwrap_or(i)]))
                     .collect(),
-                arbiters: config
-                    .daemons
-                    .iter()
-                    .filter(|d| d.role == Role::Arbiter && d.active)
-                    .map(url)
-                    .collect(),
+                arbiters: arbiters.clone(),
             }),
             Role::Receiver => {
                 let schedulers = schedulers_for(d);

@@ -623,7 +623,8 @@ fn log_table(broker: &Broker, req: &Request, opts: Select) -> Result<Table, LqlE
     Ok(table)
 }
 
-/// The hosts and services `user` may see, by name.
+/// The hosts and services `user` may see, by name: the web UI's rule for a contact with no
+/// `cgi.cfg` rights (naemon's `AuthUser`).
 fn visible_names(
     broker: &Broker,
     user: &str,
@@ -631,31 +632,11 @@ fn visible_names(
     std::collections::HashSet<String>,
     std::collections::HashSet<(String, String)>,
 ) {
-    let snapshot = read(&broker.status).snapshot(None);
-    let configs: Vec<_> = snapshot
-        .schedulers
-        .iter()
-        .map(|s| broker.part_config(&s.name))
-        .collect();
-    let clock = Clock {
-        now: 0,
-        tz: jiff::tz::TimeZone::UTC,
+    let rights = super::web::auth::Rights {
+        user: user.to_string(),
+        ..Default::default()
     };
-    let parts = Parts::new(&snapshot, &configs, &clock);
-    let hosts = parts.hosts();
-    let services = rows::services(&parts, &hosts, None);
-    (
-        hosts
-            .iter()
-            .filter(|h| h.visible_to(user))
-            .map(|h| h.name.to_string())
-            .collect(),
-        services
-            .iter()
-            .filter(|s| s.visible_to(user))
-            .map(|s| (s.host.name.to_string(), s.description.to_string()))
-            .collect(),
-    )
+    super::web::view::visible_names(&super::web::view::Gathered::new(broker, None), &rights)
 }
 
 /// The value a request's top-level `Filter: COLUMN = VALUE` keeps (all its filters are ANDed,

@@ -399,6 +399,14 @@ fn not_found(what: &str) -> Response {
         .into_response()
 }
 
+/// A log row's number cell (time, state).
+fn int(v: &vigia_livestatus::Value) -> Option<i64> {
+    match v {
+        vigia_livestatus::Value::Int(i) => Some(*i),
+        _ => None,
+    }
+}
+
 /// The state changes and notifications of one object from the monitoring log (the last 7
 /// days).
 fn history_of(b: &Broker, host: &str, service: Option<&str>) -> (Vec<pages::Change>, Vec<String>) {
@@ -424,14 +432,8 @@ fn history_of(b: &Broker, host: &str, service: Option<&str>) -> (Vec<pages::Chan
             continue;
         }
         let kind = r[k].text();
-        let time = match &r[t] {
-            vigia_livestatus::Value::Int(v) => *v,
-            _ => 0,
-        };
-        let state = match &r[st] {
-            vigia_livestatus::Value::Int(v) => *v as u8,
-            _ => 0,
-        };
+        let time = int(&r[t]).unwrap_or(0);
+        let state = int(&r[st]).unwrap_or(0) as u8;
         let is_host = service.is_none();
         match kind.as_str() {
             "HOST ALERT"
@@ -601,10 +603,7 @@ async fn log(
     );
     let mut lines = Vec::new();
     for r in &table.rows {
-        let time = match &r[t] {
-            vigia_livestatus::Value::Int(v) => *v,
-            _ => continue,
-        };
+        let Some(time) = int(&r[t]) else { continue };
         if time < from || time > to {
             continue;
         }
@@ -627,10 +626,7 @@ async fn log(
                 continue;
             }
         }
-        let state = match &r[st] {
-            vigia_livestatus::Value::Int(v) => *v as u8,
-            _ => 0,
-        };
+        let state = int(&r[st]).unwrap_or(0) as u8;
         let class = if kind.contains("ALERT") || kind.contains("STATE") {
             view::state_class(service.is_empty(), state, true)
         } else {

@@ -87,6 +87,19 @@ fn flags(o: &Obj) -> Markup {
     }
 }
 
+/// Every page's head: the style, and the live-update script on the pages that have a live part.
+fn head(title: &str, live: bool) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " · Vigia" }
+            link rel="stylesheet" href="/static/vigia.css";
+            @if live { script src="/static/vigia.js" defer {} }
+        }
+    }
+}
+
 pub fn layout(page: &Page, viewer: &Viewer<'_>, standing: &[Standing], flash: Option<&str>) -> Markup {
     let nav = [
         ("overview", "/", "Overview"),
@@ -98,13 +111,7 @@ pub fn layout(page: &Page, viewer: &Viewer<'_>, standing: &[Standing], flash: Op
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (page.title) " · Vigia" }
-                link rel="stylesheet" href="/static/vigia.css";
-                script src="/static/vigia.js" defer {}
-            }
+            (head(&page.title, true))
             body {
                 a class="skip" href="#main" { "Skip to content" }
                 header {
@@ -151,12 +158,7 @@ pub fn login(error: Option<&str>, next: &str) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "Log in · Vigia" }
-                link rel="stylesheet" href="/static/vigia.css";
-            }
+            (head("Log in", false))
             body {
                 main id="main" class="login" {
                     h1 { "Vigia" }
@@ -658,7 +660,7 @@ pub fn outcome_flash(applied: usize, refused: &[(String, String)], pending: bool
 pub fn message(title: &str, text: &str) -> Markup {
     html! {
         (DOCTYPE)
-        html lang="en" { head { meta charset="utf-8"; title { (title) } link rel="stylesheet" href="/static/vigia.css"; }
+        html lang="en" { (head(title, false))
         body { main id="main" { h1 { (title) } p { (text) } p { a href="/" { "Back to the overview" } } } } }
     }
 }

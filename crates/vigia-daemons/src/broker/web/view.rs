@@ -315,9 +315,24 @@ fn order(sort: &str, a: &Status, b: &Status) -> std::cmp::Ordering {
     }
 }
 
-fn page_of(total: usize, q: &ListQuery) -> (usize, usize) {
-    let pages = total.div_ceil(PAGE_SIZE).max(1);
-    (q.page.clamp(1, pages), pages)
+/// The page `q` asks for of the sorted rows `kept` (reversed with `desc`): only its rows are
+/// copied.
+fn one_page<R>(kept: &[&R], q: &ListQuery, obj: impl Fn(&R) -> Obj, groups: Vec<String>) -> ListPage {
+    let pages = kept.len().div_ceil(PAGE_SIZE).max(1);
+    let page = q.page.clamp(1, pages);
+    let skip = (page - 1) * PAGE_SIZE;
+    let rows = if q.desc {
+        kept.iter().rev().skip(skip).take(PAGE_SIZE).map(|r| obj(r)).collect()
+    } else {
+        kept.iter().skip(skip).take(PAGE_SIZE).map(|r| obj(r)).collect()
+    };
+    ListPage {
+        total: kept.len(),
+        page,
+        pages,
+        rows,
+        groups,
+    }
 }
 
 /// Whether `h` is in the host group `name` (no copy of any name: run over every row).
@@ -373,24 +388,7 @@ pub fn hosts(g: &Gathered, rights: &Rights, q: &ListQuery) -> ListPage {
         })
         .collect();
     kept.sort_by(|a, b| order(&q.sort, a.status, b.status).then(a.name.cmp(b.name)));
-    if q.desc {
-        kept.reverse();
-    }
-    let (page, pages) = page_of(kept.len(), q);
-    let rows = kept
-        .iter()
-        .skip((page - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .map(|h| access.host_obj(h))
-        .collect();
-    let groups = group_names(&parts, false);
-    ListPage {
-        total: kept.len(),
-        page,
-        pages,
-        rows,
-        groups,
-    }
+    one_page(&kept, q, |h| access.host_obj(h), group_names(&parts, false))
 }
 
 pub fn services(g: &Gathered, rights: &Rights, q: &ListQuery) -> ListPage {
@@ -409,24 +407,7 @@ pub fn services(g: &Gathered, rights: &Rights, q: &ListQuery) -> ListPage {
     kept.sort_by(|a, b| {
         order(&q.sort, a.status, b.status).then((a.host.name, a.description).cmp(&(b.host.name, b.description)))
     });
-    if q.desc {
-        kept.reverse();
-    }
-    let (page, pages) = page_of(kept.len(), q);
-    let rows = kept
-        .iter()
-        .skip((page - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .map(|s| access.service_obj(s))
-        .collect();
-    let groups = group_names(&parts, true);
-    ListPage {
-        total: kept.len(),
-        page,
-        pages,
-        rows,
-        groups,
-    }
+    one_page(&kept, q, |s| access.service_obj(s), group_names(&parts, true))
 }
 
 /// A comment or downtime line on a detail page.

@@ -36,8 +36,16 @@ fn base_configuration_loads() {
     assert_eq!(config.parts.len(), 1);
 }
 
+/// This file's number of cases, or `PROPTEST_CASES` (bench/fuzz/run.sh runs many more).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(200), ..ProptestConfig::default() })]
 
     #[test]
     fn mutated_configurations_never_panic(

@@ -30,8 +30,16 @@ fn plugin_text() -> impl Strategy<Value = String> {
     ]
 }
 
+/// This file's number of cases, or `PROPTEST_CASES` (bench/fuzz/run.sh runs many more).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(2000), ..ProptestConfig::default() })]
 
     #[test]
     fn output_split_never_panics(text in plugin_text()) {

@@ -38,8 +38,16 @@ fn load(text: &str) -> vigia_config::Config {
     vigia_config::load(&main).expect("valid configuration")
 }
 
+/// This file's number of cases, or `PROPTEST_CASES` (bench/fuzz/run.sh runs many more).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(cases(24)))]
 
     #[test]
     fn every_part_round_trips_and_any_damage_is_refused(

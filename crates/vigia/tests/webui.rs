@@ -136,7 +136,10 @@ fn an_operator_sees_a_problem_live_acknowledges_it_and_reads_the_comment() {
     // CRITICAL: on the overview within seconds, without a reload.
     b.script("window.notReloaded = true; return 1;");
     let sent = Instant::now();
-    assert!(c.command(&["PROCESS_SERVICE_CHECK_RESULT;web1;http;2;CRITICAL - backend down".into()]));
+    assert!(c.command(&[
+        "PROCESS_SERVICE_CHECK_RESULT;web1;http;2;CRITICAL - backend down|time=0.512s;1;2;0; 'open conns'=17;;;0;100"
+            .into()
+    ]));
     b.wait_until("http among the unhandled problems", Duration::from_secs(15), |b| {
         row_with(b, "unhandled", "http")
     });
@@ -177,6 +180,11 @@ fn an_operator_sees_a_problem_live_acknowledges_it_and_reads_the_comment() {
     );
     assert!(b.text_of("dl.facts").contains("Acknowledged"), "{}", b.source());
     assert!(b.text_of("dl.facts").contains("CRITICAL"), "{}", b.source());
+    let perf = b.text_of("table.perf");
+    assert!(
+        perf.contains("time") && perf.contains("0.512") && perf.contains("open conns") && perf.contains("100"),
+        "{perf}"
+    );
     b.screenshot(&screenshots().join("service.png"));
 
     // Plugin output with HTML in it: shown as text, never run.

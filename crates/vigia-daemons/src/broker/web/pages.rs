@@ -4,7 +4,7 @@
 use maud::{html, Markup, DOCTYPE};
 
 use super::actions::ACTIONS;
-use super::view::{self, Detail, ListPage, ListQuery, Obj, Overview};
+use super::view::{Detail, ListPage, ListQuery, Obj, Overview};
 
 /// Who is looking, for the header and forms.
 pub struct Viewer<'a> {
@@ -423,14 +423,20 @@ fn on_off(b: bool) -> &'static str {
     }
 }
 
+/// The plugin's perfdata as a table (read as the pollers read it: `vigia_exec::perfdata`).
 fn perf_table(text: &str) -> Markup {
-    let perf = view::perf_data(text);
+    let perf = vigia_exec::perfdata::parse(text);
+    let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let threshold = |t: &Option<vigia_exec::perfdata::Threshold>| t.as_ref().map(|t| t.raw.clone()).unwrap_or_default();
     html! {
         @if !perf.is_empty() {
             h2 { "Performance data" }
             table class="perf" {
                 thead { tr { th { "Label" } th { "Value" } th { "Unit" } th { "Warning" } th { "Critical" } th { "Min" } th { "Max" } } }
-                tbody { @for p in &perf { tr { td { (p.label) } td { (p.value) } td { (p.unit) } td { (p.warn) } td { (p.crit) } td { (p.min) } td { (p.max) } } } }
+                tbody { @for p in &perf { tr {
+                    td { (p.label) } td { @if p.value.is_some() { (number(p.value)) } @else { "U" } } td { (p.uom) }
+                    td { (threshold(&p.warn)) } td { (threshold(&p.crit)) } td { (number(p.min)) } td { (number(p.max)) }
+                } } }
             }
         }
     }

@@ -605,79 +605,9 @@ pub fn visible_names(
     )
 }
 
-/// One parsed perfdata item: `label=value[UOM];warn;crit;min;max`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Perf {
-    pub label: String,
-    pub value: String,
-    pub unit: String,
-    pub warn: String,
-    pub crit: String,
-    pub min: String,
-    pub max: String,
-}
-
-/// Splits plugin perfdata (labels may be quoted with `'` and hold spaces).
-pub fn perf_data(text: &str) -> Vec<Perf> {
-    let mut out = Vec::new();
-    let mut rest = text.trim();
-    while !rest.is_empty() {
-        let (label, after) = if let Some(r) = rest.strip_prefix('\'') {
-            match r.find("'=") {
-                Some(end) => (r[..end].to_string(), &r[end + 2..]),
-                None => break,
-            }
-        } else {
-            match rest.find('=') {
-                Some(eq) => (rest[..eq].to_string(), &rest[eq + 1..]),
-                None => break,
-            }
-        };
-        let end = after.find(char::is_whitespace).unwrap_or(after.len());
-        let mut fields = after[..end].split(';');
-        let raw = fields.next().unwrap_or("");
-        let split = raw
-            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == 'e' || c == 'E' || c == '+'))
-            .unwrap_or(raw.len());
-        let mut next = || fields.next().unwrap_or("").to_string();
-        out.push(Perf {
-            label: label.trim().to_string(),
-            value: raw[..split].to_string(),
-            unit: raw[split..].to_string(),
-            warn: next(),
-            crit: next(),
-            min: next(),
-            max: next(),
-        });
-        rest = after[end..].trim_start();
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn perfdata_is_split_as_plugins_write_it() {
-        let p = perf_data("time=0.012s;1;2;0; 'used space'=45%;80;90 size=1.5e3B");
-        assert_eq!(p.len(), 3);
-        assert_eq!(
-            (p[0].label.as_str(), p[0].value.as_str(), p[0].unit.as_str()),
-            ("time", "0.012", "s")
-        );
-        assert_eq!(
-            (p[0].warn.as_str(), p[0].crit.as_str(), p[0].min.as_str()),
-            ("1", "2", "0")
-        );
-        assert_eq!(
-            (p[1].label.as_str(), p[1].value.as_str(), p[1].unit.as_str()),
-            ("used space", "45", "%")
-        );
-        assert_eq!((p[2].value.as_str(), p[2].unit.as_str()), ("1.5e3", "B"));
-        assert!(perf_data("").is_empty());
-        assert!(perf_data("no equals sign").is_empty());
-    }
 
     #[test]
     fn states_have_nagios_names_and_pending_before_the_first_check() {

@@ -79,7 +79,7 @@ fn a_brok_batch(lines: Vec<String>, seq: u64) -> vigia_proto::BrokBatch {
     vigia_proto::BrokBatch {
         running_id: "r".into(),
         generation: seq % 7,
-        initial: seq % 2 == 0,
+        initial: seq.is_multiple_of(2),
         broks: lines
             .into_iter()
             .enumerate()

@@ -36,7 +36,7 @@ for g in "${groups[@]}"; do
   done
   targets=$(grep -c '\.\.\. ok' /tmp/vigia-fuzz.log || true)
   [ "$targets" -gt 0 ] || targets=$(grep -oE '[0-9]+ passed' /tmp/vigia-fuzz.log | head -1 | cut -d' ' -f1)
-  printf '%-18s %-26s %4d runs x %d cases x %s tests, 0 failures  (%s)\n' "$package" "$selection" "$runs" "$cases" "$targets" "$what"
+  printf '%-18s %-26s %4d runs of %s tests (each property test %d cases), 0 failures  (%s)\n' "$package" "$selection" "$runs" "$targets" "$cases" "$what"
   total=$((total + runs))
 done
 echo "all groups: $total runs, 0 failures"

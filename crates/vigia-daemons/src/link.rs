@@ -76,6 +76,19 @@ impl Link {
         }
     }
 
+    /// Links to `urls`, keeping those of `old` that point to the same place (their pooled
+    /// connections: over TLS, no new handshake because an assignment named them again).
+    pub fn keep_or_make(old: Vec<Link>, urls: &[String], secret: &crate::secret::Secrets) -> Vec<Link> {
+        urls.iter()
+            .map(|url| {
+                old.iter()
+                    .find(|l| l.base == url.trim_end_matches('/'))
+                    .cloned()
+                    .unwrap_or_else(|| Link::new(url.clone(), secret.clone()))
+            })
+            .collect()
+    }
+
     /// Calls endpoint `E` with its request (the JSON body of a `POST`, the query string of a
     /// `GET`) and reads its response. For the endpoints whose body is not JSON
     /// ([`vigia_proto::endpoint::Standby`], [`vigia_proto::endpoint::Parts`]), see

@@ -201,16 +201,7 @@ impl Broker {
             let secret = self.state.secrets();
             let mut receivers = lock(&self.receivers);
             let old = std::mem::take(&mut *receivers);
-            *receivers = work
-                .receivers
-                .iter()
-                .map(|url| {
-                    old.iter()
-                        .find(|l| l.base == url.trim_end_matches('/'))
-                        .cloned()
-                        .unwrap_or_else(|| Link::new(url.clone(), secret.clone()))
-                })
-                .collect();
+            *receivers = Link::keep_or_make(old, &work.receivers, &secret);
         }
         *lock(&self.images) = work
             .schedulers

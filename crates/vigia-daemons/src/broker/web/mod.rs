@@ -46,7 +46,7 @@ pub struct Web {
     arbiters: Mutex<Vec<Link>>,
     /// Per part followed: its home scheduler and the daemon running it.
     runners: Mutex<Vec<(String, String)>>,
-    /// The arbiter's last answer, reused for a second (every page's banner reads it).
+    /// The arbiter's last answer, reused for a second (the cluster page's live refreshes).
     cluster: Mutex<Option<(Instant, ClusterAnswer)>>,
 }
 
@@ -78,16 +78,7 @@ impl Web {
             .collect();
         let mut arbiters = lock(&self.arbiters);
         let old = std::mem::take(&mut *arbiters);
-        *arbiters = work
-            .arbiters
-            .iter()
-            .map(|url| {
-                old.iter()
-                    .find(|l| l.base == url.trim_end_matches('/'))
-                    .cloned()
-                    .unwrap_or_else(|| Link::new(url.clone(), secrets.clone()))
-            })
-            .collect();
+        *arbiters = Link::keep_or_make(old, &work.arbiters, &secrets);
     }
 
     /// The spare running `home`'s part, while one does.
@@ -411,7 +402,11 @@ fn int(v: &vigia_livestatus::Value) -> Option<i64> {
 /// days).
 fn history_of(b: &Broker, host: &str, service: Option<&str>) -> (Vec<pages::Change>, Vec<String>) {
     let now = crate::daemon::now();
-    let lines = super::log::lines_between(&b.data, now - 7 * 86_400, now);
+    // Only the lines that name the host are parsed into rows (a week of a big site's log is
+    // millions of lines; the ones about one host, a few hundred).
+    let lines = super::log::lines_between(&b.data, now - 7 * 86_400, now)
+        .into_iter()
+        .filter(|(_, l)| l.contains(host));
     let table = vigia_livestatus::log::table(lines);
     let col = |n: &str| table.column(n);
     let (Some(t), Some(k), Some(h), Some(sv), Some(st), Some(out), Some(msg)) = (

@@ -166,6 +166,46 @@ pub fn authenticate(users_file: Option<&Path>, configs: &[&Config], user: &str, 
     verify_password(hash, password).then_some(false)
 }
 
+/// Failed logins in a row after which a user name is refused for [`LOCK_SECONDS`].
+pub const MAX_FAILURES: u32 = 5;
+pub const LOCK_SECONDS: i64 = 60;
+
+/// Slows password guessing: after [`MAX_FAILURES`] failed logins in a row for one user name,
+/// that name is refused for [`LOCK_SECONDS`] (whatever the password), counted from the last
+/// failure. By name, not by address: guessing from many addresses is slowed as much.
+#[derive(Default)]
+pub struct LoginGuard {
+    failures: std::sync::Mutex<std::collections::HashMap<String, (u32, i64)>>,
+}
+
+impl LoginGuard {
+    fn map(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, (u32, i64)>> {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Seconds `user` must still wait (0: may try).
+    pub fn wait(&self, user: &str, now: i64) -> i64 {
+        match self.map().get(user) {
+            Some(&(n, last)) if n >= MAX_FAILURES => (last + LOCK_SECONDS - now).max(0),
+            _ => 0,
+        }
+    }
+
+    pub fn failed(&self, user: &str, now: i64) {
+        let mut map = self.map();
+        if map.len() > 10_000 {
+            // Names nobody tried for a while are forgotten: the map stays small under a flood.
+            map.retain(|_, (_, last)| now - *last < LOCK_SECONDS);
+        }
+        let entry = map.entry(user.to_string()).or_insert((0, now));
+        *entry = (entry.0 + 1, now);
+    }
+
+    pub fn succeeded(&self, user: &str) {
+        self.map().remove(user);
+    }
+}
+
 /// Signs and checks sessions and form tokens.
 #[derive(Clone)]
 pub struct Sessions {
@@ -277,6 +317,23 @@ mod tests {
         assert!(!s.csrf_ok(&cookie, &s.csrf(&s.issue("ana:lyst", false, 2_001))));
         assert_eq!(s.check("garbage", 0), None);
         assert_eq!(s.check("1.a.zz.00", 0), None);
+    }
+
+    #[test]
+    fn five_failed_logins_lock_the_name_for_a_minute() {
+        let guard = LoginGuard::default();
+        for t in 0..4 {
+            guard.failed("ana", 100 + t);
+            assert_eq!(guard.wait("ana", 100 + t), 0);
+        }
+        guard.failed("ana", 110);
+        assert_eq!(guard.wait("ana", 110), LOCK_SECONDS);
+        assert_eq!(guard.wait("ana", 140), 30);
+        assert_eq!(guard.wait("bob", 140), 0, "other names are not locked");
+        assert_eq!(guard.wait("ana", 170), 0, "a minute after the last failure");
+        guard.succeeded("ana");
+        guard.failed("ana", 171);
+        assert_eq!(guard.wait("ana", 171), 0, "a success starts the count again");
     }
 
     #[test]

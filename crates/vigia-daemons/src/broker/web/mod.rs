@@ -42,6 +42,7 @@ type ClusterAnswer = Result<Arc<vigia_proto::ArbiterStatus>, String>;
 /// The web UI's own state in the broker.
 pub struct Web {
     pub sessions: Sessions,
+    logins: auth::LoginGuard,
     /// The arbiters (for the cluster page), kept across assignments naming the same ones.
     arbiters: Mutex<Vec<Link>>,
     /// Per part followed: its home scheduler and the daemon running it.
@@ -54,6 +55,7 @@ impl Web {
     pub fn new(sessions: Sessions) -> Web {
         Web {
             sessions,
+            logins: auth::LoginGuard::default(),
             arbiters: Mutex::new(Vec::new()),
             runners: Mutex::new(Vec::new()),
             cluster: Mutex::new(None),
@@ -273,6 +275,14 @@ async fn login(State(b): State<Arc<Broker>>, body: Bytes) -> Response {
         }
     }
     let next = local_path(&next);
+    let now = crate::daemon::now();
+    let wait = b.web.logins.wait(&user, now);
+    if wait > 0 {
+        tracing::warn!("web UI: {user}: too many failed logins, refused for {wait} s");
+        let why = format!("Too many failed logins for this user: try again in {wait} s.");
+        return (StatusCode::TOO_MANY_REQUESTS, pages::login(Some(&why), &next)).into_response();
+    }
+    let tried = user.clone();
     let configs: Vec<Arc<vigia_config::Config>> = any_config(&b).into_iter().collect();
     let users_file = b.web.sessions.users_file.clone();
     // Argon2 takes tens of milliseconds of CPU: off the runtime's threads.
@@ -285,6 +295,7 @@ async fn login(State(b): State<Arc<Broker>>, body: Bytes) -> Response {
     .flatten();
     match checked {
         Some((user, admin)) => {
+            b.web.logins.succeeded(&user);
             let value = b
                 .web
                 .sessions
@@ -304,7 +315,8 @@ async fn login(State(b): State<Arc<Broker>>, body: Bytes) -> Response {
             r
         }
         None => {
-            tracing::info!("web UI: a failed login");
+            b.web.logins.failed(&tried, now);
+            tracing::info!("web UI: a failed login for {tried}");
             (
                 StatusCode::UNAUTHORIZED,
                 pages::login(Some("Wrong user or password."), &next),

@@ -483,13 +483,8 @@ async fn host(
         Err(r) => return r.into_response(),
     };
     let g = view::Gathered::new(&b, Some(&q.name));
-    let Some(mut d) = view::host(&g, &s.rights, &q.name) else {
-        return not_found(&format!("Host {}", q.name));
-    };
-    d.runner = b.web.runner_of(&d.obj.scheduler);
-    let (changes, notifications) = history_of(&b, &q.name, None);
-    let page = pages::detail(&d, &changes, &notifications, crate::daemon::now(), &s.viewer());
-    render(&b, &headers, &s, page)
+    let d = view::host(&g, &s.rights, &q.name);
+    object_page(&b, &headers, &s, d, &q.name, None)
 }
 
 async fn service(
@@ -503,13 +498,30 @@ async fn service(
         Err(r) => return r.into_response(),
     };
     let g = view::Gathered::new(&b, Some(&q.host));
-    let Some(mut d) = view::service(&g, &s.rights, &q.host, &q.service) else {
-        return not_found(&format!("Service {} on {}", q.service, q.host));
+    let d = view::service(&g, &s.rights, &q.host, &q.service);
+    object_page(&b, &headers, &s, d, &q.host, Some(&q.service))
+}
+
+/// A host's or service's page (404 when missing or not the user's), with its history and the
+/// spare running it during a fail-over.
+fn object_page(
+    b: &Broker,
+    headers: &HeaderMap,
+    s: &Session,
+    detail: Option<view::Detail>,
+    host: &str,
+    service: Option<&str>,
+) -> Response {
+    let Some(mut d) = detail else {
+        return not_found(&match service {
+            Some(svc) => format!("Service {svc} on {host}"),
+            None => format!("Host {host}"),
+        });
     };
     d.runner = b.web.runner_of(&d.obj.scheduler);
-    let (changes, notifications) = history_of(&b, &q.host, Some(&q.service));
+    let (changes, notifications) = history_of(b, host, service);
     let page = pages::detail(&d, &changes, &notifications, crate::daemon::now(), &s.viewer());
-    render(&b, &headers, &s, page)
+    render(b, headers, s, page)
 }
 
 /// The arbiter's status: the first arbiter that answers, cached for a second.

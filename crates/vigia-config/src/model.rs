@@ -402,6 +402,9 @@ pub struct DaemonLink {
     /// Seconds between two health checks.
     pub check_interval: u32,
     pub polling_interval: u32,
+    /// A scheduler cut off from every arbiter holds notifications and event handlers this many
+    /// seconds at most, waiting to be confirmed (0: never holds; see ARCHITECTURE.md).
+    pub isolated_notification_hold: u32,
     pub modules: Vec<String>,
     pub extra: BTreeMap<String, String>,
     /// `None` for the daemons implied when a configuration defines none.

@@ -574,6 +574,8 @@ pub static SCHEDULER: &[PropDef] = &[
     p("definition_order", Int, Some("100")),
     p("hard_ssl_name_check", Bool, Some("1")),
     p("host", Str, Some("0.0.0.0")),
+    // Vigia: seconds a scheduler cut off from every arbiter holds notifications (0: never).
+    p("isolated_notification_hold", Int, Some("300")),
     p("long_timeout", Int, Some("120")),
     p("manage_arbiters", Bool, Some("0")),
     p("manage_sub_realms", Bool, Some("1")),

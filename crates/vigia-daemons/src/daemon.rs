@@ -5,6 +5,7 @@
 //! one older than what it runs, and obeys only the highest arbiter generation it has seen.
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Request, State};
@@ -52,6 +53,11 @@ pub struct DaemonState {
     pub running_id: String,
     pub started: i64,
     inner: Mutex<Assigned>,
+    /// When an arbiter last reached this daemon (an identity check, an assignment or a
+    /// release), in milliseconds since `epoch` (a monotonic clock). A scheduler cut off from
+    /// every arbiter may have been replaced (see [`vigia_proto::Fencing`]).
+    arbiter_contact: AtomicU64,
+    epoch: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -95,6 +101,8 @@ impl DaemonState {
             running_id,
             started,
             inner: Mutex::new(Assigned::default()),
+            arbiter_contact: AtomicU64::new(0),
+            epoch: std::time::Instant::now(),
         })
     }
 
@@ -121,6 +129,21 @@ impl DaemonState {
             parts: a.parts.clone(),
             live: a.live.clone(),
         }
+    }
+
+    /// Milliseconds on this daemon's monotonic clock.
+    pub fn clock_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// An arbiter reached this daemon just now.
+    pub fn arbiter_contact(&self) {
+        self.arbiter_contact.fetch_max(self.clock_ms(), Ordering::AcqRel);
+    }
+
+    /// When an arbiter last reached this daemon ([`DaemonState::clock_ms`]; 0: never).
+    pub fn last_arbiter_contact(&self) -> u64 {
+        self.arbiter_contact.load(Ordering::Acquire)
     }
 
     /// The part images this daemon holds, as its identity tells the arbiter.
@@ -160,6 +183,7 @@ impl DaemonState {
                 asked: asked.name(),
             });
         }
+        self.arbiter_contact();
         let mut a = self.lock();
         if assignment.arbiter_generation < a.arbiter_generation {
             return Err(AssignError::OldArbiter {
@@ -190,6 +214,7 @@ impl DaemonState {
     /// Checks a release against the arbiter generation and records it: the daemon runs nothing
     /// and refuses assignments older than the release. The caller stops the role's work.
     pub fn release(&self, release: &vigia_proto::Release) -> Result<(), AssignError> {
+        self.arbiter_contact();
         let mut a = self.lock();
         if release.arbiter_generation < a.arbiter_generation {
             return Err(AssignError::OldArbiter {
@@ -300,9 +325,18 @@ pub async fn serve_with_public(
     let router = router
         .route(
             vigia_proto::paths::IDENTITY,
-            axum::routing::get(move || {
+            axum::routing::get(move |query: axum::extract::RawQuery| {
                 let s = identity_state.clone();
-                async move { Json(s.identity()) }
+                async move {
+                    let from_arbiter = query.0.as_deref().is_some_and(|q| {
+                        q.split('&')
+                            .any(|kv| kv.split('=').next() == Some(vigia_proto::ARBITER_QUERY))
+                    });
+                    if from_arbiter {
+                        s.arbiter_contact();
+                    }
+                    Json(s.identity())
+                }
             }),
         )
         .layer(axum::middleware::from_fn_with_state(state.clone(), require_secret))

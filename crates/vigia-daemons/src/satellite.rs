@@ -422,6 +422,24 @@ async fn fetch_loop(sat: Arc<Satellite>, mut rx: watch::Receiver<LinkConfig>, pe
             Ok(response) => {
                 health.ok("scheduler", &cfg.link.url);
                 retry = RETRY_MIN;
+                if sat.class == ActionClass::Reactions
+                    && response.generation != request.generation
+                    && !response.actions.is_empty()
+                {
+                    // Fencing: a notification runs only when the scheduler that decided it runs
+                    // the assignment this reactionner knows for the part. Not returned: the
+                    // scheduler hands them out again if it still runs the part.
+                    tracing::warn!(
+                        "reactionner {}: {} action(s) from scheduler {} refused: it runs generation {}, this reactionner's assignment for the part is generation {}",
+                        sat.state.name(),
+                        response.actions.len(),
+                        cfg.link.name,
+                        response.generation,
+                        request.generation
+                    );
+                    drop(reservation);
+                    continue;
+                }
                 let got = response.actions.len();
                 // What was not used goes back now; each action holds its own slot.
                 reservation.n = want.saturating_sub(got);

@@ -102,6 +102,31 @@ pub struct SchedulerSummary {
     pub hosts: usize,
     pub services: usize,
     pub program: Option<Program>,
+    /// Times two schedulers ran this part at once (a replaced scheduler that went on, cut off
+    /// by a partition), as found when the broker drained the replaced one's log.
+    #[serde(default)]
+    pub overlaps: Vec<Overlap>,
+    /// Replaced runners of this part whose monitoring log lines the broker still waits for.
+    #[serde(default)]
+    pub draining: Vec<String>,
+}
+
+/// Two schedulers ran one part at once: `replaced` went on after `runner` took the part over.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overlap {
+    /// The scheduler that went on running the part after it was replaced.
+    pub replaced: String,
+    pub replaced_generation: u64,
+    /// The scheduler that ran it meanwhile.
+    pub runner: String,
+    /// From the take-over to the last thing the replaced scheduler did (Unix seconds).
+    pub from: i64,
+    pub to: i64,
+    /// Notifications each sent in that time.
+    pub replaced_notifications: u64,
+    pub runner_notifications: u64,
+    /// Monitoring log lines of the replaced scheduler written after the fact.
+    pub late_lines: u64,
 }
 
 /// `POST /api/v1/commands` JSON body.

@@ -57,8 +57,8 @@ pub mod endpoint;
 pub mod part;
 pub mod status;
 pub use api::{
-    CommandsAccepted, CommandsQuery, CommandsRequest, CommentView, DowntimeView, ItemView, NotApplied, Program,
-    QueueStatus, SchedulerSummary, StatusFilter,
+    CommandsAccepted, CommandsQuery, CommandsRequest, CommentView, DowntimeView, ItemView, NotApplied, Overlap,
+    Program, QueueStatus, SchedulerSummary, StatusFilter,
 };
 pub use endpoint::Endpoint;
 pub use part::{DecodedPart, PartImage, PART_CONTENT_TYPE};
@@ -225,7 +225,27 @@ pub struct SchedulerWork {
     /// its lease asks whether it still runs this part before it notifies again.
     #[serde(default)]
     pub arbiters: Vec<String>,
+    /// When this scheduler must stop handing out notifications for lack of arbiter contact.
+    #[serde(default)]
+    pub fencing: Fencing,
 }
+
+/// A running scheduler cut off from every arbiter may have been replaced: the arbiter declares
+/// it dead after `timeout × max_check_attempts` seconds without an answer and gives its part to
+/// a spare. So after `silence_ms` without hearing from an arbiter (less than that, and more
+/// than the arbiter's interval between two checks of it) the scheduler keeps checking and
+/// logging but holds notifications and event handlers until an arbiter confirms it still runs
+/// the part, or until `hold_s` passed (an arbiter outage must not silence monitoring for
+/// longer). `silence_ms` 0: no such fencing (a scheduler alone, or `isolated_notification_hold 0`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fencing {
+    pub silence_ms: u64,
+    pub hold_s: u64,
+}
+
+/// Query an arbiter's identity checks carry (`GET /v1/identity?arbiter=NAME`): the scheduler
+/// counts them as arbiter contact (see [`Fencing`]); `vigia status` and the web UI do not.
+pub const ARBITER_QUERY: &str = "arbiter";
 
 /// A scheduler asks an arbiter whether it still runs `home`'s part (after a freeze).
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -532,6 +532,7 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
             println!("Livestatus: {addr} (broker {})", d.name);
         }
     }
+    print_overlaps(&status, &args);
     if !status.events.is_empty() {
         println!("\ntake-overs and give-backs (newest last):");
         for e in status.events.iter().rev().take(10).rev() {
@@ -549,6 +550,48 @@ pub fn status(args: StatusArgs) -> anyhow::Result<u8> {
             1
         },
     )
+}
+
+/// Parts two schedulers ran at once (a replaced scheduler that went on, cut off by a
+/// partition), as each running broker found when it drained the replaced one's log.
+fn print_overlaps(status: &ArbiterStatus, args: &StatusArgs) {
+    let (Ok(rt), Ok(secret)) = (runtime(), client_secret(&args.secret_file)) else {
+        return;
+    };
+    let mut header = false;
+    for b in status
+        .daemons
+        .iter()
+        .filter(|d| d.role == Role::Broker && d.alive && d.assigned)
+    {
+        let scheme = if args.ca_cert.is_some() { "https" } else { "http" };
+        let link = vigia_daemons::link::Link::new(format!("{scheme}://{}:{}", b.address, b.port), secret.clone());
+        let Ok(parts) = rt.block_on(link.call::<endpoint::Schedulers>(&(), Duration::from_secs(5))) else {
+            continue;
+        };
+        for part in parts {
+            for o in &part.overlaps {
+                if !header {
+                    println!("\nparts run by two schedulers at once (a partition):");
+                    header = true;
+                }
+                println!(
+                    "  {} and {} ran part {} at once for {} s ({} to {}): {} sent {} notification(s), {} sent {} (broker {})",
+                    o.replaced,
+                    o.runner,
+                    part.name,
+                    o.to - o.from,
+                    when(o.from),
+                    when(o.to),
+                    o.replaced,
+                    o.replaced_notifications,
+                    o.runner,
+                    o.runner_notifications,
+                    b.name
+                );
+            }
+        }
+    }
 }
 
 fn when(epoch: i64) -> String {
@@ -584,6 +627,7 @@ mod tests {
             max_check_attempts: 3,
             check_interval: 60,
             polling_interval: 1,
+            isolated_notification_hold: 0,
             modules: Vec::new(),
             extra: Default::default(),
             location: None,

@@ -20,6 +20,7 @@ fn daemon(role: &str, port: u16, data: PathBuf) -> Daemon {
         child: None,
         extra: Vec::new(),
         env: Vec::new(),
+        netns: None,
     }
 }
 

@@ -31,6 +31,7 @@ const DAEMON_TYPED: &[&str] = &[
     "max_check_attempts",
     "check_interval",
     "polling_interval",
+    "isolated_notification_hold",
     "modules",
 ];
 
@@ -219,6 +220,7 @@ impl<'r, 'a> Builder<'r, 'a> {
             max_check_attempts: r.int("max_check_attempts").max(1) as u32,
             check_interval: r.int("check_interval").max(1) as u32,
             polling_interval: r.int("polling_interval").max(1) as u32,
+            isolated_notification_hold: u32::try_from(r.int("isolated_notification_hold").max(0)).unwrap_or(u32::MAX),
             modules: r.list("modules").into_iter().map(str::to_string).collect(),
             extra: extra(obj, DAEMON_TYPED),
             location: Some(self.obj_loc(obj)),
@@ -255,6 +257,11 @@ fn implied_daemon(role: Role, realm: RealmId) -> DaemonLink {
         max_check_attempts: int("max_check_attempts"),
         check_interval: int("check_interval"),
         polling_interval: int("polling_interval"),
+        isolated_notification_hold: if role == Role::Scheduler {
+            values::parse_int(get("isolated_notification_hold")).unwrap_or(0).max(0) as u32
+        } else {
+            0
+        },
         modules: Vec::new(),
         extra: BTreeMap::new(),
         location: None,

@@ -356,7 +356,13 @@ impl Arbiter {
 /// Checks one daemon, then sends it its assignment when it runs none or an older one, or
 /// releases it when it runs work it no longer has (a stale master, a spare giving back).
 async fn check_daemon(shared: &Shared, index: usize, link: Link, timeout: Duration) {
-    let result: Result<Identity, _> = link.get(vigia_proto::paths::IDENTITY, timeout).await;
+    let arbiter = shared.lock().await.name.clone();
+    let path = format!(
+        "{}?{}={arbiter}",
+        vigia_proto::paths::IDENTITY,
+        vigia_proto::ARBITER_QUERY
+    );
+    let result: Result<Identity, _> = link.get(&path, timeout).await;
     let mut resend = None;
     let mut release = None;
     let mut uploads: Vec<PartImage> = Vec::new();
@@ -666,7 +672,7 @@ async fn watch(shared: Shared, secret: crate::secret::Secrets) {
                 if dl.role == Role::Arbiter || !dl.active {
                     continue;
                 }
-                let every = Duration::from_secs(u64::from(dl.check_interval.max(1)));
+                let every = plan::check_every(dl);
                 // An unassigned daemon is looked at as often as possible: it may be waiting
                 // for work.
                 let waiting_for_work = d.assignments[i].is_some() && !d.status[i].assigned;

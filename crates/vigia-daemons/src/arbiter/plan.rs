@@ -3,10 +3,12 @@
 //! the arbiter's view.
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use vigia_config::model::{Config, DaemonLink, RealmId, Role};
 use vigia_proto::{
-    Assignment, BrokerWork, PartImage, ReceiverWork, SatelliteWork, SchedulerLink, SchedulerWork, StandbyLink, Work,
+    Assignment, BrokerWork, Fencing, PartImage, ReceiverWork, SatelliteWork, SchedulerLink, SchedulerWork, StandbyLink,
+    Work,
 };
 
 use super::decide::GaveBack;
@@ -67,6 +69,45 @@ fn livestatus_address(home: &DaemonLink, runner: &DaemonLink) -> Option<String> 
     Some(format!("{host}:{port}"))
 }
 
+/// How long the arbiter may go without an answer from a daemon before it declares it dead:
+/// `timeout × max_check_attempts` (failed checks are repeated back to back).
+fn dead_after(d: &DaemonLink) -> Duration {
+    Duration::from_secs(u64::from(d.timeout.max(1)) * u64::from(d.max_check_attempts.max(1)))
+}
+
+/// How often the arbiter checks a daemon: its `check_interval`, and for a scheduler that fences
+/// itself at least three times within the time it is declared dead after (see [`fencing`]).
+pub(super) fn check_every(d: &DaemonLink) -> Duration {
+    let every = Duration::from_secs(u64::from(d.check_interval.max(1)));
+    if d.role == Role::Scheduler && d.isolated_notification_hold > 0 {
+        every.min(dead_after(d) / 3)
+    } else {
+        every
+    }
+}
+
+/// When the runner of `home`'s part fences itself for lack of arbiter contact: at two thirds
+/// of the time the arbiter needs to declare it dead, so it stops notifying before a spare can
+/// start (checked every third of it, so one late check does not fence it). None when no other
+/// scheduler could run the part (nobody to duplicate its notifications) or when the runner's
+/// `isolated_notification_hold` is 0.
+fn fencing(config: &Config, home: usize, runner: usize) -> Fencing {
+    let r = &config.daemons[runner];
+    let replaceable = runner != home
+        || config
+            .daemons
+            .iter()
+            .enumerate()
+            .any(|(i, d)| i != runner && d.role == Role::Scheduler && d.spare && d.active);
+    if !replaceable || r.isolated_notification_hold == 0 {
+        return Fencing::default();
+    }
+    Fencing {
+        silence_ms: (dead_after(r) * 2 / 3).as_millis() as u64,
+        hold_s: u64::from(r.isolated_notification_hold),
+    }
+}
+
 /// Every daemon's assignment: each home daemon's work goes to its runner. Other daemons see a
 /// part under its home scheduler's name, at the address of whoever runs it, so a take-over
 /// changes only an address and a generation for them.
@@ -117,6 +158,7 @@ pub(super) fn plan(input: &PlanInput) -> Vec<Option<Assignment>> {
             from_copy: runner == home && input.gave_back.contains_key(&home),
             reason: input.reasons.get(&home).cloned(),
             arbiters: arbiters.clone(),
+            fencing: fencing(config, home, runner),
         };
         assignments[runner] = Some(assignment(runner, Work::Scheduler(work)));
         links.push((

@@ -13,6 +13,7 @@
 //! downtime), `/api/v1/downtimes`, `/api/v1/comments` (all with an optional `?host_name=`
 //! filter) and `/api/v1/schedulers` (how each link is doing). The status answers are 503 until a
 //! scheduler has given a complete status, so that an empty list always means "nothing there".
+mod handoff;
 pub mod log;
 pub mod status;
 
@@ -68,6 +69,7 @@ pub async fn run_until(
         status,
         log: Mutex::new(Some(log)),
         pullers: Mutex::new(BTreeMap::new()),
+        written: Mutex::new(handoff::Written::default()),
         ha: Mutex::new(HaLog::open(&options.data)),
         livestatus: Mutex::new(None),
         data: options.data.clone(),
@@ -96,6 +98,8 @@ pub struct Broker {
     status: Arc<RwLock<StatusStore>>,
     log: Mutex<Option<LogWriter>>,
     pullers: Mutex<BTreeMap<String, Puller>>,
+    /// The recent lines written, per scheduler run: exactly-once across moves of a part.
+    written: Mutex<handoff::Written>,
     ha: Mutex<HaLog>,
     /// The Livestatus server: its address and task (moved or stopped by a new assignment).
     livestatus: Mutex<Option<(LivestatusAt, tokio::task::JoinHandle<()>)>>,
@@ -162,6 +166,9 @@ impl HaLog {
 struct Puller {
     key: PullerKey,
     handle: tokio::task::JoinHandle<()>,
+    /// The scheduler running the part, and its assignment generation.
+    runner: String,
+    generation: u64,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -264,18 +271,24 @@ impl Broker {
                 url: link.url.clone(),
                 part_hash: link.part_hash.clone(),
             };
-            if pullers.get(&name).is_some_and(|p| p.key == key) {
+            if let Some(p) = pullers.get_mut(&name).filter(|p| p.key == key) {
+                p.generation = link.generation;
                 continue;
             }
             let old = pullers.remove(&name);
-            if let Some(old) = &old {
+            let moved = old.as_ref().is_some_and(|o| o.key.url != key.url);
+            let old_hash = old.as_ref().map(|o| o.key.part_hash.clone());
+            if let Some(old) = old {
                 old.handle.abort();
+                if moved {
+                    self.drain_replaced(&name, old, &link, &secret);
+                }
             }
             {
                 let mut status = write(&self.status);
                 let view = status.view_mut(&name);
                 view.url = link.url.clone();
-                if old.as_ref().is_some_and(|o| o.key.part_hash != key.part_hash) {
+                if old_hash.is_some_and(|h| h != key.part_hash) {
                     // Another part: whatever the scheduler says, start from a full status.
                     view.restart();
                 }
@@ -288,10 +301,57 @@ impl Broker {
             let handle = tokio::spawn(pull_loop(
                 self.clone(),
                 name.clone(),
+                link.runner.clone(),
                 Link::new(&link.url, secret.clone()),
             ));
-            pullers.insert(name, Puller { key, handle });
+            pullers.insert(
+                name,
+                Puller {
+                    key,
+                    handle,
+                    runner: link.runner.clone(),
+                    generation: link.generation,
+                },
+            );
         }
+    }
+
+    /// The part `name` moved from `old`'s scheduler to `link`'s: what the old one logged after
+    /// the broker's position goes on coming (see [`handoff`]).
+    fn drain_replaced(
+        self: &Arc<Self>,
+        name: &str,
+        old: Puller,
+        link: &SchedulerLink,
+        secret: &crate::secret::Secrets,
+    ) {
+        let Some((running_id, after)) = read(&self.status)
+            .view(name)
+            .map(|v| (v.running_id.clone(), v.last_seq))
+            .filter(|(r, _)| !r.is_empty())
+        else {
+            return;
+        };
+        tracing::info!(
+            "broker {}: part {name} moved from {} to {}: following {} until it has sent everything it logged",
+            self.state.name(),
+            old.runner,
+            link.runner,
+            old.runner
+        );
+        tokio::spawn(handoff::drain(
+            self.clone(),
+            handoff::Drain {
+                part: name.to_string(),
+                replaced: old.runner,
+                generation: old.generation,
+                link: Link::new(&old.key.url, secret.clone()),
+                running_id,
+                after,
+                runner: link.runner.clone(),
+                since: daemon::now(),
+            },
+        ));
     }
 
     /// Hands log lines to the writer thread.
@@ -341,7 +401,15 @@ async fn pull(link: &Link, request: &BrokRequest) -> Result<BrokBatch, LinkError
 }
 
 /// Long-polls one scheduler forever (aborted when the assignment changes or at stop).
-async fn pull_loop(broker: Arc<Broker>, name: String, link: Link) {
+async fn pull_loop(broker: Arc<Broker>, name: String, runner: String, link: Link) {
+    // The part came back to a scheduler still being drained: the drain goes first, so that what
+    // that scheduler logged meanwhile is written as its own (see [`handoff`]), not as part of
+    // the initial status this puller is about to get. Bounded: a drain that cannot reach it
+    // does not keep the part's status away.
+    let waiting = Instant::now();
+    while waiting.elapsed() < handoff::DRAIN_FIRST && lock(&broker.written).draining(&name).contains(&runner) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let mut backoff = Duration::from_millis(250);
     let mut failing = false;
     let mut gaps = 0;
@@ -365,6 +433,7 @@ async fn pull_loop(broker: Arc<Broker>, name: String, link: Link) {
         match answer {
             Ok(batch) => {
                 let empty = batch.broks.is_empty();
+                let (batch_run, resent) = (batch.running_id.clone(), batch.initial);
                 let applied = {
                     let mut status = write(&broker.status);
                     if status.view(&name).is_none() {
@@ -394,8 +463,9 @@ async fn pull_loop(broker: Arc<Broker>, name: String, link: Link) {
                     // Livestatus requests with Wait headers look again.
                     broker.changed.send_modify(|n| *n += 1);
                 }
-                if !applied.log_lines.is_empty() {
-                    broker.log_lines(applied.log_lines);
+                let lines = lock(&broker.written).admit(&batch_run, &name, &runner, applied.log_lines, resent);
+                if !lines.is_empty() {
+                    broker.log_lines(lines);
                 }
                 // A peer that answers at once with nothing (no long-poll) is not hammered.
                 if applied.resync || (empty && started.elapsed() < Duration::from_millis(100)) {
@@ -595,5 +665,11 @@ async fn comments(
 
 /// Always served, also before any status: it says why there is none.
 async fn schedulers(State(b): State<Arc<Broker>>) -> Json<Vec<SchedulerSummary>> {
-    Json(read(&b.status).summaries())
+    let mut all = read(&b.status).summaries();
+    let written = lock(&b.written);
+    for s in &mut all {
+        s.overlaps = written.overlaps(&s.name);
+        s.draining = written.draining(&s.name);
+    }
+    Json(all)
 }

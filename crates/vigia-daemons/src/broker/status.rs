@@ -406,6 +406,8 @@ impl StatusStore {
                 hosts: v.objects.hosts.len(),
                 services: v.objects.services.len(),
                 program: v.objects.program.clone(),
+                overlaps: Vec::new(),
+                draining: Vec::new(),
             })
             .collect()
     }

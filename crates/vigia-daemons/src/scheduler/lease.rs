@@ -1,9 +1,12 @@
-//! The lease: a scheduler frozen for longer than [`LEASE`] may have been replaced meanwhile, so
-//! it holds notifications and event handlers until an arbiter tells it what to do. Only the
-//! decisions live here; the shell reads the clock and asks the arbiters.
+//! The lease: a scheduler that may have been replaced holds notifications and event handlers
+//! until an arbiter tells it what to do. Two things make it think so: its loop did not turn for
+//! longer than [`LEASE`] (frozen by SIGSTOP, a VM pause, a swap storm), or no arbiter reached it
+//! for longer than its [`Fencing`] silence (a partition cut it off). It keeps checking and
+//! logging meanwhile. Only the decisions live here; the shell reads the clock and asks the
+//! arbiters.
 use std::time::Duration;
 
-use vigia_proto::Validity;
+use vigia_proto::{Fencing, Validity};
 
 /// A scheduler whose loop did not turn for this long (frozen by SIGSTOP, a VM pause, a swap
 /// storm) may have been replaced: the arbiter needs at least `max_check_attempts` timeouts
@@ -22,31 +25,41 @@ pub fn past_lease(gap: Duration) -> bool {
     gap > LEASE
 }
 
-/// What a scheduler does after a freeze, from the first leading arbiter's answer.
+/// Whether a scheduler that last heard from an arbiter `silence` ago may have been replaced:
+/// the arbiter may be about to give its part to a spare (never with fencing off).
+pub fn cut_off(fencing: Fencing, silence: Duration) -> bool {
+    fencing.silence_ms > 0 && silence > Duration::from_millis(fencing.silence_ms)
+}
+
+/// What a scheduler holding notifications does next, from the first leading arbiter's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LeaseVerdict {
-    /// Notify again: the arbiter confirms the part (`confirmed`), or no arbiter answers (an
-    /// arbiter outage must never silence monitoring).
+    /// Notify again: the arbiter confirms the part (`confirmed`), or no arbiter answered for
+    /// the whole hold (an arbiter outage must not silence monitoring for longer).
     NotifyOn { confirmed: bool },
-    /// Keep holding: a new assignment is on its way.
+    /// Keep holding: a new assignment is on its way, or no arbiter answers yet.
     Hold,
-    /// Replaced while frozen: whatever this engine decided must not run.
+    /// Replaced meanwhile: whatever this engine decided must not run.
     Stop,
 }
 
-/// The verdict for an arbiter's answer (`None`: no arbiter answered).
-pub fn decide(answer: Option<Validity>) -> LeaseVerdict {
+/// The verdict for an arbiter's answer (`None`: no arbiter answered), after holding for `held`
+/// out of at most `hold`.
+pub fn decide(answer: Option<Validity>, held: Duration, hold: Duration) -> LeaseVerdict {
     match answer {
         Some(Validity::Current) => LeaseVerdict::NotifyOn { confirmed: true },
         Some(Validity::Pending) => LeaseVerdict::Hold,
         Some(Validity::Stale) | Some(Validity::NotLeading) => LeaseVerdict::Stop,
-        None => LeaseVerdict::NotifyOn { confirmed: false },
+        None if held >= hold => LeaseVerdict::NotifyOn { confirmed: false },
+        None => LeaseVerdict::Hold,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const HOLD: Duration = Duration::from_secs(300);
 
     #[test]
     fn a_gap_is_the_time_since_the_last_turn() {
@@ -63,26 +76,43 @@ mod tests {
     }
 
     #[test]
+    fn cut_off_only_past_the_silence_and_never_with_fencing_off() {
+        let f = Fencing {
+            silence_ms: 2_000,
+            hold_s: 300,
+        };
+        assert!(!cut_off(f, Duration::from_millis(2_000)));
+        assert!(cut_off(f, Duration::from_millis(2_001)));
+        assert!(!cut_off(Fencing::default(), Duration::from_secs(3_600)));
+    }
+
+    #[test]
     fn a_confirmation_notifies_on() {
         assert_eq!(
-            decide(Some(Validity::Current)),
+            decide(Some(Validity::Current), Duration::ZERO, HOLD),
             LeaseVerdict::NotifyOn { confirmed: true }
         );
     }
 
     #[test]
-    fn no_answer_notifies_on_unconfirmed() {
-        assert_eq!(decide(None), LeaseVerdict::NotifyOn { confirmed: false });
+    fn no_answer_holds_until_the_hold_is_over_then_notifies_unconfirmed() {
+        assert_eq!(decide(None, Duration::from_secs(299), HOLD), LeaseVerdict::Hold);
+        assert_eq!(decide(None, HOLD, HOLD), LeaseVerdict::NotifyOn { confirmed: false });
+        // No hold (no spare could replace it): at once, as before fencing existed.
+        assert_eq!(
+            decide(None, Duration::ZERO, Duration::ZERO),
+            LeaseVerdict::NotifyOn { confirmed: false }
+        );
     }
 
     #[test]
-    fn a_coming_assignment_holds() {
-        assert_eq!(decide(Some(Validity::Pending)), LeaseVerdict::Hold);
+    fn a_coming_assignment_holds_even_past_the_hold() {
+        assert_eq!(decide(Some(Validity::Pending), HOLD * 2, HOLD), LeaseVerdict::Hold);
     }
 
     #[test]
     fn a_replaced_scheduler_stops() {
-        assert_eq!(decide(Some(Validity::Stale)), LeaseVerdict::Stop);
-        assert_eq!(decide(Some(Validity::NotLeading)), LeaseVerdict::Stop);
+        assert_eq!(decide(Some(Validity::Stale), Duration::ZERO, HOLD), LeaseVerdict::Stop);
+        assert_eq!(decide(Some(Validity::NotLeading), HOLD, HOLD), LeaseVerdict::Stop);
     }
 }

@@ -40,8 +40,8 @@ use vigia_engine::brok::Brok;
 use vigia_engine::{ActionKind, CheckResult, Engine};
 use vigia_proto::{
     paths, ActionClass, AssignAck, Assignment, BrokBatch, BrokRequest, CommandBatch, CommandOutcome, CommandsApplied,
-    FetchRequest, FetchResponse, PartHeld, Release, Released, ResultAck, ResultBatch, Stale, StandbyAck, StandbyLink,
-    StandbySync, Work, CONFIRM_WAIT,
+    Fencing, FetchRequest, FetchResponse, PartHeld, Release, Released, ResultAck, ResultBatch, Stale, StandbyAck,
+    StandbyLink, StandbySync, Work, CONFIRM_WAIT,
 };
 
 use crate::daemon::{self, ApiError, DaemonOptions, DaemonState};
@@ -109,6 +109,8 @@ pub async fn run_until(
         synced: watch::Sender::new(BTreeMap::new()),
         last_turn: AtomicU64::new(0),
         epoch: Instant::now(),
+        revalidating: AtomicBool::new(false),
+        gave_up_at: AtomicU64::new(u64::MAX),
     });
     let scheduling = tokio::spawn(scheduling_loop(sched.clone(), stop_rx.clone()));
     let syncing = tokio::spawn(sync_loop(sched.clone(), stop_rx.clone()));
@@ -174,6 +176,12 @@ struct Scheduler {
     /// keeps counting while the process is stopped).
     last_turn: AtomicU64,
     epoch: Instant,
+    /// A [`revalidate`] task is running (one at a time).
+    revalidating: AtomicBool,
+    /// The arbiter contact ([`DaemonState::last_arbiter_contact`]) at which the scheduler last
+    /// gave up waiting for a confirmation and notified unconfirmed: it is not fenced again for
+    /// lack of contact until an arbiter reached it since.
+    gave_up_at: AtomicU64,
 }
 
 #[derive(Default)]
@@ -195,11 +203,17 @@ struct Core {
     /// Changed since the last retention save.
     dirty: bool,
     /// Notifications and event handlers held: this scheduler was frozen longer than its
-    /// lease and may have been replaced (see [`LEASE`]).
-    fenced: bool,
+    /// lease, or cut off from every arbiter, and may have been replaced (see [`lease`]).
+    fence: Option<Fence>,
     /// Per broker (by name), the last brok it said it has: a broker that starts over (it
     /// restarted, or it had never pulled) still gets the monitoring log lines it missed.
     brokers_at: HashMap<String, u64>,
+    /// Steps of the state stream taken (over every engine this process ran), and the last one
+    /// the spares hold (`u64::MAX`: no spare to wait for). A notification or event handler
+    /// waits until the spares hold the step its decision is in: a spare taking over then does
+    /// not send it again.
+    steps: u64,
+    spares_hold: u64,
 }
 
 struct Running {
@@ -212,17 +226,27 @@ struct Running {
     home: String,
     /// Where to ask, after a freeze, whether this scheduler still runs the part.
     arbiters: Vec<String>,
+    /// When to hold notifications for lack of arbiter contact, and for how long at most.
+    fencing: Fencing,
+}
+
+/// Notifications held since `since_ms` (the scheduler's monotonic clock).
+#[derive(Clone, Copy)]
+struct Fence {
+    since_ms: u64,
 }
 
 impl Core {
     fn new() -> Core {
         Core {
-            fenced: false,
+            fence: None,
             running: None,
             queue: ActionQueue::new(RETURN_MARGIN),
             ring: BrokRing::new(BROK_RING_CAPACITY),
             dirty: false,
             brokers_at: HashMap::new(),
+            steps: 0,
+            spares_hold: u64::MAX,
         }
     }
 
@@ -231,8 +255,16 @@ impl Core {
         let Some(run) = self.running.as_mut() else { return };
         let actions = run.engine.advance(now);
         let new_actions = !actions.is_empty();
+        // Decided now: carried to the spares by the next step.
+        self.queue.stamp(self.steps + 1);
+        let mut reactions = false;
         for a in actions {
+            reactions |= !matches!(a.kind, ActionKind::Check);
             self.queue.push(a);
+        }
+        if reactions && self.spares_hold != u64::MAX {
+            // The spares must hold them before they go: stream now, not at the next tick.
+            signals.sync.notify_one();
         }
         if new_actions {
             signals.actions.notify_waiters();
@@ -245,7 +277,7 @@ impl Core {
     /// every action it decided, handed out or not.
     fn stop_running(&mut self) -> Option<Running> {
         self.queue = ActionQueue::new(RETURN_MARGIN);
-        self.fenced = false;
+        self.fence = None;
         self.running.take()
     }
 
@@ -349,6 +381,7 @@ impl Scheduler {
             handover,
             reason,
             arbiters,
+            fencing,
         } = part;
         let home_key = home.clone();
         let started = Instant::now();
@@ -420,6 +453,7 @@ impl Scheduler {
         let sched = self.clone();
         let name = self.state.name();
         let resumed_in_place = resumed.is_some();
+        let has_spares = !standbys.is_empty();
         let message = tokio::task::spawn_blocking(move || {
             let mut core = guard;
             let mut engine = engine;
@@ -462,13 +496,19 @@ impl Scheduler {
             for line in engine.drain_log() {
                 tracing::info!(target: "vigia::monitoring", "{line}");
             }
-            core.ring.new_epoch(owned_items + extra + 3);
             if fresh_queue {
                 // Taking over or taking back: what an earlier engine of this process decided
                 // (before it was replaced) must not run now.
+                withhold(&mut core, &name);
                 core.queue = ActionQueue::new(RETURN_MARGIN);
             }
+            core.ring.new_epoch(owned_items + extra + 3);
             core.queue.new_engine(prefix);
+            // What the new engine decides waits for the spares' next step (none: nothing to
+            // wait for).
+            core.spares_hold = if has_spares { core.steps } else { u64::MAX };
+            let hold = core.spares_hold;
+            core.queue.synced(hold);
             core.running = Some(Running {
                 engine,
                 image,
@@ -476,9 +516,10 @@ impl Scheduler {
                 config_hash,
                 home: home.clone(),
                 arbiters,
+                fencing,
             });
             // A new assignment is the leading arbiter's confirmation.
-            core.fenced = false;
+            core.fence = None;
             core.dirty = true;
             core.pump(now, &sched.signals);
             if let Some(reason) = &reason {
@@ -521,6 +562,24 @@ impl Scheduler {
         lease::past_lease(lease::gap(now, self.last_turn.load(Ordering::Acquire)))
     }
 
+    /// How long since an arbiter last reached this scheduler, when that makes it hold
+    /// notifications (cut off, and not already given up on since the last contact).
+    fn cut_off(&self, core: &Core) -> Option<Duration> {
+        let fencing = core.running.as_ref()?.fencing;
+        let contact = self.state.last_arbiter_contact();
+        if self.gave_up_at.load(Ordering::Acquire) == contact {
+            return None;
+        }
+        let silence = Duration::from_millis(self.state.clock_ms().saturating_sub(contact));
+        lease::cut_off(fencing, silence).then_some(silence)
+    }
+
+    /// Whether notifications and event handlers wait: fenced, or about to be (the loop has
+    /// not seen the freeze or the silence yet).
+    fn holds_reactions(&self, core: &Core) -> bool {
+        core.fence.is_some() || self.frozen_past_lease() || self.cut_off(core).is_some()
+    }
+
     async fn set_standbys(&self, links: &[StandbyLink]) {
         let mut standbys = self.standbys.lock().await;
         standbys.set(links, self.state.secrets());
@@ -533,19 +592,32 @@ impl Scheduler {
     /// it gets a snapshot when it is back).
     async fn sync_standbys(&self) -> bool {
         let mut standbys = self.standbys.lock().await;
-        let (step, marks) = {
-            let mut core = self.core.lock().await;
+        let (step, marks, number) = {
+            let mut guard = self.core.lock().await;
+            let core = &mut *guard;
             let Some(run) = core.running.as_mut() else { return true };
+            core.steps += 1;
             if standbys.is_empty() {
                 // Changes are drained even when nobody follows (they would pile up).
                 let (_, marks) = self.next_step(run, false);
-                drop(core);
+                core.spares_hold = u64::MAX;
+                core.queue.synced(u64::MAX);
+                drop(guard);
                 self.publish_synced(marks);
                 return true;
             }
-            self.next_step(run, standbys.wants_snapshot())
+            let (step, marks) = self.next_step(run, standbys.wants_snapshot());
+            (step, marks, core.steps)
         };
         let all = standbys.sync(step).await;
+        // Also when a spare failed: a dead spare must not hold notifications forever (it gets
+        // a snapshot when it is back).
+        {
+            let mut core = self.core.lock().await;
+            core.spares_hold = number;
+            core.queue.synced(number);
+        }
+        self.signals.actions.notify_waiters();
         self.publish_synced(marks);
         all
     }
@@ -635,16 +707,26 @@ async fn scheduling_loop(sched: Arc<Scheduler>, mut stop: watch::Receiver<bool>)
     let mut last_requeue = Instant::now();
     loop {
         let gap = sched.turned();
-        if lease::past_lease(gap) {
+        {
             let mut core = sched.core.lock().await;
-            if core.running.is_some() && !core.fenced {
-                core.fenced = true;
+            let why = if lease::past_lease(gap) {
+                Some(format!("did not run for {:.1} s (frozen?)", gap.as_secs_f64()))
+            } else {
+                sched
+                    .cut_off(&core)
+                    .map(|s| format!("no arbiter reached it for {:.1} s (cut off?)", s.as_secs_f64()))
+            };
+            if let Some(why) = why.filter(|_| core.running.is_some() && core.fence.is_none()) {
+                core.fence = Some(Fence {
+                    since_ms: sched.state.clock_ms(),
+                });
                 tracing::warn!(
-                    "scheduler {}: did not run for {:.1} s (frozen?): holding notifications and event handlers until an arbiter confirms this scheduler still runs its part",
+                    "scheduler {}: {why}: it may have been replaced; checking and logging go on, notifications and event handlers wait until an arbiter confirms this scheduler still runs its part",
                     sched.state.name(),
-                    gap.as_secs_f64()
                 );
-                tokio::spawn(revalidate(sched.clone()));
+                if !sched.revalidating.swap(true, Ordering::AcqRel) {
+                    tokio::spawn(revalidate(sched.clone()));
+                }
             }
         }
         let next = {
@@ -685,61 +767,160 @@ async fn scheduling_loop(sched: Arc<Scheduler>, mut stop: watch::Receiver<bool>)
     }
 }
 
-/// After a freeze: asks the arbiters whether this scheduler still runs its part. Confirmed:
-/// notifications go on. Replaced: the engine stops at once and the scheduler waits. No arbiter
-/// answers: notifications go on too (an arbiter outage must never silence monitoring).
+/// While notifications are held: asks the arbiters, every second, whether this scheduler still
+/// runs its part. Confirmed: notifications go on. Replaced: the engine stops at once (what it
+/// held is logged as not sent) and the scheduler waits. No arbiter answers: keep holding, up to
+/// the part's `hold_s`, then notify on unconfirmed (an arbiter outage must not silence
+/// monitoring for longer).
 async fn revalidate(sched: Arc<Scheduler>) {
-    use vigia_proto::{ValidateRequest, Validity};
-    let (arbiters, request) = {
-        let core = sched.core.lock().await;
-        let Some(run) = core.running.as_ref() else { return };
-        let request = ValidateRequest {
-            name: sched.state.name(),
-            home: run.home.clone(),
-            generation: sched.state.generation(),
+    struct Done(Arc<Scheduler>);
+    impl Drop for Done {
+        fn drop(&mut self) {
+            self.0.revalidating.store(false, Ordering::Release);
+        }
+    }
+    let _done = Done(sched.clone());
+    let name = sched.state.name();
+    let mut said_pending = false;
+    loop {
+        let (arbiters, request, fence, hold) = {
+            let core = sched.core.lock().await;
+            let (Some(run), Some(fence)) = (core.running.as_ref(), core.fence) else {
+                return;
+            };
+            let request = vigia_proto::ValidateRequest {
+                name: name.clone(),
+                home: run.home.clone(),
+                generation: sched.state.generation(),
+            };
+            (
+                run.arbiters.clone(),
+                request,
+                fence,
+                Duration::from_secs(run.fencing.hold_s),
+            )
         };
-        (run.arbiters.clone(), request)
-    };
+        let verdict = ask_arbiters(&sched, &arbiters, &request).await;
+        if verdict.is_some() {
+            sched.state.arbiter_contact();
+        }
+        let mut core = sched.core.lock().await;
+        if core.fence.map(|f| f.since_ms) != Some(fence.since_ms) {
+            // Confirmed or replaced meanwhile (an assignment, a release): nothing more to do here.
+            if core.fence.is_none() {
+                return;
+            }
+            continue;
+        }
+        let held = Duration::from_millis(sched.state.clock_ms().saturating_sub(fence.since_ms));
+        match lease::decide(verdict, held, hold) {
+            LeaseVerdict::NotifyOn { confirmed: true } => {
+                core.fence = None;
+                tracing::info!(
+                    "scheduler {name}: the arbiter confirms this scheduler still runs its part: notifying again (held {:.1} s)",
+                    held.as_secs_f64()
+                );
+                sched.signals.actions.notify_waiters();
+                return;
+            }
+            LeaseVerdict::Hold => {
+                if verdict.is_some() && !said_pending {
+                    said_pending = true;
+                    tracing::info!("scheduler {name}: a new assignment is coming: notifications held until it is here");
+                }
+            }
+            LeaseVerdict::Stop => {
+                // Replaced meanwhile: whatever this engine decided must not run.
+                let unsent = withhold(&mut core, &name);
+                core.stop_running();
+                core.collect(&sched.signals);
+                tracing::warn!(
+                    "scheduler {name}: another scheduler runs this part now: stopped ({unsent} notification(s) and event handler(s) not sent), waiting"
+                );
+                sched.signals.actions.notify_waiters();
+                return;
+            }
+            LeaseVerdict::NotifyOn { confirmed: false } => {
+                core.fence = None;
+                sched
+                    .gave_up_at
+                    .store(sched.state.last_arbiter_contact(), Ordering::Release);
+                tracing::warn!(
+                    "scheduler {name}: no arbiter answered for {:.0} s: notifying on unconfirmed (another scheduler may be notifying for this part too)",
+                    held.as_secs_f64()
+                );
+                sched.signals.actions.notify_waiters();
+                return;
+            }
+        }
+        drop(core);
+        let mut stop = sched.stop.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stopped(&mut stop) => return,
+        }
+    }
+}
+
+/// The first answer of a leading arbiter (none: no arbiter leads or answers).
+async fn ask_arbiters(
+    sched: &Scheduler,
+    arbiters: &[String],
+    request: &vigia_proto::ValidateRequest,
+) -> Option<vigia_proto::Validity> {
+    use vigia_proto::Validity;
     let secret = sched.state.secrets();
-    let mut verdict = None;
-    for url in &arbiters {
+    for url in arbiters {
         let link = crate::link::Link::new(url.clone(), secret.clone());
         match link
-            .post::<_, Validity>(paths::VALIDATE, &request, Duration::from_secs(1))
+            .post::<_, Validity>(paths::VALIDATE, request, Duration::from_secs(1))
             .await
         {
             Ok(Validity::NotLeading) | Err(_) => continue,
-            Ok(v) => {
-                verdict = Some(v);
-                break;
+            Ok(v) => return Some(v),
+        }
+    }
+    None
+}
+
+/// A replaced scheduler's held notifications and event handlers will not run: the monitoring
+/// log says so for each (the engine logged them when it decided them). Returns how many.
+fn withhold(core: &mut Core, scheduler: &str) -> usize {
+    let Some(run) = core.running.as_ref() else { return 0 };
+    let config = run.engine.config();
+    let lines: Vec<String> = core
+        .queue
+        .unsent_reactions()
+        .into_iter()
+        .map(|a| {
+            let subject = match a.item {
+                vigia_engine::Item::Host(h) => config.hosts[h.index()].name.clone(),
+                vigia_engine::Item::Service(s) => {
+                    let svc = &config.services[s.index()];
+                    format!("{};{}", config.hosts[svc.host.index()].name, svc.description)
+                }
+            };
+            match &a.kind {
+                ActionKind::Notification { contact, number, .. } => format!(
+                    "VIGIA HA: NOTIFICATION NOT SENT: {};{subject};{number}: {scheduler} no longer runs this part",
+                    config.contacts[contact.index()].name
+                ),
+                _ => format!("VIGIA HA: EVENT HANDLER NOT RUN: {subject}: {scheduler} no longer runs this part"),
             }
-        }
+        })
+        .collect();
+    let now = daemon::now();
+    for line in &lines {
+        let line = format!("[{now}] {line}");
+        tracing::info!(target: "vigia::monitoring", "{line}");
+        core.ring.push(vigia_engine::brok::Brok {
+            version: vigia_engine::brok::BROK_VERSION,
+            seq: 0,
+            time: now,
+            body: vigia_engine::brok::BrokBody::Log { line },
+        });
     }
-    let name = sched.state.name();
-    let mut core = sched.core.lock().await;
-    match lease::decide(verdict) {
-        LeaseVerdict::NotifyOn { confirmed: true } => {
-            core.fenced = false;
-            tracing::info!(
-                "scheduler {name}: the arbiter confirms this scheduler still runs its part: notifying again"
-            );
-        }
-        LeaseVerdict::Hold => {
-            tracing::info!("scheduler {name}: a new assignment is coming: notifications held until it is here");
-        }
-        LeaseVerdict::Stop => {
-            // Replaced while frozen: whatever this engine decided must not run.
-            core.stop_running();
-            tracing::warn!("scheduler {name}: another scheduler runs this part now: stopped, waiting");
-            sched.signals.actions.notify_waiters();
-        }
-        LeaseVerdict::NotifyOn { confirmed: false } => {
-            core.fenced = false;
-            tracing::warn!(
-                "scheduler {name}: no arbiter answers: notifying on (it was not replaced as far as it can tell)"
-            );
-        }
-    }
+    lines.len()
 }
 
 /// Streams the engine's changes to the waiting spares every [`crate::standby::SYNC_EVERY`],
@@ -809,9 +990,10 @@ async fn assign(State(sched): State<Arc<Scheduler>>, Json(a): Json<Assignment>) 
         {
             let mut core = sched.core.lock().await;
             // The leading arbiter just confirmed this scheduler's part.
-            core.fenced = false;
+            core.fence = None;
             if let Some(run) = core.running.as_mut() {
                 run.arbiters = work.arbiters.clone();
+                run.fencing = work.fencing;
                 run.config_hash = a.config_hash.clone();
                 run.part_hash = work.part_hash.clone();
             }
@@ -864,6 +1046,7 @@ async fn assign(State(sched): State<Arc<Scheduler>>, Json(a): Json<Assignment>) 
     };
     let part = PartInfo {
         arbiters: work.arbiters,
+        fencing: work.fencing,
         image: work.image,
         part_hash: work.part_hash,
         config_hash: a.config_hash,
@@ -881,6 +1064,7 @@ async fn assign(State(sched): State<Arc<Scheduler>>, Json(a): Json<Assignment>) 
 /// What identifies the part an engine runs, and where its state may come from.
 struct PartInfo {
     arbiters: Vec<String>,
+    fencing: Fencing,
     image: String,
     part_hash: String,
     config_hash: String,
@@ -992,6 +1176,7 @@ async fn release(State(sched): State<Arc<Scheduler>>, Json(r): Json<Release>) ->
     let (run, last) = {
         let mut core = sched.core.lock().await;
         core.pump(daemon::now(), &sched.signals);
+        withhold(&mut core, &sched.state.name());
         let mut run = core.stop_running();
         let last = match (run.as_mut(), &r.give_back_to) {
             (Some(run), Some(to)) if run.home == *to && !standbys.is_empty() => {
@@ -1074,7 +1259,13 @@ async fn fetch(
             if core.running.is_none() {
                 return Err(no_configuration().into());
             }
-            let held = req.class == ActionClass::Reactions && (core.fenced || sched.frozen_past_lease());
+            // The reactionner's fencing token: notifications and event handlers go only to a
+            // worker whose assignment for this part is this scheduler's own. A newer one may
+            // know this scheduler was replaced; an older one is about to get the new assignment
+            // (an assignment can come while this long-poll waits) and would refuse them.
+            let generation = sched.state.generation();
+            let held =
+                req.class == ActionClass::Reactions && (sched.holds_reactions(&core) || req.generation != generation);
             let actions = if max == 0 || held {
                 Vec::new()
             } else {
@@ -1086,10 +1277,7 @@ async fn fetch(
                 _ => deadline,
             };
             if !actions.is_empty() || tokio::time::Instant::now() >= deadline || *stop.borrow() {
-                return Ok(Json(FetchResponse {
-                    generation: sched.state.generation(),
-                    actions,
-                }));
+                return Ok(Json(FetchResponse { generation, actions }));
             }
         }
         tokio::select! {
@@ -1241,13 +1429,25 @@ async fn next_broks(sched: &Arc<Scheduler>, req: BrokRequest) -> BrokBatch {
                         broks,
                     };
                 }
-            } else if timed_out {
-                return BrokBatch {
-                    running_id,
-                    generation: sched.state.generation(),
-                    initial: false,
-                    broks: Vec::new(),
+            } else {
+                // Released or stopped: what it logged while it ran the part still goes to the
+                // brokers that follow it (a broker drains a scheduler the part moved away from).
+                let follows = req.running_id == running_id && core.ring.can_follow(req.after);
+                let broks = if follows {
+                    let at = core.brokers_at.entry(req.broker.clone()).or_insert(0);
+                    *at = (*at).max(req.after);
+                    core.ring.after(req.after, max)
+                } else {
+                    Vec::new()
                 };
+                if !broks.is_empty() || timed_out {
+                    return BrokBatch {
+                        running_id,
+                        generation: sched.state.generation(),
+                        initial: false,
+                        broks,
+                    };
+                }
             }
         }
         tokio::select! {

@@ -56,6 +56,10 @@ pub struct ActionQueue {
     /// Checks waiting for their moment within their due second (epoch milliseconds, wire id).
     held: std::collections::BinaryHeap<std::cmp::Reverse<(u64, u64)>>,
     margin: Duration,
+    /// The stream step actions pushed now are decided in ([`ActionQueue::stamp`]).
+    stamp: u64,
+    /// The last stream step the spares hold ([`ActionQueue::synced`]).
+    synced: u64,
 }
 
 /// Where in its due second a check starts: the engine schedules in whole seconds, and starting
@@ -82,6 +86,9 @@ struct Entry {
     engine_id: u64,
     class: ActionClass,
     handed: Option<Handed>,
+    /// For a notification or event handler: the step of the state stream that carries its
+    /// decision to the spares (see [`ActionQueue::stamp`]).
+    step: u64,
 }
 
 struct Handed {
@@ -122,6 +129,8 @@ fn class_index(class: ActionClass) -> usize {
 impl ActionQueue {
     pub fn new(margin: Duration) -> ActionQueue {
         ActionQueue {
+            stamp: 0,
+            synced: u64::MAX,
             prefix: 1,
             entries: HashMap::new(),
             ready: [VecDeque::new(), VecDeque::new()],
@@ -165,11 +174,26 @@ impl ActionQueue {
                 engine_id,
                 class,
                 handed: None,
+                step: self.stamp,
             },
         );
     }
 
-    /// Hands out up to `max` ready actions of `class` whose tag `tags` serves, oldest first.
+    /// Actions pushed from now on are decided in the state that stream step `step` carries to
+    /// the spares.
+    pub fn stamp(&mut self, step: u64) {
+        self.stamp = step;
+    }
+
+    /// The spares hold every step up to `step` (`u64::MAX`: there are none): notifications and
+    /// event handlers decided in a later step wait. A notification handed out before a spare
+    /// knows it was decided would be sent again by that spare if it took over now.
+    pub fn synced(&mut self, step: u64) {
+        self.synced = step;
+    }
+
+    /// Hands out up to `max` ready actions of `class` whose tag `tags` serves, oldest first
+    /// (notifications and event handlers only once the spares know of them).
     pub fn take(&mut self, class: ActionClass, tags: &[String], max: usize, worker: &str, now: Instant) -> Vec<Action> {
         if class == ActionClass::Checks {
             let wall = wall_ms();
@@ -191,6 +215,11 @@ impl ActionQueue {
             };
             if entry.handed.is_some() {
                 continue;
+            }
+            if entry.class == ActionClass::Reactions && entry.step > self.synced {
+                // Later ones are from later steps: none is synced either.
+                skipped.push(id);
+                break;
             }
             if !serves(tags, entry.action.tag.as_deref()) {
                 skipped.push(id);
@@ -222,6 +251,17 @@ impl ActionQueue {
             command_line: e.action.command_line,
             worker: e.handed.map(|h| h.worker),
         })
+    }
+
+    /// Notifications and event handlers decided and not handed out yet, oldest first (what a
+    /// scheduler holding them would have sent).
+    pub fn unsent_reactions(&self) -> Vec<&Action> {
+        self.ready[class_index(ActionClass::Reactions)]
+            .iter()
+            .filter_map(|w| self.entries.get(w))
+            .filter(|e| e.handed.is_none())
+            .map(|e| &e.action)
+            .collect()
     }
 
     /// Hands out again every action whose worker is past its deadline (front of the queue:
@@ -322,6 +362,24 @@ mod tests {
 
     fn untagged() -> Vec<String> {
         vec!["None".to_string()]
+    }
+
+    #[test]
+    fn notifications_wait_for_the_spares_to_hold_their_decision() {
+        let mut q = ActionQueue::new(Duration::from_secs(1));
+        q.synced(4);
+        q.stamp(5);
+        q.push(notification(1));
+        q.stamp(6);
+        q.push(notification(2));
+        let now = Instant::now();
+        assert!(q.take(ActionClass::Reactions, &untagged(), 10, "r", now).is_empty());
+        q.synced(5);
+        let first = q.take(ActionClass::Reactions, &untagged(), 10, "r", now);
+        assert_eq!(first.len(), 1, "the one decided in step 5");
+        q.synced(u64::MAX);
+        assert_eq!(q.take(ActionClass::Reactions, &untagged(), 10, "r", now).len(), 1);
+        assert_eq!(q.unsent_reactions().len(), 0);
     }
 
     #[test]

@@ -34,16 +34,19 @@ impl BrokRing {
         if self.broks.len() > self.capacity {
             if let Some(old) = self.broks.pop_front() {
                 // A broker at `old.seq - 1` missed it; one at `old.seq` did not.
-                self.valid_from = old.seq;
+                self.valid_from = self.valid_from.max(old.seq);
             }
         }
     }
 
     /// The object ids of earlier broks mean nothing any more (a new engine): every broker
     /// starts over. `reserve` sequence numbers are skipped so that an initial status of up to
-    /// that many broks can end at `last` without going below 1.
+    /// that many broks can end at `last` without going below 1. The monitoring log lines stay:
+    /// a broker's initial status starts with those it has not had (an engine that ran the part
+    /// while cut off from the brokers, then got it again).
     pub fn new_epoch(&mut self, reserve: u64) {
-        self.broks.clear();
+        self.broks
+            .retain(|b| matches!(b.body, vigia_engine::brok::BrokBody::Log { .. }));
         self.last += 1 + reserve;
         self.valid_from = self.last;
     }
@@ -64,10 +67,8 @@ impl BrokRing {
 
     /// Up to `max` broks after `after` (which [`BrokRing::can_follow`]).
     pub fn after(&self, after: u64, max: usize) -> Vec<Brok> {
-        let Some(front) = self.broks.front() else {
-            return Vec::new();
-        };
-        let start = (after + 1).saturating_sub(front.seq) as usize;
+        // Numbers are increasing, not contiguous (log lines kept across an epoch).
+        let start = self.broks.partition_point(|b| b.seq <= after);
         if start >= self.broks.len() {
             return Vec::new();
         }
@@ -141,6 +142,30 @@ mod tests {
         assert!(r.can_follow(18));
         r.push(brok(9));
         assert_eq!(r.after(18, 10).iter().map(|b| b.seq).collect::<Vec<_>>(), [19]);
+    }
+
+    #[test]
+    fn log_lines_outlive_an_epoch_and_followers_skip_them() {
+        let mut ring = BrokRing::new(100);
+        ring.push(brok(1));
+        ring.push(Brok {
+            body: BrokBody::InitialEnd,
+            ..brok(2)
+        });
+        ring.new_epoch(10);
+        assert_eq!(
+            ring.since(0).map(|b| b.time).collect::<Vec<_>>(),
+            [1],
+            "the log line stays"
+        );
+        assert!(!ring.can_follow(2), "a position of the old epoch cannot follow");
+        let at = ring.last();
+        ring.push(brok(3));
+        ring.push(brok(4));
+        assert_eq!(ring.after(at, 10).iter().map(|b| b.time).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(ring.after(at + 1, 10).iter().map(|b| b.time).collect::<Vec<_>>(), [4]);
+        // A broker that had the old line gets the new ones only.
+        assert_eq!(ring.since(1).map(|b| b.time).collect::<Vec<_>>(), [3, 4]);
     }
 
     #[test]

@@ -34,11 +34,20 @@ pub struct Daemon {
     pub child: Option<Child>,
     pub extra: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// The network namespace to run in (`ip netns exec`, which execs: the child is vigia).
+    pub netns: Option<String>,
 }
 
 impl Daemon {
     pub fn start(&mut self) {
-        let mut cmd = Command::new(VIGIA);
+        let mut cmd = match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, VIGIA]);
+                c
+            }
+            None => Command::new(VIGIA),
+        };
         cmd.arg(&self.role);
         if self.role == "arbiter" {
             cmd.arg("--config");
@@ -178,6 +187,7 @@ impl Cluster {
                     child: None,
                     extra: Vec::new(),
                     env: Vec::new(),
+                    netns: None,
                 });
             } else if let Some(d) = cluster.daemons.last_mut() {
                 let mut words = line.split_whitespace();

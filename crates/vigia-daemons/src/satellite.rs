@@ -33,6 +33,8 @@ const FETCH_WAIT: Duration = Duration::from_millis(1000);
 /// Results per POST.
 const RESULT_BATCH: usize = 1000;
 const RESULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a reactionner keeps posting results to a scheduler it no longer works for.
+const FLUSH_PATIENCE: Duration = Duration::from_secs(600);
 /// Between attempts on a scheduler that does not answer (grows up to the max).
 const RETRY_MIN: Duration = Duration::from_millis(500);
 const RETRY_MAX: Duration = Duration::from_secs(5);
@@ -271,11 +273,12 @@ impl Satellite {
                 }
             }
         }
-        for (gone, _) in inner.links.drain() {
+        for (gone, tasks) in inner.links.drain() {
             tracing::info!(
                 "{} {name}: no longer working for scheduler {gone}",
                 self.state.options.role.name()
             );
+            self.flush(tasks);
         }
         inner.links = keep;
     }
@@ -293,9 +296,55 @@ impl Satellite {
         }
     }
 
-    async fn stop(&self) {
+    /// Stops every link (released, or the daemon stops); the results of notifications and
+    /// event handlers already run still go to their scheduler.
+    async fn stop(self: &Arc<Self>) {
         let mut inner = self.inner.lock().await;
-        inner.links.clear();
+        for (_, tasks) in inner.links.drain() {
+            self.flush(tasks);
+        }
+    }
+
+    /// A reactionner's link goes: the results of what it ran are still posted to that
+    /// scheduler (which takes them whatever the generation), for up to [`FLUSH_PATIENCE`].
+    /// Dropped, the scheduler would hand those notifications out again at their timeout, and
+    /// they would be sent twice. (A poller's check results need not: a check run again is only
+    /// a check.)
+    fn flush(&self, tasks: LinkTasks) {
+        if self.class != ActionClass::Reactions || tasks.pending.len() == 0 {
+            return;
+        }
+        let cfg = tasks.config.borrow().clone();
+        let pending = tasks.pending.clone();
+        let worker = self.state.name();
+        drop(tasks);
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            while pending.len() > 0 && started.elapsed() < FLUSH_PATIENCE {
+                let batch = pending.peek(RESULT_BATCH);
+                let ids: Vec<u64> = batch.iter().map(|r| r.action).collect();
+                let body = ResultBatch {
+                    worker: worker.clone(),
+                    generation: cfg.link.generation,
+                    results: batch,
+                    class: Some(ActionClass::Reactions),
+                };
+                match cfg.client.call::<endpoint::Results>(&body, RESULT_TIMEOUT).await {
+                    Ok(_) => pending.acknowledge(&ids),
+                    Err(e) => {
+                        tracing::debug!("results of {} action(s) for {}: {e}", ids.len(), cfg.link.name);
+                        tokio::time::sleep(RETRY_MAX).await;
+                    }
+                }
+            }
+            if pending.len() > 0 {
+                tracing::warn!(
+                    "{} result(s) of notifications for scheduler {} could not be posted: it may send them again",
+                    pending.len(),
+                    cfg.link.name
+                );
+            }
+        });
     }
 }
 
@@ -393,10 +442,21 @@ async fn fetch_loop(sat: Arc<Satellite>, mut rx: watch::Receiver<LinkConfig>, pe
         freed.as_mut().enable();
         let want = pool.reserve();
         if want == 0 {
-            // Full: wait for a slot (or a new assignment).
+            // Full: wait for a slot (or a new assignment); still asking for nothing every
+            // second, so that the scheduler knows this worker is alive (see WORKER_SILENCE).
             tokio::select! {
                 _ = &mut freed => {}
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {
+                    let alive = FetchRequest {
+                        worker: sat.state.name(),
+                        class: sat.class,
+                        tags: pool.tags.clone(),
+                        max: 0,
+                        wait_ms: 0,
+                        generation: cfg.link.generation,
+                    };
+                    let _ = cfg.client.call::<endpoint::Fetch>(&alive, Duration::from_secs(5)).await;
+                }
                 r = rx.changed() => if r.is_err() { return },
             }
             continue;

@@ -99,6 +99,16 @@ impl Net {
         Ok(())
     }
 
+    /// The layout of issue 19: side A the arbiter, the spare scheduler, a reactionner, a poller,
+    /// the broker and the receiver; side B the master scheduler, a reactionner and a poller.
+    fn issue_19(id: u8) -> Option<Net> {
+        Net::new(
+            id,
+            &[ARBITER, SPARE, REACTIONNER_A, POLLER_A, BROKER, RECEIVER],
+            &[MASTER, REACTIONNER_B, POLLER_B],
+        )
+    }
+
     fn addr(&self, host: u8) -> String {
         format!("{}.{host}", self.subnet)
     }
@@ -360,11 +370,7 @@ fn late_lines_of_master(log: &str) -> usize {
 
 #[test]
 fn a_partitioned_master_holds_its_notifications_and_its_log_reaches_the_broker() {
-    let Some(net) = Net::new(
-        1,
-        &[ARBITER, SPARE, REACTIONNER_A, POLLER_A, BROKER, RECEIVER],
-        &[MASTER, REACTIONNER_B, POLLER_B],
-    ) else {
+    let Some(net) = Net::issue_19(1) else {
         return;
     };
     let mut cluster = Cluster::with_daemons(&net.addr(ARBITER), &daemons(&net, None), "");
@@ -421,11 +427,7 @@ fn a_partitioned_master_holds_its_notifications_and_its_log_reaches_the_broker()
 
 #[test]
 fn without_fencing_the_same_cut_notifies_twice_and_the_log_says_so() {
-    let Some(net) = Net::new(
-        2,
-        &[ARBITER, SPARE, REACTIONNER_A, POLLER_A, BROKER, RECEIVER],
-        &[MASTER, REACTIONNER_B, POLLER_B],
-    ) else {
+    let Some(net) = Net::issue_19(2) else {
         return;
     };
     let mut cluster = Cluster::with_daemons(&net.addr(ARBITER), &daemons(&net, Some(0)), "");
@@ -447,11 +449,7 @@ fn without_fencing_the_same_cut_notifies_twice_and_the_log_says_so() {
 
 #[test]
 fn a_cut_longer_than_the_hold_notifies_twice_from_the_end_of_the_hold() {
-    let Some(net) = Net::new(
-        3,
-        &[ARBITER, SPARE, REACTIONNER_A, POLLER_A, BROKER, RECEIVER],
-        &[MASTER, REACTIONNER_B, POLLER_B],
-    ) else {
+    let Some(net) = Net::issue_19(3) else {
         return;
     };
     let hold = 12;

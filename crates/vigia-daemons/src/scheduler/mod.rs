@@ -1259,6 +1259,7 @@ async fn fetch(
             if core.running.is_none() {
                 return Err(no_configuration().into());
             }
+            core.queue.seen(&req.worker, Instant::now());
             // The reactionner's fencing token: notifications and event handlers go only to a
             // worker whose assignment for this part is this scheduler's own. A newer one may
             // know this scheduler was replaced; an older one is about to get the new assignment
@@ -1292,9 +1293,18 @@ async fn results(
     State(sched): State<Arc<Scheduler>>,
     Json(batch): Json<ResultBatch>,
 ) -> Result<Json<ResultAck>, SchedError> {
-    sched.check_generation(batch.generation)?;
+    // A notification's result only closes the action this scheduler handed out (by its id):
+    // taken from a reactionner of any generation, released meanwhile or not. Refused, it
+    // would be handed out again and sent twice.
+    let reactions = batch.class == Some(ActionClass::Reactions);
+    if !reactions {
+        sched.check_generation(batch.generation)?;
+    }
     let mut core = sched.core.lock().await;
     if core.running.is_none() {
+        if reactions {
+            return Ok(Json(ResultAck { accepted: 0 }));
+        }
         return Err(no_configuration().into());
     }
     let now = daemon::now();
@@ -1408,46 +1418,32 @@ async fn next_broks(sched: &Arc<Scheduler>, req: BrokRequest) -> BrokBatch {
         {
             let mut core = sched.core.lock().await;
             let timed_out = tokio::time::Instant::now() >= deadline || *stop.borrow();
-            if core.running.is_some() {
-                if req.running_id != running_id || !core.ring.can_follow(req.after) {
-                    let broks = initial_status(&mut core, &sched.signals, &req.broker);
-                    return BrokBatch {
-                        running_id,
-                        generation: sched.state.generation(),
-                        initial: true,
-                        broks,
-                    };
-                }
+            let follows = req.running_id == running_id && core.ring.can_follow(req.after);
+            if core.running.is_some() && !follows {
+                let broks = initial_status(&mut core, &sched.signals, &req.broker);
+                return BrokBatch {
+                    running_id,
+                    generation: sched.state.generation(),
+                    initial: true,
+                    broks,
+                };
+            }
+            // Running, or released or stopped: what it logged while it ran the part still goes
+            // to the brokers that follow it (a broker drains a scheduler the part moved from).
+            let broks = if follows {
                 let at = core.brokers_at.entry(req.broker.clone()).or_insert(0);
                 *at = (*at).max(req.after);
-                let broks = core.ring.after(req.after, max);
-                if !broks.is_empty() || timed_out {
-                    return BrokBatch {
-                        running_id,
-                        generation: sched.state.generation(),
-                        initial: false,
-                        broks,
-                    };
-                }
+                core.ring.after(req.after, max)
             } else {
-                // Released or stopped: what it logged while it ran the part still goes to the
-                // brokers that follow it (a broker drains a scheduler the part moved away from).
-                let follows = req.running_id == running_id && core.ring.can_follow(req.after);
-                let broks = if follows {
-                    let at = core.brokers_at.entry(req.broker.clone()).or_insert(0);
-                    *at = (*at).max(req.after);
-                    core.ring.after(req.after, max)
-                } else {
-                    Vec::new()
+                Vec::new()
+            };
+            if !broks.is_empty() || timed_out {
+                return BrokBatch {
+                    running_id,
+                    generation: sched.state.generation(),
+                    initial: false,
+                    broks,
                 };
-                if !broks.is_empty() || timed_out {
-                    return BrokBatch {
-                        running_id,
-                        generation: sched.state.generation(),
-                        initial: false,
-                        broks,
-                    };
-                }
             }
         }
         tokio::select! {

@@ -60,7 +60,15 @@ pub struct ActionQueue {
     stamp: u64,
     /// The last stream step the spares hold ([`ActionQueue::synced`]).
     synced: u64,
+    /// When each worker last asked for actions.
+    last_seen: HashMap<String, Instant>,
 }
+
+/// A poller that has not asked for actions for this long is dead or frozen (it asks at least
+/// every second, also when full): the checks it holds are handed out again at once rather
+/// than at their timeout (a minute), so that the spare poller runs them. A result that comes
+/// after all is simply late (the first closes the check).
+pub const WORKER_SILENCE: Duration = Duration::from_secs(3);
 
 /// Where in its due second a check starts: the engine schedules in whole seconds, and starting
 /// every check of a second at once makes the last of a burst wait for all the others (p99
@@ -131,6 +139,7 @@ impl ActionQueue {
         ActionQueue {
             stamp: 0,
             synced: u64::MAX,
+            last_seen: HashMap::new(),
             prefix: 1,
             entries: HashMap::new(),
             ready: [VecDeque::new(), VecDeque::new()],
@@ -264,12 +273,30 @@ impl ActionQueue {
             .collect()
     }
 
-    /// Hands out again every action whose worker is past its deadline (front of the queue:
+    /// `worker` asked for actions just now.
+    pub fn seen(&mut self, worker: &str, now: Instant) {
+        match self.last_seen.get_mut(worker) {
+            Some(t) => *t = now,
+            None => {
+                self.last_seen.insert(worker.to_string(), now);
+            }
+        }
+    }
+
+    /// Hands out again every action whose worker is past its deadline, and every check held by
+    /// a poller silent for [`WORKER_SILENCE`] (front of the queue:
     /// they are the most overdue).
     pub fn requeue_expired(&mut self, now: Instant) -> Vec<Requeued> {
         let mut out = Vec::new();
+        let silent = |worker: &str| {
+            self.last_seen
+                .get(worker)
+                .is_some_and(|t| now.saturating_duration_since(*t) > WORKER_SILENCE)
+        };
         for (id, e) in self.entries.iter_mut() {
-            if e.handed.as_ref().is_some_and(|h| h.deadline <= now) {
+            // Notifications only at their timeout: a frozen reactionner may have run one.
+            let gone = |h: &Handed| e.class == ActionClass::Checks && silent(&h.worker);
+            if e.handed.as_ref().is_some_and(|h| h.deadline <= now || gone(h)) {
                 if let Some(h) = e.handed.take() {
                     out.push(Requeued {
                         wire_id: *id,
@@ -362,6 +389,31 @@ mod tests {
 
     fn untagged() -> Vec<String> {
         vec!["None".to_string()]
+    }
+
+    #[test]
+    fn checks_of_a_silent_poller_are_handed_out_again_notifications_are_not() {
+        let mut q = ActionQueue::new(Duration::from_secs(1));
+        q.push(check(1, 1, None, Some(60)));
+        q.push(notification(2));
+        let t0 = Instant::now();
+        q.seen("p", t0);
+        q.seen("r", t0);
+        assert_eq!(q.take(ActionClass::Checks, &untagged(), 10, "p", t0).len(), 1);
+        assert_eq!(q.take(ActionClass::Reactions, &untagged(), 10, "r", t0).len(), 1);
+        assert!(q.requeue_expired(t0 + WORKER_SILENCE).is_empty(), "not silent yet");
+        // The poller asked again: still alive.
+        q.seen("p", t0 + WORKER_SILENCE);
+        assert!(q.requeue_expired(t0 + WORKER_SILENCE * 2).is_empty());
+        let later = t0 + WORKER_SILENCE * 3;
+        let again = q.requeue_expired(later);
+        assert_eq!(again.iter().map(|r| r.wire_id).collect::<Vec<_>>().len(), 1);
+        assert_eq!(
+            again[0].class,
+            ActionClass::Checks,
+            "the notification waits for its timeout"
+        );
+        assert_eq!(q.take(ActionClass::Checks, &untagged(), 10, "p2", later).len(), 1);
     }
 
     #[test]

@@ -193,30 +193,25 @@ fn get_json(client: &reqwest::blocking::Client, url: &str) -> Option<serde_json:
     r.json().ok()
 }
 
-/// The services as the first broker that answers sees them.
-fn services(client: &reqwest::blocking::Client) -> Option<Vec<serde_json::Value>> {
+/// A list from the first broker that answers (`GET /api/v1/{what}`); a broker with nothing
+/// (a waiting spare) does not count when `some` is asked.
+fn from_broker(client: &reqwest::blocking::Client, what: &str, some: bool) -> Option<Vec<serde_json::Value>> {
     ["broker-master", "broker-spare"].iter().find_map(|b| {
         let host = DAEMONS.iter().find(|d| d.1 == *b)?.2;
-        get_json(
-            client,
-            &format!("http://{}.{host}:{}/api/v1/services", net(), port("broker")),
-        )?
-        .as_array()
-        .cloned()
-        .filter(|s| !s.is_empty())
+        let url = format!("http://{}.{host}:{}/api/v1/{what}", net(), port("broker"));
+        get_json(client, &url)?
+            .as_array()
+            .cloned()
+            .filter(|list| !some || !list.is_empty())
     })
 }
 
+fn services(client: &reqwest::blocking::Client) -> Option<Vec<serde_json::Value>> {
+    from_broker(client, "services", true)
+}
+
 fn comments(client: &reqwest::blocking::Client) -> Option<Vec<serde_json::Value>> {
-    ["broker-master", "broker-spare"].iter().find_map(|b| {
-        let host = DAEMONS.iter().find(|d| d.1 == *b)?.2;
-        get_json(
-            client,
-            &format!("http://{}.{host}:{}/api/v1/comments", net(), port("broker")),
-        )?
-        .as_array()
-        .cloned()
-    })
+    from_broker(client, "comments", false)
 }
 
 #[test]

@@ -191,6 +191,8 @@ impl Drop for LinkTasks {
 struct Pending {
     results: std::sync::Mutex<Vec<CheckResult>>,
     added: Notify,
+    /// Actions running whose result is not pushed yet.
+    running: AtomicUsize,
 }
 
 impl Pending {
@@ -311,7 +313,8 @@ impl Satellite {
     /// they would be sent twice. (A poller's check results need not: a check run again is only
     /// a check.)
     fn flush(&self, tasks: LinkTasks) {
-        if self.class != ActionClass::Reactions || tasks.pending.len() == 0 {
+        let unfinished = |p: &Pending| p.len() > 0 || p.running.load(Ordering::Acquire) > 0;
+        if self.class != ActionClass::Reactions || !unfinished(&tasks.pending) {
             return;
         }
         let cfg = tasks.config.borrow().clone();
@@ -320,7 +323,12 @@ impl Satellite {
         drop(tasks);
         tokio::spawn(async move {
             let started = std::time::Instant::now();
-            while pending.len() > 0 && started.elapsed() < FLUSH_PATIENCE {
+            while unfinished(&pending) && started.elapsed() < FLUSH_PATIENCE {
+                if pending.len() == 0 {
+                    // Still running (a notification command outlives its link): its result comes.
+                    let _ = tokio::time::timeout(Duration::from_secs(1), pending.added.notified()).await;
+                    continue;
+                }
                 let batch = pending.peek(RESULT_BATCH);
                 let ids: Vec<u64> = batch.iter().map(|r| r.action).collect();
                 let body = ResultBatch {
@@ -510,6 +518,7 @@ async fn fetch_loop(sat: Arc<Satellite>, mut rx: watch::Receiver<LinkConfig>, pe
                 }
                 for action in response.actions {
                     let slot = Slot(pool.clone());
+                    pending.running.fetch_add(1, Ordering::AcqRel);
                     tokio::spawn(run_action(action, slot, pending.clone()));
                 }
             }
@@ -538,10 +547,12 @@ async fn fetch_loop(sat: Arc<Satellite>, mut rx: watch::Receiver<LinkConfig>, pe
     }
 }
 
-/// Runs one action and queues its result for sending.
+/// Runs one action and queues its result for sending (counted in `pending.running` by the
+/// caller, before it spawned this: a flush never misses it).
 async fn run_action(action: Action, slot: Slot, pending: Arc<Pending>) {
     let result = slot.0.executor.run(request_for(&action)).await;
     pending.push(to_check_result(&action, &result));
+    pending.running.fetch_sub(1, Ordering::AcqRel);
     drop(slot);
 }
 

@@ -298,6 +298,13 @@ impl Satellite {
         }
     }
 
+    /// Who holds the actions this satellite fetches: its name and this run of it. A restarted
+    /// poller is another holder, so the scheduler hands out again what the one before held
+    /// (see `WORKER_SILENCE`) instead of waiting for its timeout.
+    fn holder(&self) -> String {
+        format!("{}@{}", self.state.name(), self.state.running_id)
+    }
+
     /// Stops every link (released, or the daemon stops); the results of notifications and
     /// event handlers already run still go to their scheduler.
     async fn stop(self: &Arc<Self>) {
@@ -329,20 +336,9 @@ impl Satellite {
                     let _ = tokio::time::timeout(Duration::from_secs(1), pending.added.notified()).await;
                     continue;
                 }
-                let batch = pending.peek(RESULT_BATCH);
-                let ids: Vec<u64> = batch.iter().map(|r| r.action).collect();
-                let body = ResultBatch {
-                    worker: worker.clone(),
-                    generation: cfg.link.generation,
-                    results: batch,
-                    class: Some(ActionClass::Reactions),
-                };
-                match cfg.client.call::<endpoint::Results>(&body, RESULT_TIMEOUT).await {
-                    Ok(_) => pending.acknowledge(&ids),
-                    Err(e) => {
-                        tracing::debug!("results of {} action(s) for {}: {e}", ids.len(), cfg.link.name);
-                        tokio::time::sleep(RETRY_MAX).await;
-                    }
+                if let Err(e) = post_results(&cfg, &worker, ActionClass::Reactions, &pending).await {
+                    tracing::debug!("results for {}: {e}", cfg.link.name);
+                    tokio::time::sleep(RETRY_MAX).await;
                 }
             }
             if pending.len() > 0 {
@@ -456,7 +452,7 @@ async fn fetch_loop(sat: Arc<Satellite>, mut rx: watch::Receiver<LinkConfig>, pe
                 _ = &mut freed => {}
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {
                     let alive = FetchRequest {
-                        worker: sat.state.name(),
+                        worker: sat.holder(),
                         class: sat.class,
                         tags: pool.tags.clone(),
                         max: 0,
@@ -470,7 +466,7 @@ async fn fetch_loop(sat: Arc<Satellite>, mut rx: watch::Receiver<LinkConfig>, pe
             continue;
         }
         let request = FetchRequest {
-            worker: sat.state.name(),
+            worker: sat.holder(),
             class: sat.class,
             tags: pool.tags.clone(),
             max: want,
@@ -556,33 +552,40 @@ async fn run_action(action: Action, slot: Slot, pending: Arc<Pending>) {
     drop(slot);
 }
 
+/// Posts the next batch of `pending` to `cfg`'s scheduler; acknowledged, they leave `pending`.
+async fn post_results(cfg: &LinkConfig, worker: &str, class: ActionClass, pending: &Pending) -> Result<(), LinkError> {
+    let batch = pending.peek(RESULT_BATCH);
+    let ids: Vec<u64> = batch.iter().map(|r| r.action).collect();
+    let body = ResultBatch {
+        worker: worker.to_string(),
+        generation: cfg.link.generation,
+        results: batch,
+        class: Some(class),
+    };
+    cfg.client.call::<endpoint::Results>(&body, RESULT_TIMEOUT).await?;
+    pending.acknowledge(&ids);
+    Ok(())
+}
+
 /// Posts the results of one scheduler until each is acknowledged.
 async fn send_loop(sat: Arc<Satellite>, mut rx: watch::Receiver<LinkConfig>, pending: Arc<Pending>) {
     let mut retry = RETRY_MIN;
     let mut health = Health { failing: false };
     loop {
         let cfg = rx.borrow_and_update().clone();
-        let batch = pending.peek(RESULT_BATCH);
-        if batch.is_empty() {
+        let count = pending.len().min(RESULT_BATCH);
+        if count == 0 {
             tokio::select! {
                 _ = pending.added.notified() => {}
                 r = rx.changed() => if r.is_err() { return },
             }
             continue;
         }
-        let ids: Vec<u64> = batch.iter().map(|r| r.action).collect();
-        let body = ResultBatch {
-            worker: sat.state.name(),
-            generation: cfg.link.generation,
-            results: batch,
-            class: Some(sat.class),
-        };
-        let what = format!("sending {} result(s) to scheduler {}", ids.len(), cfg.link.name);
-        match cfg.client.call::<endpoint::Results>(&body, RESULT_TIMEOUT).await {
-            Ok(_) => {
+        let what = format!("sending {count} result(s) to scheduler {}", cfg.link.name);
+        match post_results(&cfg, &sat.state.name(), sat.class, &pending).await {
+            Ok(()) => {
                 health.ok("scheduler", &cfg.link.url);
                 retry = RETRY_MIN;
-                pending.acknowledge(&ids);
             }
             Err(e) if is_stale(&e) => {
                 // Kept: if the new assignment leaves the scheduler's part unchanged, the

@@ -208,12 +208,10 @@ struct Core {
     /// Per broker (by name), the last brok it said it has: a broker that starts over (it
     /// restarted, or it had never pulled) still gets the monitoring log lines it missed.
     brokers_at: HashMap<String, u64>,
-    /// Steps of the state stream taken (over every engine this process ran), and the last one
-    /// the spares hold (`u64::MAX`: no spare to wait for). A notification or event handler
-    /// waits until the spares hold the step its decision is in: a spare taking over then does
-    /// not send it again.
+    /// Steps of the state stream taken (over every engine this process ran). A notification
+    /// or event handler waits until the spares hold the step its decision is in (the queue
+    /// knows which they hold): a spare taking over then does not send it again.
     steps: u64,
-    spares_hold: u64,
 }
 
 struct Running {
@@ -246,7 +244,6 @@ impl Core {
             dirty: false,
             brokers_at: HashMap::new(),
             steps: 0,
-            spares_hold: u64::MAX,
         }
     }
 
@@ -262,7 +259,7 @@ impl Core {
             reactions |= !matches!(a.kind, ActionKind::Check);
             self.queue.push(a);
         }
-        if reactions && self.spares_hold != u64::MAX {
+        if reactions && self.queue.waits_for_spares() {
             // The spares must hold them before they go: stream now, not at the next tick.
             signals.sync.notify_one();
         }
@@ -506,8 +503,7 @@ impl Scheduler {
             core.queue.new_engine(prefix);
             // What the new engine decides waits for the spares' next step (none: nothing to
             // wait for).
-            core.spares_hold = if has_spares { core.steps } else { u64::MAX };
-            let hold = core.spares_hold;
+            let hold = if has_spares { core.steps } else { u64::MAX };
             core.queue.synced(hold);
             core.running = Some(Running {
                 engine,
@@ -600,7 +596,6 @@ impl Scheduler {
             if standbys.is_empty() {
                 // Changes are drained even when nobody follows (they would pile up).
                 let (_, marks) = self.next_step(run, false);
-                core.spares_hold = u64::MAX;
                 core.queue.synced(u64::MAX);
                 drop(guard);
                 self.publish_synced(marks);
@@ -614,7 +609,6 @@ impl Scheduler {
         // a snapshot when it is back).
         {
             let mut core = self.core.lock().await;
-            core.spares_hold = number;
             core.queue.synced(number);
         }
         self.signals.actions.notify_waiters();

@@ -201,6 +201,11 @@ impl ActionQueue {
         self.synced = step;
     }
 
+    /// Whether notifications wait for spares at all (there are some).
+    pub fn waits_for_spares(&self) -> bool {
+        self.synced != u64::MAX
+    }
+
     /// Hands out up to `max` ready actions of `class` whose tag `tags` serves, oldest first
     /// (notifications and event handlers only once the spares know of them).
     pub fn take(&mut self, class: ActionClass, tags: &[String], max: usize, worker: &str, now: Instant) -> Vec<Action> {

@@ -193,17 +193,31 @@ fn get_json(client: &reqwest::blocking::Client, url: &str) -> Option<serde_json:
     r.json().ok()
 }
 
-/// A list from the first broker that answers (`GET /api/v1/{what}`); a broker with nothing
-/// (a waiting spare) does not count when `some` is asked.
+/// A list from the broker the arbiter has running the brokers' work now (`GET
+/// /api/v1/{what}`): a released broker still answers, with the status it had when released.
+/// A broker with nothing does not count when `some` is asked.
 fn from_broker(client: &reqwest::blocking::Client, what: &str, some: bool) -> Option<Vec<serde_json::Value>> {
-    ["broker-master", "broker-spare"].iter().find_map(|b| {
-        let host = DAEMONS.iter().find(|d| d.1 == *b)?.2;
-        let url = format!("http://{}.{host}:{}/api/v1/{what}", net(), port("broker"));
-        get_json(client, &url)?
-            .as_array()
-            .cloned()
-            .filter(|list| !some || !list.is_empty())
-    })
+    let status = ["arbiter-master", "arbiter-spare"].iter().find_map(|a| {
+        let host = DAEMONS.iter().find(|d| d.1 == *a)?.2;
+        let status = get_json(
+            client,
+            &format!("http://{}.{host}:{}/v1/status", net(), port("arbiter")),
+        )?;
+        (status["active"] == true).then_some(status)
+    })?;
+    let active = status["daemons"]
+        .as_array()?
+        .iter()
+        .find(|d| d["role"] == "broker" && d["assigned"] == true && d["alive"] == true)?;
+    let url = format!(
+        "http://{}:{}/api/v1/{what}",
+        active["address"].as_str()?,
+        active["port"].as_u64()?
+    );
+    get_json(client, &url)?
+        .as_array()
+        .cloned()
+        .filter(|list| !some || !list.is_empty())
 }
 
 fn services(client: &reqwest::blocking::Client) -> Option<Vec<serde_json::Value>> {
@@ -281,6 +295,8 @@ fn chaos() {
     let mut pending: Vec<Pending> = Vec::new();
     let mut faults: Vec<String> = Vec::new();
     let mut overdue_max = 0i64;
+    // Which service, and when.
+    let mut overdue_at = String::new();
     let mut overdue_all_down = 0i64;
     let mut last_sample = Instant::now();
     while start.elapsed() < Duration::from_secs(seconds) {
@@ -356,14 +372,20 @@ fn chaos() {
                 let worst = list
                     .iter()
                     .filter(|v| field(v, "host_name") != PASSIVE_HOST)
-                    .filter_map(|v| field(v, "last_check").as_i64())
-                    .map(|last| t - last - interval as i64)
+                    .filter_map(|v| {
+                        let late = t - field(v, "last_check").as_i64()? - interval as i64;
+                        Some((
+                            late,
+                            format!("{}/{}", field(v, "host_name"), field(v, "service_description")),
+                        ))
+                    })
                     .max()
-                    .unwrap_or(0);
+                    .unwrap_or_default();
                 if role_down {
-                    overdue_all_down = overdue_all_down.max(worst);
-                } else {
-                    overdue_max = overdue_max.max(worst);
+                    overdue_all_down = overdue_all_down.max(worst.0);
+                } else if worst.0 > overdue_max {
+                    overdue_max = worst.0;
+                    overdue_at = format!("{} at {} s", worst.1, start.elapsed().as_secs());
                 }
             }
         }
@@ -500,7 +522,7 @@ fn chaos() {
         duplicate_notifications
     );
     eprintln!(
-        "{:<32} {overdue_max} s beyond the interval ({overdue_all_down} s while every daemon of a role was down)",
+        "{:<32} {overdue_max} s beyond the interval ({overdue_at}; {overdue_all_down} s while every daemon of a role was down)",
         "longest unchecked"
     );
     eprintln!(
